@@ -1,0 +1,26 @@
+package checks
+
+import "errors"
+
+// Errors callers may branch on with errors.Is.
+var (
+	// ErrParse is wrapped by every parser error; the message names the
+	// pid, file and field at fault.
+	ErrParse = errors.New("parse error")
+
+	// ErrNoProcess is returned by FS.Take when the pid does not exist (or
+	// /proc hides it from this user, see ErrHidden).
+	ErrNoProcess = errors.New("no such process")
+
+	// ErrHidden is returned by FS.Take when the process exists (kill(pid, 0)
+	// says so) but /proc does not show it, as with hidepid=2.
+	ErrHidden = errors.New("process exists but /proc hides it (hidepid?)")
+
+	// ErrExited is returned by FS.Take when the process exited, or its pid
+	// was reused, while it was being read.
+	ErrExited = errors.New("process exited while being inspected")
+
+	// ErrPidFile is wrapped by ReadPidFile for a pidfile that holds no
+	// usable pid (empty, garbage, negative, too long).
+	ErrPidFile = errors.New("bad pidfile")
+)

@@ -1,0 +1,183 @@
+package checks
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ANSI colours for a terminal.
+const (
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+	ansiBold   = "\x1b[1m"
+	ansiReset  = "\x1b[0m"
+)
+
+// statusOrder is the order in which the text report groups findings.
+var statusOrder = []Status{Fail, Unknown, Pass, Skip}
+
+// WriteText writes the report for a person: a heading, the findings grouped
+// by status (failures first), one line each with ID, name, severity and
+// message, and the fix under each failure. color adds ANSI colours; set it
+// only when w is a terminal.
+func WriteText(w io.Writer, r *Report, color bool) error {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid %d (%s), judged as a %s daemon: %s\n", r.PID, printable(r.Process.Comm), r.Profile,
+		paint(ansiBold+verdictColor(r.Verdict), strings.ToUpper(string(r.Verdict))))
+	for _, st := range statusOrder {
+		var group []Finding
+		for _, f := range r.Findings {
+			if f.Status == st {
+				group = append(group, f)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", paint(statusColor(st), strings.ToUpper(string(st))))
+		for _, f := range group {
+			sev := ""
+			if st == Fail || st == Unknown {
+				sev = " [" + string(f.Severity) + "]"
+			}
+			fmt.Fprintf(&b, "  %s %-20s%s %s\n", paint(statusColor(st), f.ID), f.Name, sev, printable(f.Message))
+			if f.Hint != "" {
+				fmt.Fprintf(&b, "        %s\n", paint(ansiDim, "fix: "+f.Hint))
+			}
+		}
+	}
+	fmt.Fprintf(&b, "\nverdict: %s%s\n", paint(verdictColor(r.Verdict), string(r.Verdict)), summary(r))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// summary counts what decided the verdict: "(2 errors failed, 1 warning)".
+func summary(r *Report) string {
+	var errs, warns, unknowns int
+	for _, f := range r.Findings {
+		switch {
+		case f.Status == Fail && f.Severity == Error:
+			errs++
+		case f.Status == Fail && f.Severity == Warning:
+			warns++
+		case f.Status == Unknown && f.Severity == Error:
+			unknowns++
+		}
+	}
+	var parts []string
+	if errs > 0 {
+		parts = append(parts, plural(errs, "error")+" failed")
+	}
+	if warns > 0 {
+		w := plural(warns, "warning") + " failed"
+		if !r.Strict {
+			w += " (fails only with --strict)"
+		}
+		parts = append(parts, w)
+	}
+	if unknowns > 0 {
+		parts = append(parts, plural(unknowns, "error rule")+" could not be judged")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func statusColor(s Status) string {
+	switch s {
+	case Fail:
+		return ansiRed
+	case Unknown:
+		return ansiYellow
+	case Pass:
+		return ansiGreen
+	}
+	return ansiDim
+}
+
+func verdictColor(v Verdict) string {
+	switch v {
+	case VerdictFail:
+		return ansiRed
+	case VerdictUnknown:
+		return ansiYellow
+	}
+	return ansiGreen
+}
+
+// printable escapes control characters (a process name may hold a newline
+// or an escape sequence) so that one finding stays one line.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return s
+	}
+	q := fmt.Sprintf("%q", s)
+	return q[1 : len(q)-1]
+}
+
+// WriteJSON writes the report as one JSON document of schema dcheck/v1,
+// indented when indent is true, followed by a newline.
+func WriteJSON(w io.Writer, r *Report, indent bool) error {
+	enc := json.NewEncoder(w)
+	if indent {
+		enc.SetIndent("", "  ")
+	}
+	return enc.Encode(r)
+}
+
+// Explain writes a rule's full text: "dcheck explain" prints it.
+func Explain(w io.Writer, r *Rule) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
+	fmt.Fprintf(&b, "Spec:       %s\n", r.Spec)
+	fmt.Fprintf(&b, "Kind:       %s\n", r.Kind)
+	fmt.Fprintf(&b, "Severity:   %s in sysv, %s in supervised\n\n", r.SysV, r.Supervised)
+	fmt.Fprintf(&b, "%s\n\nHow to fix: %s\n", r.Doc, r.Hint)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// RulesMarkdown returns docs/rules.md: the catalogue table and each rule's
+// full text, generated from the same Rule values as "dcheck explain".
+func RulesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("<!-- Generated from checks/rules.go by `make docs`. Do not edit. -->\n")
+	b.WriteString("# dcheck rules\n\n")
+	b.WriteString("Every rule has a stable ID that is never reused. `dcheck explain ID` prints the same text.\n\n")
+	b.WriteString(RulesTable())
+	for _, r := range rules {
+		fmt.Fprintf(&b, "\n## %s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
+		fmt.Fprintf(&b, "- Spec: %s\n- Kind: %s\n- Severity: %s in sysv, %s in supervised\n\n", r.Spec, r.Kind, r.SysV, r.Supervised)
+		fmt.Fprintf(&b, "%s\n\n**How to fix:** %s\n", r.Doc, r.Hint)
+	}
+	return b.String()
+}
+
+// RulesTable returns the catalogue as a Markdown table, one row per rule.
+func RulesTable() string {
+	var b strings.Builder
+	b.WriteString("| ID | name | sysv | supervised | passes when | spec |\n|---|---|---|---|---|---|\n")
+	for _, r := range rules {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.ID, r.Name, r.SysV, r.Supervised,
+			strings.ReplaceAll(r.Title, "|", `\|`), r.Spec)
+	}
+	return b.String()
+}

@@ -1,0 +1,210 @@
+package checks
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMount is where the running system's proc filesystem is mounted.
+const DefaultMount = "/proc"
+
+// Bounds on what one read of a /proc file takes. The sizes /proc reports
+// are lies (0 for most files), so every read is bounded.
+const (
+	maxSmallFile = 16 << 10  // stat, status, fdinfo, children, wchan
+	maxEnviron   = 256 << 10 // environ: larger environments are truncated
+	maxLocks     = 4 << 20   // /proc/locks
+)
+
+// FS reads processes out of a proc filesystem. Its zero value is not usable;
+// call NewFS. An FS is safe for concurrent use.
+type FS struct {
+	root string
+	// live is true when root is the running system's /proc, so that kill(2)
+	// may confirm a pid that /proc does not show (hidepid).
+	live bool
+
+	ttyOnce sync.Once
+	tty     []TTYDriver
+}
+
+// NewFS returns an FS rooted at mount; "" means DefaultMount. It fails when
+// mount is not a directory.
+func NewFS(mount string) (*FS, error) {
+	if mount == "" {
+		mount = DefaultMount
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(mount, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: mount, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, fmt.Errorf("%s: not a directory", mount)
+	}
+	f := &FS{root: filepath.Clean(mount)}
+	if f.root == DefaultMount {
+		var sfs unix.Statfs_t
+		f.live = unix.Statfs(mount, &sfs) == nil && sfs.Type == unix.PROC_SUPER_MAGIC
+	}
+	return f, nil
+}
+
+// Root returns the mount point the FS reads.
+func (f *FS) Root() string { return f.root }
+
+// path joins elements under the root, for messages and path-based calls.
+func (f *FS) path(elem ...string) string {
+	return filepath.Join(append([]string{f.root}, elem...)...)
+}
+
+// ttyDrivers returns /proc/tty/drivers, or the fixed table from
+// devices.txt when that file cannot be read.
+func (f *FS) ttyDrivers() []TTYDriver {
+	f.ttyOnce.Do(func() {
+		data, err := readFileBounded(f.path("tty", "drivers"), maxSmallFile)
+		if err == nil {
+			if d, err := parseTTYDrivers(data); err == nil && len(d) > 0 {
+				f.tty = d
+				return
+			}
+		}
+		f.tty = defaultTTYDrivers
+	})
+	return f.tty
+}
+
+// readLocks reads and parses /proc/locks.
+func (f *FS) readLocks() ([]Lock, error) {
+	p := f.path("locks")
+	data, err := readFileBounded(p, maxLocks)
+	if err != nil {
+		return nil, err
+	}
+	l, err := parseLocks(data)
+	if err != nil {
+		return l, fmt.Errorf("%s: %w", p, err)
+	}
+	return l, nil
+}
+
+// PIDs lists the numeric entries of the root: every process this proc mount
+// shows, in no particular order.
+func (f *FS) PIDs() ([]int, error) {
+	fd, err := unix.Open(f.root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: f.root, Err: err}
+	}
+	defer unix.Close(fd)
+	var pids []int
+	err = readDirNames(fd, func(name string) {
+		if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
+			pids = append(pids, pid)
+		}
+	})
+	if err != nil {
+		return pids, &fs.PathError{Op: "readdir", Path: f.root, Err: err}
+	}
+	return pids, nil
+}
+
+// readDirNames calls fn with every name in the open directory fd but "."
+// and "..".
+func readDirNames(fd int, fn func(name string)) error {
+	buf := make([]byte, 8192)
+	var names []string
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
+		names = names[:0]
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
+		for _, name := range names {
+			fn(name)
+		}
+	}
+}
+
+// readFileBounded reads at most max bytes of the file at path.
+func readFileBounded(path string, max int) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	return readAllBounded(fd, path, max)
+}
+
+// readAtBounded reads at most max bytes of the file name relative to the
+// directory dirfd; dirpath names that directory in errors.
+func readAtBounded(dirfd int, dirpath, name string, max int) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: dirpath + "/" + name, Err: err}
+	}
+	defer unix.Close(fd)
+	return readAllBounded(fd, dirpath+"/"+name, max)
+}
+
+func readAllBounded(fd int, path string, max int) ([]byte, error) {
+	buf := make([]byte, min(max, 4096))
+	n := 0
+	for {
+		if n == len(buf) {
+			if n >= max {
+				return buf[:n], nil
+			}
+			nb := make([]byte, min(max, 2*len(buf)))
+			copy(nb, buf[:n])
+			buf = nb
+		}
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if m == 0 {
+			return buf[:n], nil
+		}
+		n += m
+	}
+}
+
+// readFull reads into buf until it is full or the file ends.
+func readFull(fd int, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	return n, nil
+}
+
+// isGone reports whether err says a /proc entry has disappeared: the
+// process (or the descriptor) no longer exists.
+func isGone(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
+}

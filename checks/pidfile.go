@@ -1,0 +1,186 @@
+package checks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// MaxPidFileBytes is as much of a pidfile as is ever read: a pid is at most
+// 7 digits on Linux (pid_max <= 4194304), so anything longer is not a pidfile.
+const MaxPidFileBytes = 64
+
+// PidFile is what a look at a pidfile found. Reading it changes nothing on
+// disk: it is opened read-only and non-blocking (it could be a FIFO), and
+// never created, locked or written.
+type PidFile struct {
+	Path       string      // The path as given
+	Symlink    bool        // The final path component is a symbolic link
+	LinkTarget string      // Where that link points, when Symlink
+	Exists     bool        // Something exists at Path (after following a final symlink)
+	Mode       fs.FileMode // Type and permission bits of the file, following a final symlink
+	UID        int         // Owner of the file
+	Dev        uint64      // Device of the file (st_dev)
+	Ino        uint64      // Inode of the file
+	Size       int64       // Size in bytes
+	DirPath    string      // Directory holding the pidfile
+	DirMode    fs.FileMode // Its type and permission bits, including the sticky bit
+	DirUID     int         // Its owner
+	DirErr     error       // Why the directory could not be examined, or nil
+	Content    []byte      // The first MaxPidFileBytes bytes
+	PID        int         // The pid it holds, when Err is nil
+	Err        error       // Why it holds no usable pid: missing, not a regular file, unreadable, or ErrPidFile
+	Locks      []Lock      // Entries of /proc/locks on the file's device and inode
+	LocksErr   error       // Why /proc/locks could not be read, or nil
+}
+
+// ParsePidFile parses a pidfile's contents: a positive decimal pid,
+// surrounded by optional white space (one trailing newline is usual). The
+// error wraps ErrPidFile and quotes what was found.
+func ParsePidFile(data []byte) (int, error) {
+	if len(data) > MaxPidFileBytes {
+		return 0, fmt.Errorf("%w: more than %d bytes, too long to hold a pid", ErrPidFile, MaxPidFileBytes)
+	}
+	s := bytes.TrimSpace(data)
+	if len(s) == 0 {
+		return 0, fmt.Errorf("%w: empty", ErrPidFile)
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && c != '-' && c != '+' {
+			return 0, fmt.Errorf("%w: %q is not a decimal pid", ErrPidFile, s)
+		}
+	}
+	pid, err := strconv.ParseInt(string(s), 10, 32)
+	if err != nil || s[0] == '+' {
+		return 0, fmt.Errorf("%w: %q is not a decimal pid", ErrPidFile, s)
+	}
+	if pid <= 0 {
+		return 0, fmt.Errorf("%w: %d is not a valid pid (must be > 0)", ErrPidFile, pid)
+	}
+	return int(pid), nil
+}
+
+// ReadPidFile looks at the pidfile at path and at the locks held on it. It
+// returns an error only for an empty path; everything that can be wrong with
+// the file itself is recorded in the PidFile.
+func (f *FS) ReadPidFile(path string) (*PidFile, error) {
+	if path == "" {
+		return nil, errors.New("pidfile path is empty")
+	}
+	p := &PidFile{Path: path, DirPath: filepath.Dir(path)}
+	var dst unix.Stat_t
+	if err := unix.Stat(p.DirPath, &dst); err != nil {
+		p.DirErr = &fs.PathError{Op: "stat", Path: p.DirPath, Err: err}
+	} else {
+		p.DirMode, p.DirUID = fileMode(dst.Mode), int(dst.Uid)
+	}
+	var lst unix.Stat_t
+	if err := unix.Lstat(path, &lst); err != nil {
+		p.Err = &fs.PathError{Op: "lstat", Path: path, Err: err}
+		return p, nil
+	}
+	if lst.Mode&unix.S_IFMT == unix.S_IFLNK {
+		p.Symlink = true
+		p.LinkTarget, _ = os.Readlink(path)
+	}
+	// Open first and fstat the open file, so that the facts and the content
+	// are of one file even if the path is being replaced.
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		p.Err = &fs.PathError{Op: "open", Path: path, Err: err}
+		if st := (unix.Stat_t{}); unix.Stat(path, &st) == nil {
+			p.fill(&st)
+		}
+		return p, nil
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		p.Err = &fs.PathError{Op: "fstat", Path: path, Err: err}
+		return p, nil
+	}
+	p.fill(&st)
+	if !p.Mode.IsRegular() {
+		p.Err = fmt.Errorf("%s: not a regular file (%s)", path, describeMode(p.Mode))
+	} else {
+		buf := make([]byte, MaxPidFileBytes+1)
+		n, err := readFull(fd, buf)
+		switch {
+		case err != nil:
+			p.Err = &fs.PathError{Op: "read", Path: path, Err: err}
+		default:
+			p.Content = buf[:min(n, MaxPidFileBytes)]
+			p.PID, p.Err = ParsePidFile(buf[:n])
+			if p.Err != nil {
+				p.Err = fmt.Errorf("%s: %w", path, p.Err)
+			}
+		}
+	}
+	locks, err := f.readLocks()
+	if err != nil {
+		p.LocksErr = err
+	}
+	for _, l := range locks {
+		if uint64(unix.Mkdev(l.Major, l.Minor)) == p.Dev && l.Inode == p.Ino {
+			p.Locks = append(p.Locks, l)
+		}
+	}
+	return p, nil
+}
+
+func (p *PidFile) fill(st *unix.Stat_t) {
+	p.Exists = true
+	p.Mode, p.UID = fileMode(st.Mode), int(st.Uid)
+	p.Dev, p.Ino, p.Size = st.Dev, st.Ino, st.Size
+}
+
+// fileMode converts a stat mode to an fs.FileMode.
+func fileMode(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	switch m & unix.S_IFMT {
+	case unix.S_IFDIR:
+		mode |= fs.ModeDir
+	case unix.S_IFLNK:
+		mode |= fs.ModeSymlink
+	case unix.S_IFIFO:
+		mode |= fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		mode |= fs.ModeSocket
+	case unix.S_IFCHR:
+		mode |= fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		mode |= fs.ModeDevice
+	}
+	if m&unix.S_ISVTX != 0 {
+		mode |= fs.ModeSticky
+	}
+	if m&unix.S_ISUID != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&unix.S_ISGID != 0 {
+		mode |= fs.ModeSetgid
+	}
+	return mode
+}
+
+func describeMode(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return m.String()
+}

@@ -1,0 +1,84 @@
+package checks
+
+import (
+	"errors"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// ScanResult is one process found by Scan: its report, or why it could not
+// be judged.
+type ScanResult struct {
+	PID    int     // The process
+	Report *Report // Its judgement; nil when Err is set
+	Err    error   // Why it could not be inspected
+}
+
+// Scan judges every process that looks like a daemon: not a kernel thread,
+// no controlling terminal, and a parent that is the reaper (pol.Reaper, or
+// pid 1 when that is zero). pol.PidFile is ignored: each process is judged
+// without one. Processes that exit while Scan reads them are dropped. The
+// results are in pid order; workers <= 0 means one per CPU.
+func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
+	pids, err := f.PIDs()
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(pids)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	pol.PidFile = ""
+	reaper := pol.Reaper
+	if reaper == 0 {
+		reaper = 1
+	}
+	results := make([]ScanResult, len(pids))
+	keep := make([]bool, len(pids))
+	var next int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(pids) {
+					return
+				}
+				results[i], keep[i] = f.scanOne(pids[i], reaper, pol)
+			}
+		})
+	}
+	wg.Wait()
+	out := results[:0]
+	for i, r := range results {
+		if keep[i] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
+	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile)
+	if err != nil {
+		return ScanResult{}, false // gone, or hidden
+	}
+	st, err := parseStat(data)
+	if err != nil {
+		return ScanResult{PID: pid, Err: err}, true
+	}
+	if st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
+		return ScanResult{}, false
+	}
+	r, err := f.Inspect(pid, pol)
+	if errors.Is(err, ErrNoProcess) || errors.Is(err, ErrExited) || errors.Is(err, ErrHidden) {
+		return ScanResult{}, false
+	}
+	return ScanResult{PID: pid, Report: r, Err: err}, true
+}

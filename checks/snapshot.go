@@ -1,0 +1,491 @@
+package checks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Snapshot is one process as /proc showed it, each file read once. A part
+// that could not be read (permission denied, hidepid, a zombie's missing
+// files) leaves its field empty and its *Err field set: rules that need it
+// report unknown, with that error as the reason.
+type Snapshot struct {
+	PID    int        // The process ID asked for
+	Stat   ProcStat   // /proc/PID/stat
+	Status ProcStatus // /proc/PID/status (the thread group leader's signal mask)
+
+	Cwd     PathInfo // Current directory: /proc/PID/cwd
+	CwdErr  error
+	Root    PathInfo // Root directory, as chroot(2) set it: /proc/PID/root
+	RootErr error
+
+	Environ          []string // Environment at exec time: /proc/PID/environ
+	EnvironTruncated bool     // Environ was longer than what is read
+	EnvironErr       error
+
+	FDs    []FD // Open descriptors, ascending: /proc/PID/fd and fdinfo
+	FDsErr error
+
+	Threads    []Thread // Every thread, with its own signal mask: /proc/PID/task
+	ThreadsErr error
+
+	Children    []Child // Child processes of every thread: /proc/PID/task/TID/children
+	ChildrenErr error
+
+	Parent    *Parent // The parent process, nil when PPID is 0
+	ParentErr error
+
+	// UnixDgram holds the inodes of its Unix datagram sockets (the kind
+	// syslog(3) and the journal use), from /proc/PID/net/unix. It is read
+	// only when stdout and stderr both go to /dev/null and the process has
+	// sockets: the one case where it decides whether the process logs.
+	UnixDgram  map[uint64]bool
+	SocketsErr error
+}
+
+// PathInfo is a /proc symlink to a directory or file and what it points at.
+type PathInfo struct {
+	Path    string // Link text, without the " (deleted)" suffix
+	Deleted bool   // The kernel marked the target "(deleted)"
+	Dev     uint64 // Device of the target (st_dev)
+	Ino     uint64 // Inode of the target
+}
+
+// FDKind classifies an open descriptor by what it refers to.
+type FDKind string
+
+// The kinds of descriptor.
+const (
+	FDFile    FDKind = "file"    // A regular file
+	FDDir     FDKind = "dir"     // A directory
+	FDChar    FDKind = "char"    // A character device (terminals, /dev/null)
+	FDBlock   FDKind = "block"   // A block device
+	FDPipe    FDKind = "pipe"    // An anonymous pipe, "pipe:[INODE]"
+	FDFIFO    FDKind = "fifo"    // A named pipe
+	FDSocket  FDKind = "socket"  // A socket, "socket:[INODE]"
+	FDAnon    FDKind = "anon"    // An anonymous inode: eventfd, signalfd, epoll, timerfd, pidfd, ...
+	FDUnknown FDKind = "unknown" // The target could not be examined
+)
+
+// FD is one open descriptor.
+type FD struct {
+	Num      int    // Descriptor number
+	Target   string // What /proc/PID/fd/N links to, without " (deleted)"
+	Deleted  bool   // A file that has been unlinked
+	Kind     FDKind // What it refers to
+	Dev      uint64 // Device of the open file (st_dev)
+	Ino      uint64 // Inode of the open file
+	Rdev     uint64 // Device number, for character and block devices
+	Terminal bool   // A terminal device: /dev/pts/*, /dev/tty*, /dev/console (by device number)
+	StatErr  error  // Why the open file could not be examined, or nil
+	Info     FDInfo // /proc/PID/fdinfo/N
+	InfoErr  error  // Why fdinfo could not be read, or nil
+}
+
+// Writable reports whether the descriptor was opened for writing.
+func (d FD) Writable() bool { return d.Info.Flags&(unix.O_WRONLY|unix.O_RDWR) != 0 }
+
+// IsDevNull reports whether the descriptor is /dev/null, by device number 1:3.
+func (d FD) IsDevNull() bool {
+	return d.Kind == FDChar && unix.Major(d.Rdev) == 1 && unix.Minor(d.Rdev) == 3
+}
+
+// Thread is one thread of the process.
+type Thread struct {
+	TID        int       // Thread ID
+	SigBlocked SignalSet // Its blocked signals: task/TID/status SigBlk
+	// Wchan is the kernel function the thread sleeps in (task/TID/wchan),
+	// read only for threads that block SIGTERM, where "do_sigtimedwait"
+	// tells that the thread takes signals with sigwait(3).
+	Wchan string
+}
+
+// Child is a child process.
+type Child struct {
+	PID   int    // Its process ID
+	Comm  string // Its name
+	State byte   // Its state letter; 'Z' for a zombie not yet reaped
+}
+
+// Parent is the parent process.
+type Parent struct {
+	PID   int    // Its process ID
+	Name  string // Its name, from its status
+	NSPID []int  // Its pid in each pid namespace, outermost first
+}
+
+// Take reads process pid. It returns ErrNoProcess (or ErrHidden) when there
+// is no such process to read, and ErrExited when the process exited or its pid
+// was reused while it was being read (the start time, stat field 22, is read
+// first and again last). Parts that cannot be read are recorded in the
+// Snapshot, not returned as errors.
+func (f *FS) Take(pid int) (*Snapshot, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	}
+	dirpath := f.path(strconv.Itoa(pid))
+	dirfd, err := unix.Open(dirpath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, f.missing(pid, err)
+	}
+	defer unix.Close(dirfd)
+
+	s := &Snapshot{PID: pid}
+	data, err := readAtBounded(dirfd, dirpath, "stat", maxSmallFile)
+	if err != nil {
+		return nil, f.missing(pid, err)
+	}
+	if s.Stat, err = parseStat(data); err != nil {
+		return nil, fmt.Errorf("pid %d: %s/stat: %w", pid, dirpath, err)
+	}
+	data, err = readAtBounded(dirfd, dirpath, "status", maxSmallFile)
+	if err != nil {
+		return nil, f.vanished(pid, s.Stat.StartTime, err)
+	}
+	if s.Status, err = parseStatus(data); err != nil {
+		return nil, fmt.Errorf("pid %d: %s/status: %w", pid, dirpath, err)
+	}
+
+	s.Cwd, s.CwdErr = readPathInfo(dirfd, dirpath, "cwd")
+	s.Root, s.RootErr = readPathInfo(dirfd, dirpath, "root")
+	if data, err := readAtBounded(dirfd, dirpath, "environ", maxEnviron+1); err != nil {
+		s.EnvironErr = err
+	} else {
+		if len(data) > maxEnviron {
+			data, s.EnvironTruncated = data[:maxEnviron], true
+		}
+		s.Environ = parseEnviron(data)
+	}
+	s.FDs, s.FDsErr = f.readFDs(dirfd, dirpath)
+	if s.needsSockets() {
+		if data, err := readAtBounded(dirfd, dirpath, "net/unix", maxLocks); err != nil {
+			s.SocketsErr = err
+		} else if s.UnixDgram, err = parseUnixDgram(data); err != nil {
+			s.SocketsErr = fmt.Errorf("%s/net/unix: %w", dirpath, err)
+		}
+	}
+	s.readThreads(dirfd, dirpath)
+	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads)
+	if s.Stat.PPID > 0 {
+		s.Parent, s.ParentErr = f.readParent(s.Stat.PPID)
+	}
+
+	// The same process from first read to last: same pid, same start time.
+	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile)
+	if err != nil {
+		return nil, f.vanished(pid, s.Stat.StartTime, err)
+	}
+	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
+	}
+	return s, nil
+}
+
+// missing explains why /proc/PID could not be opened at the start.
+func (f *FS) missing(pid int, err error) error {
+	if !isGone(err) {
+		return fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if f.live {
+		// ESRCH means no such process; success or EPERM means it exists
+		// and /proc hides it.
+		if kerr := unix.Kill(pid, 0); kerr == nil || kerr == unix.EPERM {
+			return fmt.Errorf("pid %d: %w", pid, ErrHidden)
+		}
+	}
+	return fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+}
+
+// vanished explains a read that failed after the first one succeeded.
+func (f *FS) vanished(pid int, start uint64, err error) error {
+	if isGone(err) {
+		return fmt.Errorf("pid %d: %w", pid, ErrExited)
+	}
+	return fmt.Errorf("pid %d: %w", pid, err)
+}
+
+func readPathInfo(dirfd int, dirpath, name string) (PathInfo, error) {
+	var p PathInfo
+	target, err := readlinkat(dirfd, name)
+	if err != nil {
+		return p, &fs.PathError{Op: "readlink", Path: dirpath + "/" + name, Err: err}
+	}
+	p.Path, p.Deleted = strings.CutSuffix(target, " (deleted)")
+	var st unix.Stat_t
+	if err := unix.Fstatat(dirfd, name, &st, 0); err != nil {
+		return p, &fs.PathError{Op: "stat", Path: dirpath + "/" + name, Err: err}
+	}
+	p.Dev, p.Ino = st.Dev, st.Ino
+	return p, nil
+}
+
+func readlinkat(dirfd int, name string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		if len(buf) >= 1<<16 {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+func (f *FS) readFDs(dirfd int, dirpath string) ([]FD, error) {
+	fddir := dirpath + "/fd"
+	dfd, err := unix.Openat(dirfd, "fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: fddir, Err: err}
+	}
+	defer unix.Close(dfd)
+	var nums []int
+	if err := readDirNames(dfd, func(name string) {
+		if n, err := strconv.Atoi(name); err == nil {
+			nums = append(nums, n)
+		}
+	}); err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: fddir, Err: err}
+	}
+	slices.Sort(nums)
+	infofd, infoErr := unix.Openat(dirfd, "fdinfo", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if infoErr == nil {
+		defer unix.Close(infofd)
+	} else {
+		infoErr = &fs.PathError{Op: "open", Path: dirpath + "/fdinfo", Err: infoErr}
+	}
+	drivers := f.ttyDrivers()
+	fds := make([]FD, 0, len(nums))
+	for _, n := range nums {
+		name := strconv.Itoa(n)
+		target, err := readlinkat(dfd, name)
+		if isGone(err) {
+			continue // closed while we read
+		}
+		d := FD{Num: n, Kind: FDUnknown}
+		if err != nil {
+			d.StatErr = &fs.PathError{Op: "readlink", Path: fddir + "/" + name, Err: err}
+		}
+		d.Target, d.Deleted = strings.CutSuffix(target, " (deleted)")
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, 0); err != nil {
+			if d.StatErr == nil {
+				d.StatErr = &fs.PathError{Op: "stat", Path: fddir + "/" + name, Err: err}
+			}
+			d.Kind = kindFromTarget(d.Target)
+		} else {
+			d.Dev, d.Ino, d.Rdev = st.Dev, st.Ino, st.Rdev
+			d.Kind = kindFromStat(st.Mode, d.Target)
+			if d.Kind == FDChar {
+				d.Terminal = isTerminal(drivers, unix.Major(d.Rdev), unix.Minor(d.Rdev))
+			}
+		}
+		if infoErr != nil {
+			d.InfoErr = infoErr
+		} else if data, err := readAtBounded(infofd, dirpath+"/fdinfo", name, maxSmallFile); err != nil {
+			d.InfoErr = err
+		} else if d.Info, err = parseFDInfo(trimPartialLine(data, maxSmallFile)); err != nil {
+			d.InfoErr = fmt.Errorf("%s/fdinfo/%s: %w", dirpath, name, err)
+		}
+		fds = append(fds, d)
+	}
+	return fds, nil
+}
+
+// trimPartialLine drops a last, cut-off line from a read that hit its bound.
+func trimPartialLine(data []byte, max int) []byte {
+	if len(data) < max {
+		return data
+	}
+	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
+		return data[:i+1]
+	}
+	return nil
+}
+
+func kindFromStat(mode uint32, target string) FDKind {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		if strings.HasPrefix(target, "anon_inode:") {
+			return FDAnon
+		}
+		return FDFile
+	case unix.S_IFDIR:
+		return FDDir
+	case unix.S_IFCHR:
+		return FDChar
+	case unix.S_IFBLK:
+		return FDBlock
+	case unix.S_IFIFO:
+		if strings.HasPrefix(target, "pipe:[") {
+			return FDPipe
+		}
+		return FDFIFO
+	case unix.S_IFSOCK:
+		return FDSocket
+	}
+	return kindFromTarget(target)
+}
+
+func kindFromTarget(target string) FDKind {
+	switch {
+	case strings.HasPrefix(target, "socket:["):
+		return FDSocket
+	case strings.HasPrefix(target, "pipe:["):
+		return FDPipe
+	case strings.HasPrefix(target, "anon_inode:"):
+		return FDAnon
+	}
+	return FDUnknown
+}
+
+// readThreads lists the threads. A single-threaded process's one thread is
+// described by its status, which was already read.
+func (s *Snapshot) readThreads(dirfd int, dirpath string) {
+	tdir := dirpath + "/task"
+	tfd, err := unix.Openat(dirfd, "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		s.ThreadsErr = &fs.PathError{Op: "open", Path: tdir, Err: err}
+		return
+	}
+	defer unix.Close(tfd)
+	var tids []int
+	if err := readDirNames(tfd, func(name string) {
+		if n, err := strconv.Atoi(name); err == nil {
+			tids = append(tids, n)
+		}
+	}); err != nil {
+		s.ThreadsErr = &fs.PathError{Op: "readdir", Path: tdir, Err: err}
+		return
+	}
+	slices.Sort(tids)
+	for _, tid := range tids {
+		t := Thread{TID: tid}
+		if tid == s.PID {
+			t.SigBlocked = s.Status.SigBlocked
+		} else {
+			data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/status", maxSmallFile)
+			if isGone(err) {
+				continue // the thread exited
+			}
+			if err != nil {
+				s.ThreadsErr = err
+				continue
+			}
+			st, err := parseStatus(data)
+			if err != nil {
+				s.ThreadsErr = fmt.Errorf("%s/%d/status: %w", tdir, tid, err)
+				continue
+			}
+			t.SigBlocked = st.SigBlocked
+		}
+		if t.SigBlocked.Has(unix.SIGTERM) {
+			if data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/wchan", 256); err == nil {
+				t.Wchan = string(bytes.TrimSpace(data))
+			}
+		}
+		s.Threads = append(s.Threads, t)
+	}
+}
+
+// readChildren reads every thread's children file and the state of each
+// child.
+func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread) ([]Child, error) {
+	var pids []int
+	for _, t := range threads {
+		name := "task/" + strconv.Itoa(t.TID) + "/children"
+		data, err := readAtBounded(dirfd, dirpath, name, 1<<20)
+		if isGone(err) && t.TID != 0 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range bytes.Fields(data) {
+			if pid, err := strconv.Atoi(string(w)); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	slices.Sort(pids)
+	var out []Child
+	for _, pid := range pids {
+		data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile)
+		if err != nil {
+			continue // exited and reaped meanwhile
+		}
+		st, err := parseStat(data)
+		if err != nil {
+			return out, fmt.Errorf("pid %d: %w", pid, err)
+		}
+		out = append(out, Child{PID: pid, Comm: st.Comm, State: st.State})
+	}
+	return out, nil
+}
+
+func (f *FS) readParent(ppid int) (*Parent, error) {
+	data, err := readFileBounded(f.path(strconv.Itoa(ppid), "status"), maxSmallFile)
+	if err != nil {
+		return nil, err
+	}
+	st, err := parseStatus(data)
+	if err != nil {
+		return nil, fmt.Errorf("pid %d: status: %w", ppid, err)
+	}
+	return &Parent{PID: ppid, Name: st.Name, NSPID: st.NSPID}, nil
+}
+
+// Zombie reports whether the process has exited and waits to be reaped.
+func (s *Snapshot) Zombie() bool { return s.Stat.State == 'Z' || s.Stat.State == 'X' }
+
+// errNotVisible is a reason for an unknown finding built from a read error.
+func errNotVisible(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("permission denied: %w", err)
+	}
+	return err
+}
+
+// needsSockets reports whether stdout and stderr are both /dev/null (or
+// closed) and the process holds sockets: then whether it logs depends on
+// what those sockets are.
+func (s *Snapshot) needsSockets() bool {
+	for _, n := range []int{1, 2} {
+		if d := s.fd(n); d != nil && !d.IsDevNull() {
+			return false
+		}
+	}
+	return slices.ContainsFunc(s.FDs, func(d FD) bool { return d.Kind == FDSocket })
+}
+
+// parseUnixDgram returns the inodes of the datagram sockets listed in
+// /proc/net/unix (columns: Num RefCount Protocol Flags Type St Inode Path).
+func parseUnixDgram(data []byte) (map[uint64]bool, error) {
+	out := map[uint64]bool{}
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		f := bytes.Fields(line)
+		if i == 0 || len(f) < 7 {
+			continue // the header, or a blank line
+		}
+		typ, err1 := strconv.ParseUint(string(f[4]), 16, 16)
+		ino, err2 := strconv.ParseUint(string(f[6]), 10, 64)
+		if err1 != nil || err2 != nil {
+			return out, fmt.Errorf("%w: net/unix: line %d: %q", ErrParse, i+1, line)
+		}
+		if typ == unix.SOCK_DGRAM {
+			out[ino] = true
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,142 @@
+package checks
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// ProcStat is /proc/PID/stat, see proc_pid_stat(5). Field numbers are the
+// man page's. Fields after rss (25 onwards) are not modelled.
+type ProcStat struct {
+	PID       int    // Process ID, field 1
+	Comm      string // Executable name, field 2: what lies between the first '(' and the last ')'; may hold spaces, parentheses, newlines
+	State     byte   // Process state letter (R, S, D, Z, T, t, X, I, ...), field 3
+	PPID      int    // Parent process ID, field 4
+	PGRP      int    // Process group ID, field 5
+	Session   int    // Session ID, field 6
+	TTY       int    // Controlling terminal as an encoded dev_t (minor bits 31..20 and 7..0, major 15..8), 0 for none, field 7
+	TPGID     int    // Foreground process group of the controlling terminal, -1 for none, field 8
+	Flags     uint   // Kernel PF_* flags, field 9
+	MinFlt    uint64 // Minor faults, field 10
+	CMinFlt   uint64 // Minor faults of waited-for children, field 11
+	MajFlt    uint64 // Major faults, field 12
+	CMajFlt   uint64 // Major faults of waited-for children, field 13
+	UTime     uint64 // User time in clock ticks, field 14
+	STime     uint64 // System time in clock ticks, field 15
+	CUTime    int64  // User time of waited-for children in clock ticks, field 16
+	CSTime    int64  // System time of waited-for children in clock ticks, field 17
+	Priority  int64  // Scheduling priority as the kernel shows it, field 18
+	Nice      int64  // Nice value, -20..19, field 19
+	Threads   int64  // Number of threads, field 20
+	ItRealVal int64  // Obsolete, always 0, field 21
+	StartTime uint64 // Start time after boot in clock ticks, field 22; with PID it names one process for its whole life
+	VSize     uint64 // Virtual memory size in bytes, field 23
+	RSS       int64  // Resident set size in pages, field 24
+}
+
+// pfKthread is PF_KTHREAD from include/linux/sched.h.
+const pfKthread = 0x00200000
+
+// KernelThread reports whether the PF_KTHREAD flag is set.
+func (s ProcStat) KernelThread() bool { return s.Flags&pfKthread != 0 }
+
+// TTYDevice returns the controlling terminal's major and minor numbers;
+// both are 0 when there is none.
+func (s ProcStat) TTYDevice() (major, minor uint32) {
+	t := uint32(s.TTY)
+	return (t >> 8) & 0xfff, (t & 0xff) | ((t >> 12) & 0xfff00)
+}
+
+// parseStat parses the contents of /proc/PID/stat.
+func parseStat(data []byte) (ProcStat, error) {
+	var s ProcStat
+	open := bytes.IndexByte(data, '(')
+	closing := bytes.LastIndexByte(data, ')')
+	if open < 0 || closing < open {
+		return s, fmt.Errorf("%w: stat: no (comm) field", ErrParse)
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(data[:open])))
+	if err != nil {
+		return s, fmt.Errorf("%w: stat: field 1 (pid): %q", ErrParse, bytes.TrimSpace(data[:open]))
+	}
+	s.PID = pid
+	s.Comm = string(data[open+1 : closing])
+	rest := bytes.Fields(data[closing+1:])
+	// rest[0] is field 3.
+	if len(rest) < 22 {
+		return s, fmt.Errorf("%w: stat: %d fields after comm, want at least 22", ErrParse, len(rest))
+	}
+	if len(rest[0]) != 1 {
+		return s, fmt.Errorf("%w: stat: field 3 (state): %q", ErrParse, rest[0])
+	}
+	s.State = rest[0][0]
+	var p fieldParser
+	s.PPID = p.int(rest, 4)
+	s.PGRP = p.int(rest, 5)
+	s.Session = p.int(rest, 6)
+	s.TTY = p.int(rest, 7)
+	s.TPGID = p.int(rest, 8)
+	s.Flags = uint(p.uint(rest, 9))
+	s.MinFlt = p.uint(rest, 10)
+	s.CMinFlt = p.uint(rest, 11)
+	s.MajFlt = p.uint(rest, 12)
+	s.CMajFlt = p.uint(rest, 13)
+	s.UTime = p.uint(rest, 14)
+	s.STime = p.uint(rest, 15)
+	s.CUTime = p.int64(rest, 16)
+	s.CSTime = p.int64(rest, 17)
+	s.Priority = p.int64(rest, 18)
+	s.Nice = p.int64(rest, 19)
+	s.Threads = p.int64(rest, 20)
+	s.ItRealVal = p.int64(rest, 21)
+	s.StartTime = p.uint(rest, 22)
+	s.VSize = p.uint(rest, 23)
+	s.RSS = p.int64(rest, 24)
+	return s, p.err
+}
+
+// fieldParser converts stat fields by their proc(5) number, remembering the
+// first error so that a parse reads as a list of assignments.
+type fieldParser struct{ err error }
+
+func (p *fieldParser) field(rest [][]byte, n int) string {
+	if i := n - 3; i < len(rest) {
+		return string(rest[i])
+	}
+	return "" // optional trailing field (old kernels): zero
+}
+
+func (p *fieldParser) fail(n int, v string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("%w: stat: field %d: %q", ErrParse, n, v)
+	}
+}
+
+func (p *fieldParser) int(rest [][]byte, n int) int {
+	return int(p.int64(rest, n))
+}
+
+func (p *fieldParser) int64(rest [][]byte, n int) int64 {
+	v := p.field(rest, n)
+	if v == "" {
+		return 0
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		p.fail(n, v)
+	}
+	return i
+}
+
+func (p *fieldParser) uint(rest [][]byte, n int) uint64 {
+	v := p.field(rest, n)
+	if v == "" {
+		return 0
+	}
+	i, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		p.fail(n, v)
+	}
+	return i
+}

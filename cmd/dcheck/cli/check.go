@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// checkOptions are the flags of "dcheck [flags] PID".
+type checkOptions struct {
+	pid       int
+	pidFile   string
+	output    string
+	profile   string
+	reaper    int
+	umask     string
+	cwds      stringList
+	inherited stringList
+	strict    bool
+	procRoot  string
+}
+
+// judgeFlags binds the flags that shape a Policy, shared by check and scan.
+func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.output, "o", "text", "output `format`: text or json")
+	fs.StringVar(&o.profile, "profile", string(checks.ProfileSysV), "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.)")
+	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
+	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
+	fs.StringVar(&o.procRoot, "proc", checks.DefaultMount, "`dir` where the proc filesystem is mounted")
+}
+
+func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
+	o.judgeFlags(fs)
+	fs.StringVar(&o.pidFile, "pidfile", "", "the daemon's pidfile `path`: judge it too, and read the pid from it when no PID is given")
+	fs.StringVar(&o.umask, "umask", "", "the `octal` umask the daemon must have, e.g. 0022")
+	fs.Var(&o.cwds, "cwd", "also allow `dir` as the daemon's current directory (repeatable)")
+	fs.Var(&o.inherited, "inherited", "`path` of a file the starter had open, which the daemon must not hold (repeatable)")
+}
+
+func runCheck(args []string, io IO) (ExitCode, error) {
+	var o checkOptions
+	fs := newFlagSet("dcheck", io)
+	bindCheckFlags(fs, &o)
+	fs.Usage = func() {
+		fmt.Fprintf(io.Err, "Usage: dcheck [flags] PID\n       dcheck [flags] --pidfile FILE\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return ExitUsage, err
+	}
+	switch {
+	case len(pos) > 1:
+		return ExitUsage, usagef("one PID at a time, got %d arguments (%q)", len(pos), pos)
+	case len(pos) == 0 && o.pidFile == "":
+		return ExitUsage, usagef("no PID given (and no --pidfile to read one from)")
+	case len(pos) == 1:
+		pid, err := parsePID(pos[0])
+		if err != nil {
+			return ExitUsage, err
+		}
+		o.pid = pid
+	}
+	return o.run(io)
+}
+
+func parsePID(s string) (int, error) {
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 {
+		return 0, usagef("invalid pid %q: want a positive integer", s)
+	}
+	return pid, nil
+}
+
+// policy turns the flags into a Policy, checking each.
+func (o *checkOptions) policy() (checks.Policy, error) {
+	var pol checks.Policy
+	prof, err := checks.ParseProfile(o.profile)
+	if err != nil {
+		return pol, usagef("--profile: %v", err)
+	}
+	pol.Profile = prof
+	if o.output != "text" && o.output != "json" {
+		return pol, usagef("-o: unknown format %q (want text or json)", o.output)
+	}
+	if o.reaper < 0 {
+		return pol, usagef("--reaper %d: want a positive pid", o.reaper)
+	}
+	pol.Reaper = o.reaper
+	if o.umask != "" {
+		u, err := strconv.ParseUint(o.umask, 8, 32)
+		if err != nil || u > 0o777 {
+			return pol, usagef("--umask %q: want an octal mode from 0000 to 0777", o.umask)
+		}
+		u32 := uint32(u)
+		pol.Umask = &u32
+	}
+	pol.Cwds = o.cwds
+	for _, p := range o.inherited {
+		id, err := checks.StatFileID(p)
+		if err != nil {
+			return pol, usagef("--inherited: %v", err)
+		}
+		pol.Inherited = append(pol.Inherited, id)
+	}
+	pol.PidFile = o.pidFile
+	pol.Strict = o.strict
+	return pol, nil
+}
+
+func (o *checkOptions) run(io IO) (ExitCode, error) {
+	pol, err := o.policy()
+	if err != nil {
+		return ExitUsage, err
+	}
+	fsys, err := checks.NewFS(o.procRoot)
+	if err != nil {
+		return ExitUsage, usagef("--proc: %v", err)
+	}
+	r, err := fsys.Inspect(o.pid, pol)
+	if err != nil {
+		return ExitUninspectable, &exitError{ExitUninspectable, describeInspectError(err)}
+	}
+	if o.output == "json" {
+		err = checks.WriteJSON(io.Out, r, true)
+	} else {
+		err = checks.WriteText(io.Out, r, io.Color)
+	}
+	if err != nil {
+		return ExitUninspectable, err
+	}
+	return verdictCode(r.Verdict), nil
+}
+
+// describeInspectError keeps the library's message, which names the pid or
+// pidfile, and makes ErrExited read as the sentence users look for.
+func describeInspectError(err error) error {
+	if errors.Is(err, checks.ErrExited) {
+		return fmt.Errorf("%w", err)
+	}
+	return err
+}
+
+func verdictCode(v checks.Verdict) ExitCode {
+	switch v {
+	case checks.VerdictPass:
+		return ExitPass
+	case checks.VerdictFail:
+		return ExitFail
+	}
+	return ExitUninspectable
+}
