@@ -20,6 +20,10 @@ var (
 	// was reused, while it was being read.
 	ErrExited = errors.New("process exited while being inspected")
 
+	// ErrZombie is recorded in a Snapshot's *Err fields for the parts a
+	// zombie no longer has: descriptors, current directory, environment.
+	ErrZombie = errors.New("the process is a zombie (it exited and its parent has not reaped it)")
+
 	// ErrPidFile is wrapped by ReadPidFile for a pidfile that holds no
 	// usable pid (empty, garbage, negative, too long).
 	ErrPidFile = errors.New("bad pidfile")

@@ -81,7 +81,7 @@ func summary(r *Report) string {
 	if warns > 0 {
 		w := plural(warns, "warning") + " failed"
 		if !r.Strict {
-			w += " (fails only with --strict)"
+			w += ", which fails the verdict only with --strict"
 		}
 		parts = append(parts, w)
 	}
@@ -95,8 +95,11 @@ func summary(r *Report) string {
 }
 
 func plural(n int, word string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + word
+	case word == "child":
+		return fmt.Sprintf("%d children", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -193,7 +193,7 @@ that the kernel does not mark the directory deleted. Directories given with
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.CwdErr != nil {
-			return unknownPart(s, "the current directory", s.CwdErr)
+			return unknown("the current directory", s.CwdErr)
 		}
 		if s.Cwd.Deleted {
 			return fail("current directory %s has been deleted", s.Cwd.Path)
@@ -207,22 +207,13 @@ that the kernel does not mark the directory deleted. Directories given with
 			if s.Cwd.Path == "/" {
 				return pass("current directory is /")
 			}
-			return unknownPart(s, "the root directory", s.RootErr)
+			return unknown("the root directory", s.RootErr)
 		}
 		if s.Cwd.Dev == s.Root.Dev && s.Cwd.Ino == s.Root.Ino {
 			return pass("current directory is the root directory %s", s.Root.Path)
 		}
 		return fail("current directory is %s, not /", s.Cwd.Path)
 	},
-}
-
-// unknownPart reports a part of a snapshot that could not be read, saying
-// so plainly for a zombie, whose cwd, fds and umask are gone.
-func unknownPart(s *Snapshot, what string, err error) Result {
-	if s.Zombie() {
-		return Result{Status: Unknown, Message: fmt.Sprintf("cannot see %s: the process is a zombie", what)}
-	}
-	return unknown(what, err)
 }
 
 // commonUmasks are the values a daemon sets on purpose.
@@ -247,7 +238,7 @@ that kept it fails, as an error. Otherwise a value other than 0000, 0022,
 		s := ev.Process
 		if !s.Status.HasUmask {
 			if s.Zombie() {
-				return Result{Status: Unknown, Message: "cannot see the umask: the process is a zombie"}
+				return unknown("the umask", ErrZombie)
 			}
 			return Result{Status: Unknown, Message: "cannot see the umask: the kernel shows no Umask line (before Linux 4.7)"}
 		}
@@ -291,7 +282,7 @@ file, a pipe or a socket (a log file, a logger, the journal).`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.FDsErr != nil {
-			return unknownPart(s, "the descriptors", s.FDsErr)
+			return unknown("the descriptors", s.FDsErr)
 		}
 		var problems []string
 		for n := range 3 {
@@ -334,7 +325,7 @@ terminal emulator such as sshd or tmux holds one legitimately.`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.FDsErr != nil {
-			return unknownPart(s, "the descriptors", s.FDsErr)
+			return unknown("the descriptors", s.FDsErr)
 		}
 		var ttys []string
 		for _, d := range s.FDs {
@@ -373,7 +364,7 @@ file open for appending (a log), and passes.`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.FDsErr != nil {
-			return unknownPart(s, "the descriptors", s.FDsErr)
+			return unknown("the descriptors", s.FDsErr)
 		}
 		if len(pol.Inherited) > 0 {
 			var held []string
@@ -523,7 +514,7 @@ entry in /proc/locks on that inode). Skipped when no pidfile is given.`,
 			return skip("no regular pidfile at %s to judge", pf.Path)
 		}
 		if s.FDsErr != nil {
-			return unknownPart(s, "the descriptors", s.FDsErr)
+			return unknown("the descriptors", s.FDsErr)
 		}
 		var open []FD
 		for _, d := range s.FDs {
@@ -650,7 +641,7 @@ wait; one that persists across two runs is a real leak.`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.ChildrenErr != nil {
-			return unknownPart(s, "the children", s.ChildrenErr)
+			return unknown("the children", s.ChildrenErr)
 		}
 		var z []string
 		for _, c := range s.Children {
@@ -661,7 +652,10 @@ wait; one that persists across two runs is a real leak.`,
 		if len(z) > 0 {
 			return fail("zombie children not reaped: %s", strings.Join(z, ", "))
 		}
-		return pass("%d children, none a zombie", len(s.Children))
+		if len(s.Children) == 0 {
+			return pass("no children")
+		}
+		return pass("%s, none a zombie", plural(len(s.Children), "child"))
 	},
 }
 
@@ -687,7 +681,7 @@ lists TERM, SSH_*, DISPLAY, WINDOWID, XDG_SESSION_* and OLDPWD.`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.EnvironErr != nil {
-			return unknownPart(s, "the environment", s.EnvironErr)
+			return unknown("the environment", s.EnvironErr)
 		}
 		var found []string
 		for _, kv := range s.Environ {
@@ -765,7 +759,7 @@ Unix datagram socket (syslog(3) and the journal use one).`,
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if s.FDsErr != nil {
-			return unknownPart(s, "the descriptors", s.FDsErr)
+			return unknown("the descriptors", s.FDsErr)
 		}
 		for _, n := range []int{1, 2} {
 			if d := s.fd(n); d != nil && !d.IsDevNull() {

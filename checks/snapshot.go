@@ -177,6 +177,10 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		s.Parent, s.ParentErr = f.readParent(s.Stat.PPID)
 	}
 
+	if s.Zombie() {
+		s.markZombie()
+	}
+
 	// The same process from first read to last: same pid, same start time.
 	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile)
 	if err != nil {
@@ -406,8 +410,8 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread) ([]Child,
 	for _, t := range threads {
 		name := "task/" + strconv.Itoa(t.TID) + "/children"
 		data, err := readAtBounded(dirfd, dirpath, name, 1<<20)
-		if isGone(err) && t.TID != 0 {
-			continue
+		if isGone(err) {
+			continue // the thread exited
 		}
 		if err != nil {
 			return nil, err
@@ -488,4 +492,15 @@ func parseUnixDgram(data []byte) (map[uint64]bool, error) {
 		}
 	}
 	return out, nil
+}
+
+// markZombie replaces what a zombie no longer has with ErrZombie: its
+// descriptors were closed and its cwd, root and memory released when it
+// exited, so /proc shows them empty or not at all.
+func (s *Snapshot) markZombie() {
+	s.Cwd, s.CwdErr = PathInfo{}, ErrZombie
+	s.Root, s.RootErr = PathInfo{}, ErrZombie
+	s.Environ, s.EnvironErr = nil, ErrZombie
+	s.FDs, s.FDsErr = nil, ErrZombie
+	s.UnixDgram, s.SocketsErr = nil, nil
 }
