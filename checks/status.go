@@ -75,16 +75,14 @@ func (s SignalSet) String() string {
 	return strings.Join(names, ",")
 }
 
-// SignalName returns "SIGTERM" for unix.SIGTERM, "SIGRT3" for realtime
-// signals and "signal 99" for anything else.
+// SignalName returns "SIGTERM" for unix.SIGTERM and "SIG34" for a
+// real-time signal: numbers, since the C library decides what SIGRTMIN is
+// (glibc reserves 32 and 33 for itself).
 func SignalName(sig unix.Signal) string {
 	if n := unix.SignalName(sig); n != "" {
 		return n
 	}
-	if sig >= 34 && sig <= 64 {
-		return "SIGRT" + strconv.Itoa(int(sig)-34)
-	}
-	return "signal " + strconv.Itoa(int(sig))
+	return "SIG" + strconv.Itoa(int(sig))
 }
 
 // parseStatus parses the contents of a status file.
