@@ -1,0 +1,287 @@
+package checks
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+var devNull = unix.Mkdev(1, 3)
+
+// goodEvidence is a process every rule passes (DC502 skips: it is root).
+func goodEvidence() *Evidence {
+	return &Evidence{
+		Process: &Snapshot{
+			PID:  100,
+			Stat: ProcStat{PID: 100, Comm: "d", State: 'S', PPID: 1, PGRP: 99, Session: 99, TPGID: -1},
+			Status: ProcStatus{Name: "d", HasUmask: true, Umask: 0o022, NSPID: []int{100}, PPID: 1,
+				SigCaught: sigBit(unix.SIGTERM)},
+			Cwd:  PathInfo{Path: "/", Dev: 1, Ino: 2},
+			Root: PathInfo{Path: "/", Dev: 1, Ino: 2},
+			FDs: []FD{
+				{Num: 0, Target: "/dev/null", Kind: FDChar, Rdev: devNull, Dev: 5, Ino: 5},
+				{Num: 1, Target: "/dev/null", Kind: FDChar, Rdev: devNull, Dev: 5, Ino: 5},
+				{Num: 2, Target: "/var/log/d.log", Kind: FDFile, Dev: 1, Ino: 70, Info: FDInfo{Flags: unix.O_WRONLY | unix.O_APPEND}},
+				{Num: 3, Target: "/run/d.pid", Kind: FDFile, Dev: 1, Ino: 80, Info: FDInfo{Flags: unix.O_RDWR,
+					Locks: []Lock{{Class: "FLOCK", Access: "WRITE", PID: 100}}}},
+				{Num: 4, Target: "socket:[9]", Kind: FDSocket, Dev: 8, Ino: 9},
+			},
+			Threads: []Thread{{TID: 100}},
+			Parent:  &Parent{PID: 1, Name: "init", NSPID: []int{1}},
+		},
+		PidFile: &PidFile{Path: "/run/d.pid", Exists: true, Mode: 0o644, Dev: 1, Ino: 80, PID: 100,
+			DirPath: "/run", DirMode: fs.ModeDir | 0o755},
+	}
+}
+
+func TestRuleCatalogue(t *testing.T) {
+	kebab := regexp.MustCompile(`^[a-z]+(-[a-z]+)*$`)
+	id := regexp.MustCompile(`^(DC|SU)[1-9][0-9]{2}$`)
+	seen := map[string]bool{}
+	prev := ""
+	for _, r := range Rules() {
+		if !id.MatchString(r.ID) || seen[r.ID] || seen[r.Name] {
+			t.Errorf("%s %s: ID must be unique and like DC101, name unique", r.ID, r.Name)
+		}
+		if r.ID <= prev {
+			t.Errorf("%s after %s: the catalogue is in ID order", r.ID, prev)
+		}
+		prev = r.ID
+		seen[r.ID], seen[r.Name] = true, true
+		if !kebab.MatchString(r.Name) {
+			t.Errorf("%s: name %q is not kebab-case", r.ID, r.Name)
+		}
+		for _, sev := range []Severity{r.SysV, r.Supervised} {
+			if sev != Error && sev != Warning && sev != Info && sev != Off {
+				t.Errorf("%s: severity %q", r.ID, sev)
+			}
+		}
+		if r.Title == "" || r.Spec == "" || len(r.Doc) < 200 || r.Hint == "" {
+			t.Errorf("%s: title, spec, doc (a few paragraphs) and hint are all required", r.ID)
+		}
+		if (r.Kind == Static) != (r.Check != nil) {
+			t.Errorf("%s: a static rule has a Check, a lifecycle rule none", r.ID)
+		}
+		if got, ok := Lookup(strings.ToLower(r.ID)); !ok || got != r {
+			t.Errorf("Lookup(%q) failed", strings.ToLower(r.ID))
+		}
+		if got, ok := Lookup(r.Name); !ok || got != r {
+			t.Errorf("Lookup(%q) failed", r.Name)
+		}
+	}
+}
+
+func TestGoodEvidencePassesEveryRule(t *testing.T) {
+	findings, verdict := Judge(goodEvidence(), Policy{Strict: true})
+	for _, f := range findings {
+		want := Pass
+		if f.ID == "DC502" {
+			want = Skip
+		}
+		if f.Status != want {
+			t.Errorf("%s = %s, want %s: %s", f.ID, f.Status, want, f.Message)
+		}
+	}
+	if verdict != VerdictPass {
+		t.Errorf("verdict %s", verdict)
+	}
+}
+
+// TestRules gives each rule cases that pass and fail, next to each other:
+// one change to the good process each.
+func TestRules(t *testing.T) {
+	u022 := uint32(0o022)
+	tests := []struct {
+		rule   string
+		name   string
+		change func(*Evidence)
+		pol    Policy
+		status Status
+		sev    Severity // checked when not empty
+		says   string
+	}{
+		{"DC101", "a parent that is init passes", nil, Policy{}, Pass, Error, "init"},
+		{"DC101", "a live parent fails and suggests --reaper", func(e *Evidence) {
+			e.Process.Stat.PPID = 812
+			e.Process.Parent = &Parent{PID: 812, Name: "bash", NSPID: []int{812}}
+		}, Policy{}, Fail, Error, "--reaper 812"},
+		{"DC101", "the init of its own pid namespace passes", func(e *Evidence) {
+			e.Process.Status.NSPID = []int{100, 7}
+			e.Process.Stat.PPID = 90
+			e.Process.Parent = &Parent{PID: 90, Name: "tini", NSPID: []int{90, 1}}
+		}, Policy{}, Pass, Error, "init of its pid namespace"},
+		{"DC101", "pid 1 of the host seen from a container is not its init", func(e *Evidence) {
+			e.Process.Status.NSPID = []int{100, 7}
+		}, Policy{}, Fail, Error, "not orphaned"},
+		{"DC101", "the given subreaper passes", func(e *Evidence) { e.Process.Stat.PPID = 500 }, Policy{Reaper: 500}, Pass, Error, "reaper"},
+		{"DC101", "a parent that could not be read is unknown", func(e *Evidence) {
+			e.Process.Stat.PPID, e.Process.Parent, e.Process.ParentErr = 812, nil, fs.ErrPermission
+		}, Policy{}, Unknown, Error, "permission denied"},
+		{"DC101", "is not judged in the supervised profile", nil, Policy{Profile: ProfileSupervised}, Skip, Off, ""},
+
+		{"DC102", "a job inside another session fails", func(e *Evidence) { e.Process.Stat.PGRP = 100 }, Policy{}, Fail, Error, "process group 100"},
+		{"DC102", "is a warning when supervised", func(e *Evidence) { e.Process.Stat.PGRP = 100 }, Policy{Profile: ProfileSupervised}, Fail, Warning, ""},
+
+		{"DC103", "a session leader fails", func(e *Evidence) { e.Process.Stat.Session, e.Process.Stat.PGRP = 100, 100 }, Policy{}, Fail, Error, "sid 100 == pid"},
+
+		{"DC104", "a controlling terminal fails and is named", func(e *Evidence) {
+			e.Process.Stat.TTY, e.Process.Stat.TPGID = 34817, 99
+		}, Policy{}, Fail, Error, "/dev/pts/1"},
+		{"DC104", "a foreground group without a terminal fails", func(e *Evidence) { e.Process.Stat.TPGID = 5 }, Policy{}, Fail, Error, "tpgid"},
+
+		{"DC201", "a cwd other than / fails", func(e *Evidence) { e.Process.Cwd = PathInfo{Path: "/home/x", Dev: 1, Ino: 3} }, Policy{}, Fail, Error, "/home/x"},
+		{"DC201", "an allowed cwd passes", func(e *Evidence) { e.Process.Cwd = PathInfo{Path: "/var/lib/d", Dev: 1, Ino: 3} }, Policy{Cwds: []string{"/var/lib/d/"}}, Pass, Error, ""},
+		{"DC201", "a chroot's own root passes", func(e *Evidence) {
+			e.Process.Cwd = PathInfo{Path: "/", Dev: 4, Ino: 9}
+			e.Process.Root = PathInfo{Path: "/", Dev: 4, Ino: 9}
+		}, Policy{}, Pass, Error, ""},
+		{"DC201", "a cwd that could not be read is unknown", func(e *Evidence) { e.Process.CwdErr = fs.ErrPermission }, Policy{}, Unknown, Error, "permission denied"},
+
+		{"DC202", "an unusual umask is a warning", func(e *Evidence) { e.Process.Status.Umask = 0o037 }, Policy{}, Fail, Warning, "0037"},
+		{"DC202", "the expected umask passes", nil, Policy{Umask: &u022}, Pass, Warning, ""},
+		{"DC202", "the starter's umask is an error", nil, Policy{Starter: &StarterFacts{Umask: &u022}}, Fail, Error, "kept the starter's umask 0022"},
+		{"DC202", "no Umask line is unknown", func(e *Evidence) { e.Process.Status.HasUmask = false }, Policy{}, Unknown, Warning, "4.7"},
+
+		{"DC203", "a closed stdin fails", func(e *Evidence) { e.Process.FDs = e.Process.FDs[1:] }, Policy{}, Fail, Error, "fd 0 is closed"},
+		{"DC203", "a stdin that is a file fails", func(e *Evidence) {
+			e.Process.FDs[0] = FD{Num: 0, Target: "/etc/passwd", Kind: FDFile}
+		}, Policy{}, Fail, Error, "stdin is /etc/passwd"},
+		{"DC203", "a socket as stdin passes (inetd)", func(e *Evidence) {
+			e.Process.FDs[0] = FD{Num: 0, Target: "socket:[1]", Kind: FDSocket}
+		}, Policy{}, Pass, Error, ""},
+		{"DC203", "descriptors that could not be read are unknown", func(e *Evidence) {
+			e.Process.FDs, e.Process.FDsErr = nil, fs.ErrPermission
+		}, Policy{}, Unknown, Error, "permission denied"},
+
+		{"DC204", "a terminal on fd 7 fails", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, FD{Num: 7, Target: "/dev/pts/3", Kind: FDChar, Terminal: true})
+		}, Policy{}, Fail, Error, "fd 7 /dev/pts/3"},
+
+		{"DC205", "a named inherited file fails", nil, Policy{Inherited: []FileID{{Path: "/tmp/s", Dev: 1, Ino: 70}}}, Fail, Error, "fd 2 is /tmp/s"},
+		{"DC205", "a read-only file above 2 is listed but passes", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, FD{Num: 9, Target: "/etc/hosts", Kind: FDFile})
+		}, Policy{}, Pass, Error, "fd 9 /etc/hosts"},
+
+		{"DC301", "no pidfile skips", func(e *Evidence) { e.PidFile = nil }, Policy{}, Skip, Error, "no pidfile"},
+		{"DC301", "another pid fails", func(e *Evidence) { e.PidFile.PID = 99 }, Policy{}, Fail, Error, "holds pid 99, but the daemon is pid 100"},
+		{"DC301", "garbage fails with the reason", func(e *Evidence) { e.PidFile.Err = ErrPidFile }, Policy{}, Fail, Error, "bad pidfile"},
+
+		{"DC302", "group-writable fails", func(e *Evidence) { e.PidFile.Mode = 0o664 }, Policy{}, Fail, Error, "0664"},
+		{"DC302", "another user's pidfile fails", func(e *Evidence) { e.PidFile.UID = 1000 }, Policy{}, Fail, Error, "uid 1000"},
+		{"DC302", "a pidfile in a sticky world-writable directory passes", func(e *Evidence) {
+			e.PidFile.DirMode = fs.ModeDir | fs.ModeSticky | 0o777
+		}, Policy{}, Pass, Error, ""},
+		{"DC302", "a missing pidfile skips (DC301 says why)", func(e *Evidence) { e.PidFile.Exists = false }, Policy{}, Skip, Error, ""},
+
+		{"DC303", "no descriptor on the pidfile fails", func(e *Evidence) { e.Process.FDs = e.Process.FDs[:3] }, Policy{}, Fail, Warning, "holds no descriptor"},
+		{"DC303", "an unlocked descriptor fails", func(e *Evidence) { e.Process.FDs[3].Info.Locks = nil }, Policy{}, Fail, Warning, "no lock"},
+		{"DC303", "a lock seen only in /proc/locks passes", func(e *Evidence) {
+			e.Process.FDs[3].Info.Locks = nil
+			e.PidFile.Locks = []Lock{{Class: "POSIX", Access: "WRITE", PID: 100}}
+		}, Policy{}, Pass, Warning, "/proc/locks"},
+		{"DC303", "a waiter on the lock is not a holder", func(e *Evidence) {
+			e.Process.FDs[3].Info.Locks = []Lock{{Blocked: true, Class: "FLOCK"}}
+		}, Policy{}, Fail, Warning, ""},
+
+		{"DC401", "SIGTERM ignored fails", func(e *Evidence) { e.Process.Status.SigIgnored = sigBit(unix.SIGTERM) }, Policy{}, Fail, Error, "ignored"},
+		{"DC401", "SIGTERM blocked in every thread fails", func(e *Evidence) {
+			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101, SigBlocked: sigBit(unix.SIGTERM)}}
+		}, Policy{}, Fail, Error, "every thread"},
+		{"DC401", "SIGTERM blocked in one thread of two passes", func(e *Evidence) {
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101}}
+		}, Policy{}, Pass, Error, ""},
+		{"DC401", "SIGTERM blocked but read from a signalfd passes", func(e *Evidence) {
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.FDs = append(e.Process.FDs, FD{Num: 5, Kind: FDAnon, Target: "anon_inode:[signalfd]",
+				Info: FDInfo{HasSigMsk: true, SigMask: sigBit(unix.SIGTERM)}})
+		}, Policy{}, Pass, Error, ""},
+		{"DC401", "SIGTERM blocked but awaited by sigwait passes", func(e *Evidence) {
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM), Wchan: "do_sigtimedwait"}}
+		}, Policy{}, Pass, Error, ""},
+		{"DC401", "SIGPIPE kept ignored from the starter is fine", func(e *Evidence) {
+			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
+		}, Policy{Starter: &StarterFacts{Ignored: sigBit(unix.SIGPIPE)}}, Pass, Error, ""},
+
+		{"DC402", "a zombie child is a warning", func(e *Evidence) {
+			e.Process.Children = []Child{{PID: 7, Comm: "helper", State: 'Z'}}
+		}, Policy{}, Fail, Warning, "7 (helper)"},
+
+		{"DC501", "TERM and SSH_TTY are listed", func(e *Evidence) {
+			e.Process.Environ = []string{"PATH=/bin", "TERM=xterm", "SSH_TTY=/dev/pts/1", "TERMINFO=x"}
+		}, Policy{}, Fail, Info, "TERM, SSH_TTY"},
+		{"DC501", "an unreadable environment is unknown", func(e *Evidence) { e.Process.EnvironErr = fs.ErrPermission }, Policy{}, Unknown, Info, ""},
+
+		{"DC502", "a saved uid 0 fails", func(e *Evidence) { e.Process.Status.UIDs = [4]int{33, 33, 0, 33} }, Policy{}, Fail, Warning, "saved uid is 0"},
+		{"DC502", "effective capabilities fail", func(e *Evidence) {
+			e.Process.Status.UIDs, e.Process.Status.GIDs, e.Process.Status.CapEff = [4]int{33, 33, 33, 33}, [4]int{33, 33, 33, 33}, 0x400
+		}, Policy{}, Fail, Warning, "capabilities"},
+		{"DC502", "a complete drop passes", func(e *Evidence) {
+			e.Process.Status.UIDs, e.Process.Status.GIDs = [4]int{33, 33, 33, 33}, [4]int{33, 33, 33, 33}
+		}, Policy{}, Pass, Warning, ""},
+		{"DC502", "root's group among the supplementary groups fails", func(e *Evidence) {
+			e.Process.Status.UIDs, e.Process.Status.GIDs = [4]int{33, 33, 33, 33}, [4]int{33, 33, 33, 33}
+			e.Process.Status.Groups = []int{0}
+		}, Policy{}, Fail, Warning, "supplementary"},
+
+		{"DC503", "nowhere to log fails", func(e *Evidence) { e.Process.FDs[2] = e.Process.FDs[1]; e.Process.FDs[2].Num = 2 }, Policy{}, Fail, Info, "/dev/null"},
+		{"DC503", "the pidfile is not a log", func(e *Evidence) {
+			e.Process.FDs[2] = e.Process.FDs[1]
+			e.Process.FDs[2].Num = 2
+			e.Process.FDs = e.Process.FDs[:4]
+		}, Policy{}, Fail, Info, ""},
+		{"DC503", "a Unix datagram socket is syslog", func(e *Evidence) {
+			e.Process.FDs[2] = e.Process.FDs[1]
+			e.Process.FDs[2].Num = 2
+			e.Process.UnixDgram = map[uint64]bool{9: true}
+		}, Policy{}, Pass, Info, "datagram"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule+"/"+tt.name, func(t *testing.T) {
+			ev := goodEvidence()
+			if tt.change != nil {
+				tt.change(ev)
+			}
+			findings, _ := Judge(ev, tt.pol)
+			var f Finding
+			for _, x := range findings {
+				if x.ID == tt.rule {
+					f = x
+				}
+			}
+			if f.Status != tt.status || (tt.sev != "" && f.Severity != tt.sev) || !strings.Contains(f.Message, tt.says) {
+				t.Errorf("%s = %s/%s %q; want %s/%s saying %q", tt.rule, f.Status, f.Severity, f.Message, tt.status, tt.sev, tt.says)
+			}
+			if (f.Status == Fail || f.Status == Unknown) != (f.Hint != "") {
+				t.Errorf("hint %q on a %s finding", f.Hint, f.Status)
+			}
+		})
+	}
+}
+
+func TestVerdict(t *testing.T) {
+	f := func(sev Severity, st Status) Finding { return Finding{Severity: sev, Status: st} }
+	tests := []struct {
+		name     string
+		findings []Finding
+		strict   bool
+		want     Verdict
+	}{
+		{"all pass", []Finding{f(Error, Pass), f(Warning, Pass)}, false, VerdictPass},
+		{"a failed error fails", []Finding{f(Error, Fail), f(Error, Unknown)}, false, VerdictFail},
+		{"an unknown error is unknown, not pass", []Finding{f(Error, Unknown), f(Error, Pass)}, false, VerdictUnknown},
+		{"a failed warning passes without strict", []Finding{f(Warning, Fail)}, false, VerdictPass},
+		{"a failed warning fails with strict", []Finding{f(Warning, Fail)}, true, VerdictFail},
+		{"an unknown warning is unknown with strict", []Finding{f(Warning, Unknown)}, true, VerdictUnknown},
+		{"info never fails", []Finding{f(Info, Fail)}, true, VerdictPass},
+		{"skips do not count", []Finding{f(Off, Skip), f(Error, Skip)}, false, VerdictPass},
+	}
+	for _, tt := range tests {
+		if got := VerdictOf(tt.findings, tt.strict); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/proctree"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// run runs the command line in-process and returns its exit code and output.
+func run(args ...string) (ExitCode, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(args, IO{Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+// tree builds the recorded process trees named into one fake /proc.
+func tree(t *testing.T, names ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join("../../../checks/testdata/proc", n+".txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := proctree.Parse(data).Write(root); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
+	var o checkOptions
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	bindCheckFlags(fs, &o)
+	pos, err := parseArgs(fs, []string{"-o", "json", "4242", "--strict", "--inherited", "/a", "--inherited=/b", "--", "-5"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"4242", "-5"}; fmt.Sprint(pos) != fmt.Sprint(want) {
+		t.Errorf("positional %q, want %q", pos, want)
+	}
+	if o.output != "json" || !o.strict || fmt.Sprint(o.inherited) != "[/a /b]" {
+		t.Errorf("options %+v", o)
+	}
+}
+
+func TestPolicyFromFlags(t *testing.T) {
+	sentinel := filepath.Join(t.TempDir(), "sentinel")
+	os.WriteFile(sentinel, nil, 0o644)
+	o := checkOptions{output: "text", profile: "supervised", reaper: 77, umask: "027", cwds: stringList{"/srv"},
+		inherited: stringList{sentinel}, pidFile: "/run/x.pid", strict: true}
+	pol, err := o.policy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pol.Profile != checks.ProfileSupervised || pol.Reaper != 77 || *pol.Umask != 0o027 || pol.Cwds[0] != "/srv" ||
+		pol.Inherited[0].Path != sentinel || pol.Inherited[0].Ino == 0 || pol.PidFile != "/run/x.pid" || !pol.Strict {
+		t.Errorf("policy %+v", pol)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"no pid and no pidfile", nil, "no PID given"},
+		{"a pid that is not a number", []string{"abc"}, `invalid pid "abc"`},
+		{"pid zero", []string{"0"}, `invalid pid "0"`},
+		{"a negative pid", []string{"--", "-5"}, `invalid pid "-5"`},
+		{"two pids", []string{"1", "2"}, "one PID at a time"},
+		{"an unknown flag", []string{"--frobnicate", "1"}, "-frobnicate"},
+		{"an unknown profile", []string{"--profile", "systemd", "1"}, `--profile: unknown profile "systemd"`},
+		{"an unknown output format", []string{"-o", "yaml", "1"}, `-o: unknown format "yaml"`},
+		{"a umask that is not octal", []string{"--umask", "0999", "1"}, `--umask "0999"`},
+		{"a umask out of range", []string{"--umask", "01777", "1"}, `--umask "01777"`},
+		{"an inherited file that does not exist", []string{"--inherited", "/nonexistent/x", "1"}, "--inherited: stat /nonexistent/x"},
+		{"a negative reaper", []string{"--reaper", "-3", "1"}, "--reaper -3"},
+		{"a proc mount that is not a directory", []string{"--proc", "/dev/null", "1"}, "--proc: /dev/null: not a directory"},
+		{"explain with no ID", []string{"explain"}, "explain which rule?"},
+		{"explain an unknown ID", []string{"explain", "DC999"}, `unknown rule "DC999"`},
+		{"rules with an argument", []string{"rules", "DC103"}, "dcheck explain DC103"},
+		{"scan with an argument", []string{"scan", "1"}, "scan takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := run(tt.args...)
+			if code != ExitUsage || !strings.Contains(errs, tt.says) || out != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q; want exit 2 saying %q", code, errs, out, tt.says)
+			}
+		})
+	}
+}
+
+func TestCouldNotInspect(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{"empty.pid": "", "garbage.pid": "hello\n", "negative.pid": "-4\n",
+		"huge.pid": strings.Repeat("9", 1<<20), "dead.pid": "4194305\n"}
+	for name, data := range files {
+		os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, "dir.pid"), 0o755)
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"a pid that does not exist", []string{"4194305"}, "pid 4194305: no such process"},
+		{"a missing pidfile", []string{"--pidfile", filepath.Join(dir, "missing.pid")}, "missing.pid: no such file"},
+		{"an empty pidfile", []string{"--pidfile", filepath.Join(dir, "empty.pid")}, "empty.pid: bad pidfile: empty"},
+		{"a garbage pidfile", []string{"--pidfile", filepath.Join(dir, "garbage.pid")}, `garbage.pid: bad pidfile: "hello"`},
+		{"a negative pid in the pidfile", []string{"--pidfile", filepath.Join(dir, "negative.pid")}, "negative.pid: bad pidfile: -4 is not a valid pid"},
+		{"a huge pidfile", []string{"--pidfile", filepath.Join(dir, "huge.pid")}, "huge.pid: bad pidfile: more than 64 bytes"},
+		{"a directory as pidfile", []string{"--pidfile", filepath.Join(dir, "dir.pid")}, "dir.pid: not a regular file (a directory)"},
+		{"a pidfile naming a dead pid", []string{"--pidfile", filepath.Join(dir, "dead.pid")}, "dead.pid names pid 4194305, which is not running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := snapshotDir(t, dir)
+			code, out, errs := run(tt.args...)
+			if code != ExitUninspectable || !strings.Contains(errs, tt.says) || strings.Count(errs, "\n") != 1 || out != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q; want exit 3 and one line saying %q", code, errs, out, tt.says)
+			}
+			if after := snapshotDir(t, dir); after != before {
+				t.Errorf("the directory changed:\n%s\n%s", before, after)
+			}
+		})
+	}
+}
+
+// snapshotDir describes every file in dir: name, mode, size, mtime, content.
+func snapshotDir(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, _ := e.Info()
+		data, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		fmt.Fprintf(&b, "%s %v %d %v %x\n", e.Name(), info.Mode(), info.Size(), info.ModTime().UnixNano(), data[:min(len(data), 64)])
+	}
+	return b.String()
+}
+
+// TestGoldenOutput pins the text and JSON reports of recorded processes.
+// go test ./cmd/dcheck/cli -update rewrites the golden files.
+func TestGoldenOutput(t *testing.T) {
+	for _, c := range []struct{ fixture, pid string }{{"double-fork", "3463"}, {"on-terminal", "3756"}, {"zombie", "3527"}} {
+		for _, format := range []string{"text", "json"} {
+			t.Run(c.fixture+"/"+format, func(t *testing.T) {
+				root := tree(t, c.fixture)
+				args := []string{"--proc", root, "-o", format, c.pid}
+				if c.fixture == "double-fork" {
+					args = append(args, "--pidfile", filepath.Join(root, "rec.pid"))
+				}
+				code, out, errs := run(args...)
+				if errs != "" {
+					t.Fatalf("stderr: %s", errs)
+				}
+				out = strings.ReplaceAll(out, root, "$TREE")
+				golden := filepath.Join("testdata", c.fixture+"."+format)
+				if *update {
+					os.WriteFile(golden, []byte(out), 0o644)
+				}
+				want, _ := os.ReadFile(golden)
+				if out != string(want) {
+					t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, out)
+				}
+				wantCode := map[string]ExitCode{"double-fork": ExitPass, "on-terminal": ExitFail, "zombie": ExitFail}[c.fixture]
+				if code != wantCode {
+					t.Errorf("exit %d, want %d", code, wantCode)
+				}
+			})
+		}
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	root := tree(t, "double-fork")
+	_, out, _ := run("--proc", root, "-o", "json", "3463")
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"schema", "pid", "profile", "verdict", "process", "findings"} {
+		if _, ok := doc[k]; !ok {
+			t.Errorf("no %q key", k)
+		}
+	}
+	var r checks.Report
+	json.Unmarshal([]byte(out), &r)
+	if r.Schema != "dcheck/v1" || r.PID != 3463 || r.Profile != "sysv" {
+		t.Errorf("schema %q pid %d profile %q", r.Schema, r.PID, r.Profile)
+	}
+	rules := checks.Rules()
+	if len(r.Findings) != len(rules) {
+		t.Fatalf("%d findings for %d rules", len(r.Findings), len(rules))
+	}
+	for i, f := range r.Findings {
+		if f.ID != rules[i].ID {
+			t.Errorf("finding %d is %s, want %s: every rule once, in catalogue order", i, f.ID, rules[i].ID)
+		}
+	}
+	if r.Process.Umask == nil || *r.Process.Umask != "0022" || r.Process.TPGID != -1 || r.Process.FDs[0].Target != "/dev/null" {
+		t.Errorf("process %+v", r.Process)
+	}
+}
+
+func TestNastyNamesStayOnOneLine(t *testing.T) {
+	root := tree(t, "nasty-name")
+	code, out, _ := run("--proc", root, "--pidfile", filepath.Join(root, "rec.pid"))
+	if code != ExitPass || !strings.HasPrefix(out, `pid 3463 (a) b (c\nd), judged as a sysv daemon: PASS`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	_, out, _ = run("scan", "--proc", root)
+	if !strings.Contains(out, `3463  "a) b (c\nd"  pass`) {
+		t.Errorf("scan:\n%s", out)
+	}
+}
+
+func TestRulesAndExplain(t *testing.T) {
+	code, out, _ := run("rules")
+	if code != ExitPass {
+		t.Fatalf("exit %d", code)
+	}
+	for _, r := range checks.Rules() {
+		if !strings.Contains(out, r.ID+"  ") || !strings.Contains(out, r.Name) {
+			t.Errorf("rules does not list %s %s", r.ID, r.Name)
+		}
+	}
+	code, out, _ = run("explain", "dc103", "orphaned")
+	r, _ := checks.Lookup("DC103")
+	if code != ExitPass || !strings.Contains(out, r.Doc) || !strings.Contains(out, "DC101 orphaned") {
+		t.Errorf("explain: exit %d\n%s", code, out)
+	}
+	code, out, _ = run("help")
+	if code != ExitPass || !strings.Contains(out, "dcheck scan") {
+		t.Errorf("help: exit %d\n%s", code, out)
+	}
+}
+
+func TestScanRecordedHost(t *testing.T) {
+	// double-fork is an orphan; on-terminal and zombie have live parents;
+	// kthreadd is a kernel thread.
+	root := tree(t, "double-fork", "on-terminal", "zombie", "kthread")
+	code, out, errs := run("scan", "--proc", root)
+	if errs != "" {
+		t.Errorf("stderr: %s", errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "3463  sleep  pass") || code != ExitPass {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = run("scan", "--proc", root, "--strict", "-o", "json")
+	var r checks.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.PID != 3463 || r.Verdict != checks.VerdictFail || code != ExitFail {
+		t.Errorf("json scan with --strict: exit %d, %v\n%s", code, err, out)
+	}
+}
+
+// TestScanLiveHostWhileProcessesCome and Go starts and reaps processes
+// while scanning the real /proc: vanished processes are dropped silently.
+func TestScanLiveHostWhileProcessesComeAndGo(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			cmd := exec.Command("sh", "-c", "true & true & wait")
+			if cmd.Start() == nil {
+				cmd.Wait()
+			}
+		}
+	}()
+	for i := 0; i < 5; i++ {
+		code, out, errs := run("scan", "-o", "json")
+		if errs != "" || (code != ExitPass && code != ExitFail) {
+			t.Errorf("exit %d, stderr %q", code, errs)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r checks.Report
+			if line != "" && json.Unmarshal([]byte(line), &r) != nil {
+				t.Errorf("not a JSON report: %q", line)
+			}
+		}
+	}
+	close(stop)
+	<-done
+}
+
+func TestExitCodesFollowTheVerdict(t *testing.T) {
+	pid := strconv.Itoa(os.Getpid())
+	// The test binary is no daemon: its parent is go test, its cwd the package.
+	code, out, _ := run(pid)
+	if code != ExitFail || !strings.Contains(out, "FAIL") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	root := tree(t, "zombie")
+	if code, _, _ := run("--proc", root, "--profile", "supervised", "3527"); code != ExitUninspectable {
+		// Supervised: DC101 is off, DC102 only a warning; the cwd and fds
+		// of a zombie cannot be seen, so the verdict is unknown.
+		t.Errorf("zombie, supervised: exit %d, want 3", code)
+	}
+}
