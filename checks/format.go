@@ -152,7 +152,7 @@ func Explain(w io.Writer, r *Rule) error {
 	fmt.Fprintf(&b, "%s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
 	fmt.Fprintf(&b, "Spec:       %s\n", r.Spec)
 	fmt.Fprintf(&b, "Kind:       %s\n", r.Kind)
-	fmt.Fprintf(&b, "Severity:   %s in sysv, %s in supervised\n\n", r.SysV, r.Supervised)
+	fmt.Fprintf(&b, "Severity:   %s in sysv, %s in supervised\n\n", severityWords(r.SysV), severityWords(r.Supervised))
 	fmt.Fprintf(&b, "%s\n\nHow to fix: %s\n", r.Doc, r.Hint)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -168,7 +168,7 @@ func RulesMarkdown() string {
 	b.WriteString(RulesTable())
 	for _, r := range rules {
 		fmt.Fprintf(&b, "\n## %s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
-		fmt.Fprintf(&b, "- Spec: %s\n- Kind: %s\n- Severity: %s in sysv, %s in supervised\n\n", r.Spec, r.Kind, r.SysV, r.Supervised)
+		fmt.Fprintf(&b, "- Spec: %s\n- Kind: %s\n- Severity: %s in sysv, %s in supervised\n\n", r.Spec, r.Kind, severityWords(r.SysV), severityWords(r.Supervised))
 		fmt.Fprintf(&b, "%s\n\n**How to fix:** %s\n", r.Doc, r.Hint)
 	}
 	return b.String()
@@ -183,4 +183,11 @@ func RulesTable() string {
 			strings.ReplaceAll(r.Title, "|", `\|`), r.Spec)
 	}
 	return b.String()
+}
+
+func severityWords(s Severity) string {
+	if s == Off {
+		return "not judged"
+	}
+	return string(s)
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -67,7 +68,7 @@ func (f *FS) path(elem ...string) string {
 // devices.txt when that file cannot be read.
 func (f *FS) ttyDrivers() []TTYDriver {
 	f.ttyOnce.Do(func() {
-		data, err := readFileBounded(f.path("tty", "drivers"), maxSmallFile)
+		data, err := readFileBounded(f.path("tty", "drivers"), maxSmallFile, nil)
 		if err == nil {
 			if d, err := parseTTYDrivers(data); err == nil && len(d) > 0 {
 				f.tty = d
@@ -82,7 +83,7 @@ func (f *FS) ttyDrivers() []TTYDriver {
 // readLocks reads and parses /proc/locks.
 func (f *FS) readLocks() ([]Lock, error) {
 	p := f.path("locks")
-	data, err := readFileBounded(p, maxLocks)
+	data, err := readFileBounded(p, maxLocks, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,9 @@ func (f *FS) PIDs() ([]int, error) {
 // readDirNames calls fn with every name in the open directory fd but "."
 // and "..".
 func readDirNames(fd int, fn func(name string)) error {
-	buf := make([]byte, 8192)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
 	var names []string
 	for {
 		n, err := unix.Getdents(fd, buf)
@@ -134,32 +137,61 @@ func readDirNames(fd int, fn func(name string)) error {
 		for _, name := range names {
 			fn(name)
 		}
+		// getdents stops only when the next entry (at most 280 bytes) does
+		// not fit: with room to spare, the directory has ended.
+		if n < len(buf)-512 {
+			return nil
+		}
 	}
 }
 
-// readFileBounded reads at most max bytes of the file at path.
-func readFileBounded(path string, max int) ([]byte, error) {
+// readFileBounded reads at most max bytes of the file at path, into buf
+// when it is large enough (the result may alias buf).
+func readFileBounded(path string, max int, buf []byte) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	return readAllBounded(fd, path, max)
+	data, err := readAllBounded(fd, isProc(path), max, buf)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	return data, nil
 }
 
 // readAtBounded reads at most max bytes of the file name relative to the
-// directory dirfd; dirpath names that directory in errors.
-func readAtBounded(dirfd int, dirpath, name string, max int) ([]byte, error) {
+// directory dirfd, into buf when it is large enough (the result may alias
+// buf); dirpath names that directory in errors.
+func readAtBounded(dirfd int, dirpath, name string, max int, buf []byte) ([]byte, error) {
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: dirpath + "/" + name, Err: err}
 	}
 	defer unix.Close(fd)
-	return readAllBounded(fd, dirpath+"/"+name, max)
+	data, err := readAllBounded(fd, isProc(dirpath), max, buf)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: dirpath + "/" + name, Err: err}
+	}
+	return data, nil
 }
 
-func readAllBounded(fd int, path string, max int) ([]byte, error) {
-	buf := make([]byte, min(max, 4096))
+// bufPool holds read buffers, so that a snapshot's dozens of small reads
+// allocate none.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// readAllBounded reads fd to its end, or to max bytes. A short read from a
+// proc file is its end: seq_file (stat, status, fdinfo, locks) and environ
+// fill the buffer they are given while data remains, so the extra read(2)
+// that would return 0 is skipped. That saves a system call per file, which
+// is most of what dcheck does.
+func readAllBounded(fd int, proc bool, max int, buf []byte) ([]byte, error) {
+	if len(buf) > max {
+		buf = buf[:max]
+	}
+	if len(buf) == 0 {
+		buf = make([]byte, min(max, 4096))
+	}
 	n := 0
 	for {
 		if n == len(buf) {
@@ -175,14 +207,21 @@ func readAllBounded(fd int, path string, max int) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
+			return nil, err
 		}
 		if m == 0 {
 			return buf[:n], nil
 		}
 		n += m
+		if n < len(buf) && proc {
+			return buf[:n], nil
+		}
 	}
 }
+
+// isProc reports whether path is in a proc file system that dcheck reads:
+// fixture trees are ordinary files, read to the end.
+func isProc(path string) bool { return strings.HasPrefix(path, DefaultMount+"/") }
 
 // readFull reads into buf until it is full or the file ends.
 func readFull(fd int, buf []byte) (int, error) {

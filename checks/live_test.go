@@ -31,6 +31,12 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("DCHECK_TEST_HELPER"); mode != "" {
 		os.Exit(helper(mode, os.Args[1:]))
 	}
+	// Descriptors this test binary inherited (from go test, a terminal, a
+	// CI runner) must not reach the processes it judges.
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fmt.Fprintln(os.Stderr, "close_range:", err)
+		os.Exit(2)
+	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
 		os.Exit(2)
@@ -101,7 +107,7 @@ func signalList(env string) []unix.Signal {
 }
 
 // self is the path of the test binary, for helper commands in scripts.
-func self(t *testing.T) string {
+func self(t testing.TB) string {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
@@ -134,7 +140,7 @@ type launch struct {
 
 // start runs l and returns the daemon's pid once it has exec'd. The daemon
 // is killed and reaped, by pid, when the test ends.
-func start(t *testing.T, l launch) int {
+func start(t testing.TB, l launch) int {
 	t.Helper()
 	argv := []string{"sh", "-c", l.script}
 	if l.setsid {
@@ -222,7 +228,7 @@ func commOf(pid int) string {
 
 // waitFor polls cond until it holds. It is for what the kernel announces
 // with no event (an exec, a child turning zombie); it fails after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -234,7 +240,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // openPTY opens a new pseudo-terminal pair with x/sys/unix.
-func openPTY(t *testing.T) (ptm, pts *os.File) {
+func openPTY(t testing.TB) (ptm, pts *os.File) {
 	t.Helper()
 	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -66,8 +66,7 @@ func ParsePidFile(data []byte) (int, error) {
 	return int(pid), nil
 }
 
-// ReadPidFile looks at the pidfile at path and at the locks held on it. It
-// returns an error only for an empty path; everything that can be wrong with
+// ReadPidFile looks at the pidfile at path. It returns an error only for an empty path; everything that can be wrong with
 // the file itself is recorded in the PidFile.
 func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	if path == "" {
@@ -122,15 +121,6 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 			}
 		}
 	}
-	locks, err := f.readLocks()
-	if err != nil {
-		p.LocksErr = err
-	}
-	for _, l := range locks {
-		if uint64(unix.Mkdev(l.Major, l.Minor)) == p.Dev && l.Inode == p.Ino {
-			p.Locks = append(p.Locks, l)
-		}
-	}
 	return p, nil
 }
 
@@ -183,4 +173,17 @@ func describeMode(m fs.FileMode) string {
 		return "a block device"
 	}
 	return m.String()
+}
+
+// LocksOn returns the entries of /proc/locks on the file with device dev
+// and inode ino.
+func (f *FS) LocksOn(dev, ino uint64) ([]Lock, error) {
+	locks, err := f.readLocks()
+	var out []Lock
+	for _, l := range locks {
+		if uint64(unix.Mkdev(l.Major, l.Minor)) == dev && l.Inode == ino {
+			out = append(out, l)
+		}
+	}
+	return out, err
 }

@@ -58,7 +58,7 @@ type FDView struct {
 	Kind     FDKind `json:"kind"`
 	Deleted  bool   `json:"deleted,omitempty"`
 	Terminal bool   `json:"terminal,omitempty"`
-	Flags    string `json:"flags,omitempty"` // octal open flags from fdinfo
+	Flags    string `json:"flags,omitempty"` // octal open flags from fdinfo; files, directories and anonymous inodes only
 	Locked   bool   `json:"locked,omitempty"`
 }
 
@@ -144,7 +144,7 @@ func viewProcess(s *Snapshot) ProcessView {
 	note("sockets", s.SocketsErr)
 	for _, d := range s.FDs {
 		fv := FDView{FD: d.Num, Target: d.Target, Kind: d.Kind, Deleted: d.Deleted, Terminal: d.Terminal}
-		if d.InfoErr == nil {
+		if d.HasInfo() {
 			fv.Flags = "0" + strconv.FormatUint(uint64(d.Info.Flags), 8)
 			fv.Locked = len(d.Info.Locks) > 0
 		}
@@ -209,5 +209,26 @@ func (f *FS) inspectOnce(pid int, pol Policy) (*Report, error) {
 		return nil, err
 	}
 	ev.Process = s
+	if pf := ev.PidFile; pf != nil && needsLockTable(s, pf) {
+		pf.Locks, pf.LocksErr = f.LocksOn(pf.Dev, pf.Ino)
+	}
 	return NewReport(ev, pol), nil
+}
+
+// needsLockTable reports whether the process holds the pidfile open but no
+// fdinfo shows a lock on it: only /proc/locks can tell then.
+func needsLockTable(s *Snapshot, pf *PidFile) bool {
+	if !pf.Exists {
+		return false
+	}
+	held := false
+	for _, d := range s.FDs {
+		if d.StatErr == nil && d.Dev == pf.Dev && d.Ino == pf.Ino {
+			if len(d.Info.Locks) > 0 {
+				return false
+			}
+			held = true
+		}
+	}
+	return held
 }

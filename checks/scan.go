@@ -65,7 +65,9 @@ func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
 }
 
 func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
-	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, *bp)
 	if err != nil {
 		return ScanResult{}, false // gone, or hidden
 	}

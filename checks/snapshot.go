@@ -39,7 +39,9 @@ type Snapshot struct {
 	Children    []Child // Child processes of every thread: /proc/PID/task/TID/children
 	ChildrenErr error
 
-	Parent    *Parent // The parent process, nil when PPID is 0
+	// Parent is the parent process: nil when PPID is 0, or when it is 1 and
+	// the process is in the initial pid namespace (init needs no reading).
+	Parent    *Parent
 	ParentErr error
 
 	// UnixDgram holds the inodes of its Unix datagram sockets (the kind
@@ -85,8 +87,23 @@ type FD struct {
 	Rdev     uint64 // Device number, for character and block devices
 	Terminal bool   // A terminal device: /dev/pts/*, /dev/tty*, /dev/console (by device number)
 	StatErr  error  // Why the open file could not be examined, or nil
-	Info     FDInfo // /proc/PID/fdinfo/N
-	InfoErr  error  // Why fdinfo could not be read, or nil
+	// Info is /proc/PID/fdinfo/N: open flags, locks, a signalfd's mask. It
+	// is read for files, directories, anonymous inodes and descriptors that
+	// could not be examined; for sockets, pipes and devices it stays zero.
+	Info    FDInfo
+	InfoErr error // Why fdinfo could not be read, or nil
+}
+
+// HasInfo reports whether Info was read.
+func (d FD) HasInfo() bool { return d.InfoErr == nil && needsInfo(d.Kind) }
+
+// needsInfo says which kinds of descriptor have their fdinfo read.
+func needsInfo(k FDKind) bool {
+	switch k {
+	case FDFile, FDDir, FDAnon, FDUnknown:
+		return true
+	}
+	return false
 }
 
 // Writable reports whether the descriptor was opened for writing.
@@ -137,15 +154,18 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 	}
 	defer unix.Close(dirfd)
 
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
 	s := &Snapshot{PID: pid}
-	data, err := readAtBounded(dirfd, dirpath, "stat", maxSmallFile)
+	data, err := readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
 	if err != nil {
 		return nil, f.missing(pid, err)
 	}
 	if s.Stat, err = parseStat(data); err != nil {
 		return nil, fmt.Errorf("pid %d: %s/stat: %w", pid, dirpath, err)
 	}
-	data, err = readAtBounded(dirfd, dirpath, "status", maxSmallFile)
+	data, err = readAtBounded(dirfd, dirpath, "status", maxSmallFile, buf)
 	if err != nil {
 		return nil, f.vanished(pid, s.Stat.StartTime, err)
 	}
@@ -155,7 +175,7 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 
 	s.Cwd, s.CwdErr = readPathInfo(dirfd, dirpath, "cwd")
 	s.Root, s.RootErr = readPathInfo(dirfd, dirpath, "root")
-	if data, err := readAtBounded(dirfd, dirpath, "environ", maxEnviron+1); err != nil {
+	if data, err := readAtBounded(dirfd, dirpath, "environ", maxEnviron+1, buf); err != nil {
 		s.EnvironErr = err
 	} else {
 		if len(data) > maxEnviron {
@@ -163,18 +183,20 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		}
 		s.Environ = parseEnviron(data)
 	}
-	s.FDs, s.FDsErr = f.readFDs(dirfd, dirpath)
+	s.FDs, s.FDsErr = f.readFDs(dirfd, dirpath, buf)
 	if s.needsSockets() {
-		if data, err := readAtBounded(dirfd, dirpath, "net/unix", maxLocks); err != nil {
+		if data, err := readAtBounded(dirfd, dirpath, "net/unix", maxLocks, buf); err != nil {
 			s.SocketsErr = err
 		} else if s.UnixDgram, err = parseUnixDgram(data); err != nil {
 			s.SocketsErr = fmt.Errorf("%s/net/unix: %w", dirpath, err)
 		}
 	}
-	s.readThreads(dirfd, dirpath)
-	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads)
-	if s.Stat.PPID > 0 {
-		s.Parent, s.ParentErr = f.readParent(s.Stat.PPID)
+	s.readThreads(dirfd, dirpath, buf)
+	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads, buf)
+	// The parent is read when DC101 needs more than its pid: when it is
+	// not pid 1, or the process lives in a nested pid namespace.
+	if s.Stat.PPID > 1 || (s.Stat.PPID == 1 && len(s.Status.NSPID) > 1) {
+		s.Parent, s.ParentErr = f.readParent(s.Stat.PPID, buf)
 	}
 
 	if s.Zombie() {
@@ -182,7 +204,7 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 	}
 
 	// The same process from first read to last: same pid, same start time.
-	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile)
+	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
 	if err != nil {
 		return nil, f.vanished(pid, s.Stat.StartTime, err)
 	}
@@ -247,7 +269,7 @@ func readlinkat(dirfd int, name string) (string, error) {
 	}
 }
 
-func (f *FS) readFDs(dirfd int, dirpath string) ([]FD, error) {
+func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 	fddir := dirpath + "/fd"
 	dfd, err := unix.Openat(dirfd, "fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -263,12 +285,13 @@ func (f *FS) readFDs(dirfd int, dirpath string) ([]FD, error) {
 		return nil, &fs.PathError{Op: "readdir", Path: fddir, Err: err}
 	}
 	slices.Sort(nums)
-	infofd, infoErr := unix.Openat(dirfd, "fdinfo", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if infoErr == nil {
-		defer unix.Close(infofd)
-	} else {
-		infoErr = &fs.PathError{Op: "open", Path: dirpath + "/fdinfo", Err: infoErr}
-	}
+	// fdinfo is opened on first need: many descriptors need none.
+	infofd, infoErr := -1, error(nil)
+	defer func() {
+		if infofd >= 0 {
+			unix.Close(infofd)
+		}
+	}()
 	drivers := f.ttyDrivers()
 	fds := make([]FD, 0, len(nums))
 	for _, n := range nums {
@@ -282,22 +305,36 @@ func (f *FS) readFDs(dirfd int, dirpath string) ([]FD, error) {
 			d.StatErr = &fs.PathError{Op: "readlink", Path: fddir + "/" + name, Err: err}
 		}
 		d.Target, d.Deleted = strings.CutSuffix(target, " (deleted)")
-		var st unix.Stat_t
-		if err := unix.Fstatat(dfd, name, &st, 0); err != nil {
-			if d.StatErr == nil {
-				d.StatErr = &fs.PathError{Op: "stat", Path: fddir + "/" + name, Err: err}
-			}
-			d.Kind = kindFromTarget(d.Target)
+		if kind, ino, ok := parseSpecialTarget(d.Target); ok && err == nil {
+			// "socket:[INODE]", "pipe:[INODE]", "anon_inode:NAME": the
+			// link says all a stat(2) would.
+			d.Kind, d.Ino = kind, ino
 		} else {
-			d.Dev, d.Ino, d.Rdev = st.Dev, st.Ino, st.Rdev
-			d.Kind = kindFromStat(st.Mode, d.Target)
-			if d.Kind == FDChar {
-				d.Terminal = isTerminal(drivers, unix.Major(d.Rdev), unix.Minor(d.Rdev))
+			var st unix.Stat_t
+			if err := unix.Fstatat(dfd, name, &st, 0); err != nil {
+				if d.StatErr == nil {
+					d.StatErr = &fs.PathError{Op: "stat", Path: fddir + "/" + name, Err: err}
+				}
+				d.Kind = kindFromTarget(d.Target)
+			} else {
+				d.Dev, d.Ino, d.Rdev = st.Dev, st.Ino, st.Rdev
+				d.Kind = kindFromStat(st.Mode, d.Target)
+				if d.Kind == FDChar {
+					d.Terminal = isTerminal(drivers, unix.Major(d.Rdev), unix.Minor(d.Rdev))
+				}
 			}
 		}
-		if infoErr != nil {
+		if needsInfo(d.Kind) && infofd < 0 && infoErr == nil {
+			if infofd, infoErr = unix.Openat(dirfd, "fdinfo", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); infoErr != nil {
+				infofd, infoErr = -1, &fs.PathError{Op: "open", Path: dirpath + "/fdinfo", Err: infoErr}
+			}
+		}
+		if !needsInfo(d.Kind) {
+			// Nothing a rule asks of sockets, pipes and devices is in fdinfo:
+			// skipping it saves four system calls per descriptor.
+		} else if infoErr != nil {
 			d.InfoErr = infoErr
-		} else if data, err := readAtBounded(infofd, dirpath+"/fdinfo", name, maxSmallFile); err != nil {
+		} else if data, err := readAtBounded(infofd, dirpath+"/fdinfo", name, maxSmallFile, buf); err != nil {
 			d.InfoErr = err
 		} else if d.Info, err = parseFDInfo(trimPartialLine(data, maxSmallFile)); err != nil {
 			d.InfoErr = fmt.Errorf("%s/fdinfo/%s: %w", dirpath, name, err)
@@ -342,6 +379,24 @@ func kindFromStat(mode uint32, target string) FDKind {
 	return kindFromTarget(target)
 }
 
+// parseSpecialTarget recognises the link text of descriptors that are not
+// files: "socket:[INODE]", "pipe:[INODE]", "anon_inode:NAME".
+func parseSpecialTarget(target string) (FDKind, uint64, bool) {
+	for _, k := range []struct {
+		prefix string
+		kind   FDKind
+	}{{"socket:[", FDSocket}, {"pipe:[", FDPipe}} {
+		if rest, ok := strings.CutPrefix(target, k.prefix); ok {
+			ino, err := strconv.ParseUint(strings.TrimSuffix(rest, "]"), 10, 64)
+			return k.kind, ino, err == nil
+		}
+	}
+	if strings.HasPrefix(target, "anon_inode:") {
+		return FDAnon, 0, true
+	}
+	return "", 0, false
+}
+
 func kindFromTarget(target string) FDKind {
 	switch {
 	case strings.HasPrefix(target, "socket:["):
@@ -356,8 +411,18 @@ func kindFromTarget(target string) FDKind {
 
 // readThreads lists the threads. A single-threaded process's one thread is
 // described by its status, which was already read.
-func (s *Snapshot) readThreads(dirfd int, dirpath string) {
+func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 	tdir := dirpath + "/task"
+	if s.Stat.Threads == 1 {
+		t := Thread{TID: s.PID, SigBlocked: s.Status.SigBlocked}
+		if t.SigBlocked.Has(unix.SIGTERM) {
+			if data, err := readAtBounded(dirfd, dirpath, "wchan", 256, buf); err == nil {
+				t.Wchan = string(bytes.TrimSpace(data))
+			}
+		}
+		s.Threads = []Thread{t}
+		return
+	}
 	tfd, err := unix.Openat(dirfd, "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		s.ThreadsErr = &fs.PathError{Op: "open", Path: tdir, Err: err}
@@ -379,7 +444,7 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string) {
 		if tid == s.PID {
 			t.SigBlocked = s.Status.SigBlocked
 		} else {
-			data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/status", maxSmallFile)
+			data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/status", maxSmallFile, buf)
 			if isGone(err) {
 				continue // the thread exited
 			}
@@ -395,7 +460,7 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string) {
 			t.SigBlocked = st.SigBlocked
 		}
 		if t.SigBlocked.Has(unix.SIGTERM) {
-			if data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/wchan", 256); err == nil {
+			if data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/wchan", 256, buf); err == nil {
 				t.Wchan = string(bytes.TrimSpace(data))
 			}
 		}
@@ -405,11 +470,11 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string) {
 
 // readChildren reads every thread's children file and the state of each
 // child.
-func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread) ([]Child, error) {
+func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread, buf []byte) ([]Child, error) {
 	var pids []int
 	for _, t := range threads {
 		name := "task/" + strconv.Itoa(t.TID) + "/children"
-		data, err := readAtBounded(dirfd, dirpath, name, 1<<20)
+		data, err := readAtBounded(dirfd, dirpath, name, 1<<20, buf)
 		if isGone(err) {
 			continue // the thread exited
 		}
@@ -425,7 +490,7 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread) ([]Child,
 	slices.Sort(pids)
 	var out []Child
 	for _, pid := range pids {
-		data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile)
+		data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, buf)
 		if err != nil {
 			continue // exited and reaped meanwhile
 		}
@@ -438,8 +503,8 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread) ([]Child,
 	return out, nil
 }
 
-func (f *FS) readParent(ppid int) (*Parent, error) {
-	data, err := readFileBounded(f.path(strconv.Itoa(ppid), "status"), maxSmallFile)
+func (f *FS) readParent(ppid int, buf []byte) (*Parent, error) {
+	data, err := readFileBounded(f.path(strconv.Itoa(ppid), "status"), maxSmallFile, buf)
 	if err != nil {
 		return nil, err
 	}

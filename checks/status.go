@@ -96,8 +96,8 @@ func parseStatus(data []byte) (ProcStatus, error) {
 			line, data = data, nil
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon < 0 {
-			continue
+		if colon < 0 || !statusKeys[string(line[:colon])] {
+			continue // a line no field models: skipped without a copy
 		}
 		key := string(line[:colon])
 		val := string(bytes.TrimSpace(line[colon+1:]))
@@ -106,6 +106,14 @@ func parseStatus(data []byte) (ProcStatus, error) {
 		}
 	}
 	return s, nil
+}
+
+// statusKeys are the lines ProcStatus models.
+var statusKeys = map[string]bool{
+	"Name": true, "Umask": true, "State": true, "Tgid": true, "Pid": true, "PPid": true, "TracerPid": true,
+	"Uid": true, "Gid": true, "Groups": true, "NStgid": true, "NSpid": true, "NSpgid": true, "NSsid": true,
+	"Threads": true, "SigPnd": true, "ShdPnd": true, "SigBlk": true, "SigIgn": true, "SigCgt": true,
+	"CapInh": true, "CapPrm": true, "CapEff": true, "CapBnd": true, "CapAmb": true, "NoNewPrivs": true,
 }
 
 func (s *ProcStatus) set(key, val string) error {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# demo.sh [DCHECK]: start two example processes, one daemon-like and one
+# not, judge each with dcheck, and stop both (by pid).
+set -euo pipefail
+dcheck=${1:-bin/dcheck}
+work=$(mktemp -d)
+daemon= plain=
+cleanup() {
+  for pid in $daemon $plain; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A classic daemon in shell: a new session, a background job that is not its
+# leader, cwd /, umask 022, stdio on /dev/null and a log, a flocked pidfile.
+setsid -w sh -c '
+  cd / && unset OLDPWD && umask 022
+  exec 3>"$0/demo.pid" && flock -n 3
+  sleep 600 </dev/null >>"$0/demo.log" 2>&1 &
+  echo $! >&3' "$work" </dev/null
+daemon=$(cat "$work/demo.pid")
+# Not a daemon: an ordinary child of this script, in its cwd, on its stdio.
+sleep 600 &
+plain=$!
+
+# Wait for both to have exec'd sleep (the kernel gives no event for that).
+for pid in $daemon $plain; do
+  for _ in $(seq 500); do [ "$(cat /proc/$pid/comm 2>/dev/null)" = sleep ] && break; sleep 0.01; done
+done
+
+# An orphan is adopted by pid 1, or by a subreaper (systemd --user, ...).
+reaper=$(awk '{print $4}' /proc/"$daemon"/stat)
+flags=(--pidfile "$work/demo.pid")
+[ "$reaper" = 1 ] || flags+=(--reaper "$reaper")
+
+echo "== A daemon started by a shell script (pid $daemon): dcheck ${flags[*]}"
+"$dcheck" "${flags[@]}" && echo "(exit $?)" || echo "(exit $?)"
+echo
+echo "== An ordinary background job of this script (pid $plain): dcheck $plain"
+"$dcheck" "$plain" && echo "(exit $?)" || echo "(exit $?)"
+echo
+echo "== Why DC103 matters: dcheck explain DC103"
+"$dcheck" explain DC103
