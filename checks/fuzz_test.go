@@ -45,8 +45,15 @@ func FuzzParseFDInfo(f *testing.F) {
 	f.Add([]byte("pos:\t5\nflags:\t0100001\nmnt_id:\t26\nlock:\t1: FLOCK  ADVISORY  WRITE 3462 fe:00:9978395 0 EOF\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fi, err := parseFDInfo(data)
-		if err == nil && fi.HasSigMsk != bytes.Contains(data, []byte("sigmask:")) {
-			t.Errorf("HasSigMsk = %v for input without/with a sigmask line", fi.HasSigMsk)
+		if err != nil {
+			return
+		}
+		hasLine := false
+		for _, line := range bytes.Split(data, []byte("\n")) {
+			hasLine = hasLine || bytes.HasPrefix(line, []byte("sigmask:"))
+		}
+		if fi.HasSigMsk != hasLine {
+			t.Errorf("HasSigMsk = %v, but a sigmask line present = %v", fi.HasSigMsk, hasLine)
 		}
 	})
 }
