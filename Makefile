@@ -14,7 +14,7 @@ build:
 demo: build
 	./ci/demo.sh $(BIN)
 
-test: fmt-check vet unit fuzz
+test: fmt-check vet fuzz unit
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -320,3 +320,21 @@ func TestExitCodesFollowTheVerdict(t *testing.T) {
 		t.Errorf("zombie, supervised: exit %d, want 3", code)
 	}
 }
+
+func TestColourOnlyWhenAsked(t *testing.T) {
+	root := tree(t, "on-terminal")
+	var plain, colour bytes.Buffer
+	Main([]string{"--proc", root, "3756"}, IO{Out: &plain, Err: &plain})
+	Main([]string{"--proc", root, "3756"}, IO{Out: &colour, Err: &colour, Color: true})
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("escape sequences without a terminal")
+	}
+	if !strings.Contains(colour.String(), "\x1b[31mDC104") {
+		t.Errorf("no red DC104 on a terminal:\n%q", colour.String())
+	}
+	colour.Reset()
+	Main([]string{"--proc", root, "-o", "json", "3756"}, IO{Out: &colour, Err: &colour, Color: true})
+	if strings.Contains(colour.String(), "\x1b[") {
+		t.Error("escape sequences in JSON")
+	}
+}
