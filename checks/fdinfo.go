@@ -22,11 +22,7 @@ func parseFDInfo(data []byte) (FDInfo, error) {
 	var fi FDInfo
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data = cutLine(data)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			continue
@@ -78,11 +74,7 @@ func parseLocks(data []byte) ([]Lock, error) {
 	var out []Lock
 	for n := 1; len(data) > 0; n++ {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data = cutLine(data)
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}

@@ -1,10 +1,12 @@
 package checks
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,16 +104,31 @@ func (f *FS) PIDs() ([]int, error) {
 		return nil, &fs.PathError{Op: "open", Path: f.root, Err: err}
 	}
 	defer unix.Close(fd)
-	var pids []int
-	err = readDirNames(fd, func(name string) {
-		if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
-			pids = append(pids, pid)
+	return numericNames(fd, f.root)
+}
+
+// numericNames lists the names in the open directory fd (at path) that are
+// numbers: pids, tids or descriptors, ascending.
+func numericNames(fd int, path string) ([]int, error) {
+	var nums []int
+	err := readDirNames(fd, func(name string) {
+		if n, err := strconv.Atoi(name); err == nil && n >= 0 {
+			nums = append(nums, n)
 		}
 	})
 	if err != nil {
-		return pids, &fs.PathError{Op: "readdir", Path: f.root, Err: err}
+		return nil, &fs.PathError{Op: "readdir", Path: path, Err: err}
 	}
-	return pids, nil
+	slices.Sort(nums)
+	return nums, nil
+}
+
+// cutLine splits data after its first line, dropping the newline.
+func cutLine(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i], data[i+1:]
+	}
+	return data, nil
 }
 
 // readDirNames calls fn with every name in the open directory fd but "."

@@ -276,15 +276,10 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 		return nil, &fs.PathError{Op: "open", Path: fddir, Err: err}
 	}
 	defer unix.Close(dfd)
-	var nums []int
-	if err := readDirNames(dfd, func(name string) {
-		if n, err := strconv.Atoi(name); err == nil {
-			nums = append(nums, n)
-		}
-	}); err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: fddir, Err: err}
+	nums, err := numericNames(dfd, fddir)
+	if err != nil {
+		return nil, err
 	}
-	slices.Sort(nums)
 	// fdinfo is opened on first need: many descriptors need none.
 	infofd, infoErr := -1, error(nil)
 	defer func() {
@@ -429,16 +424,11 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 		return
 	}
 	defer unix.Close(tfd)
-	var tids []int
-	if err := readDirNames(tfd, func(name string) {
-		if n, err := strconv.Atoi(name); err == nil {
-			tids = append(tids, n)
-		}
-	}); err != nil {
-		s.ThreadsErr = &fs.PathError{Op: "readdir", Path: tdir, Err: err}
+	tids, err := numericNames(tfd, tdir)
+	if err != nil {
+		s.ThreadsErr = err
 		return
 	}
-	slices.Sort(tids)
 	for _, tid := range tids {
 		t := Thread{TID: tid}
 		if tid == s.PID {

@@ -90,11 +90,7 @@ func parseStatus(data []byte) (ProcStatus, error) {
 	var s ProcStatus
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
+		line, data = cutLine(data)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 || !statusKeys[string(line[:colon])] {
 			continue // a line no field models: skipped without a copy
