@@ -559,8 +559,10 @@ dcheck reads SigIgn and SigBlk from /proc/PID/status and every thread's
 task/TID/status. SIGTERM ignored fails; SIGTERM blocked in every thread fails
 unless something takes it anyway (a signalfd whose mask has it, or a thread
 waiting in sigwait). When the starter's blocked and ignored signals are known
-(the suites record them), one still blocked in the main thread or still
-ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. Otherwise
+(the suites record them), one still blocked in every thread or still
+ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. (Every
+thread, not the main one: the Go runtime blocks most signals in its idle
+threads, the main thread included, and takes them on the others.) Otherwise
 SIGHUP or SIGINT ignored is a warning: probably inherited.`,
 	Hint: "reset every signal to SIG_DFL and the mask to empty (sigprocmask(SIG_SETMASK, &empty)) before anything else",
 	Check: func(ev *Evidence, pol *Policy) Result {
@@ -574,7 +576,13 @@ SIGHUP or SIGINT ignored is a warning: probably inherited.`,
 		}
 		if pol.Starter != nil {
 			var kept []string
-			if b := blk & pol.Starter.Blocked; b != 0 {
+			var b SignalSet
+			for _, sig := range pol.Starter.Blocked.Signals() {
+				if blockedEverywhere(s, sig) {
+					b |= sigBit(sig)
+				}
+			}
+			if b != 0 {
 				kept = append(kept, "kept the starter's blocked signal mask: "+b.String())
 			}
 			if i := ign & pol.Starter.Ignored &^ sigBit(unix.SIGPIPE); i != 0 {

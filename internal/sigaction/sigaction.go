@@ -88,3 +88,13 @@ func isEINVAL(err error) bool {
 	e, ok := err.(interface{ Unwrap() error })
 	return ok && e.Unwrap() == unix.EINVAL
 }
+
+// IsIgnored reports whether sig's disposition is SIG_IGN.
+func IsIgnored(sig unix.Signal) (bool, error) {
+	var old kernelSigaction
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	if errno != 0 {
+		return false, fmt.Errorf("rt_sigaction(%d): %w", sig, errno)
+	}
+	return old.handler == sigIGN, nil
+}
