@@ -1,6 +1,7 @@
 package daemonize
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -242,6 +244,7 @@ func (d *Daemon) startStage(js string) error {
 		os.Exit(1)
 	}
 	os.Unsetenv(stageEnv)
+	scrubExecEnv(stageEnv) // and from /proc/self/environ, where ps e shows it
 	d.hs, d.isDaemon = hs, true
 	hs.send("PID %d", os.Getpid())
 	if err := d.stage2(spec); err != nil {
@@ -544,4 +547,51 @@ func SanitizedEnv(env []string) []string {
 func isSessionLeader(pid int) bool {
 	sid, err := unix.Getsid(0)
 	return err == nil && sid == pid
+}
+
+// scrubExecEnv removes the entry NAME=... from the environment block the
+// kernel shows as /proc/self/environ (the one the process was exec'd with;
+// Go copied it at start and no longer reads it). The following entries move
+// up and the block ends in NULs. It does nothing if the entry is absent or
+// the block cannot be written.
+func scrubExecEnv(name string) {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return
+	}
+	// Fields 50 and 51 of stat (proc_pid_stat(5)): env_start, env_end.
+	rest := stat[bytes.LastIndexByte(stat, ')')+2:]
+	f := strings.Fields(string(rest))
+	if len(f) < 49 {
+		return
+	}
+	start, err1 := strconv.ParseInt(f[47], 10, 64)
+	end, err2 := strconv.ParseInt(f[48], 10, 64)
+	if err1 != nil || err2 != nil || end <= start || end-start > 1<<22 {
+		return
+	}
+	mem, err := os.OpenFile("/proc/self/mem", os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer mem.Close()
+	block := make([]byte, end-start)
+	if _, err := mem.ReadAt(block, start); err != nil {
+		return
+	}
+	prefix := []byte(name + "=")
+	var out []byte
+	found := false
+	for _, e := range bytes.SplitAfter(block, []byte{0}) {
+		if bytes.HasPrefix(e, prefix) {
+			found = true
+			continue
+		}
+		out = append(out, e...)
+	}
+	if !found {
+		return
+	}
+	out = append(out, make([]byte, len(block)-len(out))...)
+	mem.WriteAt(out, start)
 }

@@ -1,0 +1,614 @@
+package daemonize_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/daemonize"
+	"github.com/dcheck/dcheck/internal/hostile"
+)
+
+// The tests build fixtures/good (gooddaemon) and drive it as a user would.
+// The test binary is a child subreaper: every daemon it starts is adopted
+// by it, so DC101 is judged with Reaper = os.Getpid(), and every process is
+// killed and reaped by pid when a test ends.
+
+var gooddaemon string
+
+func TestMain(m *testing.M) {
+	hostile.Trampoline()
+	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
+		os.Exit(m.Run()) // a daemon of TestStartTimeoutKillsTheDaemon
+	}
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	dir, err := os.MkdirTemp("", "gooddaemon")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755) // so that a daemon that dropped to nobody can still exec it
+	gooddaemon = filepath.Join(dir, "gooddaemon")
+	out, err := exec.Command("go", "build", "-o", gooddaemon, "github.com/dcheck/dcheck/fixtures/good").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building gooddaemon: %v\n%s", err, out)
+		return 2
+	}
+	code := m.Run()
+	reapAdopted()
+	return code
+}
+
+// result is what a gooddaemon command did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// gd runs gooddaemon with args, bounded to 60 s.
+func gd(t testing.TB, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gooddaemon, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("gooddaemon %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// startedPID parses "started (pid N)".
+func startedPID(t testing.TB, r result) int {
+	t.Helper()
+	var pid int
+	if _, err := fmt.Sscanf(r.stdout, "started (pid %d)", &pid); err != nil || r.code != 0 {
+		t.Fatalf("start: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	track(t, pid)
+	return pid
+}
+
+// track kills and reaps pid when the test ends, whatever happened.
+func track(t testing.TB, pid int) {
+	t.Cleanup(func() { killAndReap(pid) })
+}
+
+func killAndReap(pid int) {
+	unix.Kill(pid, unix.SIGKILL)
+	var ws unix.WaitStatus
+	for {
+		if _, err := unix.Wait4(pid, &ws, 0, nil); err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// adopted lists the processes the test has adopted (or started) and not
+// reaped, with their state letter.
+func adopted() map[int]byte {
+	out := map[int]byte{}
+	me := os.Getpid()
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", me))
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(data)) {
+			pid, _ := strconv.Atoi(w)
+			st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+			if err == nil {
+				out[pid] = st[bytes.LastIndexByte(st, ')')+2]
+			}
+		}
+	}
+	return out
+}
+
+// reapAdopted reaps the zombies among the adopted processes, by pid.
+func reapAdopted() {
+	for pid, state := range adopted() {
+		if state == 'Z' {
+			killAndReap(pid)
+		}
+	}
+}
+
+// liveDaemons counts the adopted processes running gooddaemon.
+func liveDaemons() []int {
+	var pids []int
+	for pid, state := range adopted() {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == gooddaemon && state != 'Z' {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func readPidFile(t testing.TB, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := checks.ParsePidFile(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pid
+}
+
+// waitGone waits until pid has exited (and is reaped, or not our child).
+func waitGone(t testing.TB, pid int) {
+	t.Helper()
+	reapAdopted()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		if st[bytes.LastIndexByte(st, ')')+2] == 'Z' {
+			killAndReap(pid)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d still runs", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestHostileStartPassesEveryRule starts gooddaemon from the most hostile
+// parent we can build and judges the daemon with every rule.
+func TestHostileStartPassesEveryRule(t *testing.T) {
+	dir := t.TempDir()
+	pidfile, logfile := filepath.Join(dir, "good.pid"), filepath.Join(dir, "good.log")
+	sentinel, err := os.Create(filepath.Join(dir, "sentinel"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sentinel.Close()
+	ptm, pts, err := hostile.OpenPTY()
+	if err != nil {
+		t.Skipf("no ptys: %v", err)
+	}
+	defer ptm.Close()
+	var tty bytes.Buffer
+	var ttyDone sync.WaitGroup
+	ttyDone.Go(func() { io.Copy(&tty, ptm) })
+
+	umask := uint32(0o077)
+	work := filepath.Join(dir, "work")
+	os.Mkdir(work, 0o755)
+	self, _ := os.Executable()
+	l := hostile.Launch{
+		Dir: work, Umask: &umask, TTY: pts, Inherited: sentinel,
+		Ignore: []unix.Signal{unix.SIGHUP}, Block: []unix.Signal{unix.SIGUSR1},
+		Env: append(os.Environ(), "TERM=xterm", "SSH_TTY=/dev/pts/9", "DCHECK_SENTINEL_VAR=1"),
+	}
+	cmd := l.Command(self, gooddaemon, "start", "-pidfile", pidfile, "-log", logfile)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	// At the instant the starter has exited, the pidfile names the daemon.
+	pid := readPidFile(t, pidfile)
+	track(t, pid)
+	pts.Close()
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+		t.Fatalf("pidfile names pid %d, which does not run", pid)
+	}
+
+	fsys, _ := checks.NewFS("")
+	id, _ := checks.StatFileID(sentinel.Name())
+	r, err := fsys.Inspect(pid, checks.Policy{
+		PidFile: pidfile, Reaper: os.Getpid(), Inherited: []checks.FileID{id}, Strict: true,
+		Starter: &checks.StarterFacts{Umask: &umask, Blocked: 1 << (unix.SIGUSR1 - 1), Ignored: 1 << (unix.SIGHUP - 1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Findings {
+		want := checks.Pass
+		if f.ID == "DC502" && os.Geteuid() == 0 {
+			want = checks.Skip // root, and asked to stay root
+		}
+		if f.Status != want {
+			t.Errorf("%s %s = %s, want %s: %s", f.ID, f.Name, f.Status, want, f.Message)
+		}
+	}
+	env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if bytes.Contains(env, []byte("DCHECK_DAEMONIZE_STAGE")) {
+		t.Error("the stage marker is in the daemon's exec-time environment")
+	}
+	if !bytes.Contains(env, []byte("DCHECK_SENTINEL_VAR=1")) {
+		t.Error("the daemon lost the rest of its environment")
+	}
+	if r := gd(t, "stop", "-pidfile", pidfile); r.code != 0 {
+		t.Errorf("stop: %+v", r)
+	}
+	waitGone(t, pid)
+	if _, err := os.Stat(pidfile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pidfile left after stop: %v", err)
+	}
+	ttyDone.Wait()
+	if !strings.Contains(tty.String(), fmt.Sprintf("started (pid %d)", pid)) {
+		t.Errorf("the terminal shows %q", tty.String())
+	}
+}
+
+func TestConcurrentStartsRunOneDaemon(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "race.pid")
+	const n = 50
+	// A reader polls the pidfile throughout: it may be missing, never empty
+	// or partial.
+	stop := make(chan struct{})
+	var seen []string
+	var reader sync.WaitGroup
+	reader.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			data, err := os.ReadFile(pidfile)
+			if err == nil {
+				if _, perr := checks.ParsePidFile(data); perr != nil {
+					seen = append(seen, fmt.Sprintf("%q", data))
+				}
+			}
+		}
+	})
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = gd(t, "start", "-pidfile", pidfile) })
+	}
+	wg.Wait()
+	close(stop)
+	reader.Wait()
+	reapAdopted()
+
+	winner := readPidFile(t, pidfile)
+	track(t, winner)
+	started := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			started++
+			if startedPID(t, r) != winner {
+				t.Errorf("%q, but the pidfile names %d", r.stdout, winner)
+			}
+		case r.code == 1 && strings.Contains(r.stderr, fmt.Sprintf("already running (pid %d)", winner)):
+		default:
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	}
+	if started != 1 {
+		t.Errorf("%d starts succeeded, want exactly 1", started)
+	}
+	if live := liveDaemons(); len(live) != 1 || live[0] != winner {
+		t.Errorf("live daemons %v, want only %d", live, winner)
+	}
+	if len(seen) > 0 {
+		t.Errorf("a reader saw the pidfile empty or partial: %v", seen[:min(len(seen), 5)])
+	}
+	gd(t, "stop", "-pidfile", pidfile)
+	waitGone(t, winner)
+}
+
+func TestStalePidFile(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "stale.pid")
+	first := startedPID(t, gd(t, "start", "-pidfile", pidfile))
+	killAndReap(first)
+	waitGone(t, first)
+	if r := gd(t, "status", "-pidfile", pidfile); r.code != 1 || !strings.Contains(r.stdout, fmt.Sprintf("stale pidfile %s names pid %d", pidfile, first)) {
+		t.Errorf("status after kill -9: %+v", r)
+	}
+	if r := gd(t, "stop", "-pidfile", pidfile); r.code != 1 || !strings.Contains(r.stderr, "not running (stale)") {
+		t.Errorf("stop of a stale pidfile: %+v", r)
+	}
+	second := startedPID(t, gd(t, "start", "-pidfile", pidfile))
+	if second == first || readPidFile(t, pidfile) != second {
+		t.Errorf("after a stale pidfile: started %d, pidfile %d (first was %d)", second, readPidFile(t, pidfile), first)
+	}
+	if r := gd(t, "status", "-pidfile", pidfile); r.code != 0 || r.stdout != fmt.Sprintf("running (pid %d)\n", second) {
+		t.Errorf("status: %+v", r)
+	}
+	gd(t, "stop", "-pidfile", pidfile)
+	waitGone(t, second)
+	if r := gd(t, "status", "-pidfile", pidfile); r.code != 3 {
+		t.Errorf("status after stop: %+v, want 3 (LSB: not running)", r)
+	}
+}
+
+func TestStopNeverSignalsAnUnrelatedProcess(t *testing.T) {
+	dir := t.TempDir()
+	victim := exec.Command("sleep", "1000")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	vpid := victim.Process.Pid
+
+	t.Run("an unlocked pidfile naming a live process", func(t *testing.T) {
+		p := filepath.Join(dir, "unlocked.pid")
+		os.WriteFile(p, []byte(fmt.Sprintf("%d\n", vpid)), 0o644)
+		if r := gd(t, "stop", "-pidfile", p); r.code != 1 || !strings.Contains(r.stderr, "not running") {
+			t.Errorf("stop: %+v", r)
+		}
+	})
+	t.Run("a locked pidfile naming a process that does not hold it", func(t *testing.T) {
+		p := filepath.Join(dir, "locked.pid")
+		os.WriteFile(p, []byte(fmt.Sprintf("%d\n", vpid)), 0o644)
+		holder := exec.Command("flock", "--no-fork", p, "sleep", "1000")
+		if err := holder.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
+		deadline := time.Now().Add(10 * time.Second)
+		for st, _ := daemonize.StatusOf(p); st.State != daemonize.Running; st, _ = daemonize.StatusOf(p) {
+			if time.Now().After(deadline) {
+				t.Fatal("flock never took the lock")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if r := gd(t, "stop", "-pidfile", p); r.code != 1 || !strings.Contains(r.stderr, "does not hold the pidfile open") {
+			t.Errorf("stop: %+v", r)
+		}
+	})
+	if err := unix.Kill(vpid, 0); err != nil {
+		t.Errorf("the unrelated process was hit: %v", err)
+	}
+	var ws unix.WaitStatus
+	if pid, _ := unix.Wait4(vpid, &ws, unix.WNOHANG, nil); pid != 0 {
+		t.Errorf("the unrelated process exited: %v", ws)
+	}
+}
+
+func TestBadPidFilePaths(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, []byte("precious\n"), 0o644)
+	link := filepath.Join(dir, "link.pid")
+	os.Symlink(target, link)
+	tests := []struct {
+		name, pidfile, says string
+	}{
+		{"a symlink at the pidfile path", link, "symbolic link"},
+		{"a missing directory", filepath.Join(dir, "missing", "x.pid"), "no such file or directory"},
+		{"a directory that is a file", filepath.Join(target, "x.pid"), "not a directory"},
+		{"a directory at the pidfile path", dir, "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := liveDaemons()
+			r := gd(t, "start", "-pidfile", tt.pidfile)
+			if r.code != 1 || !strings.Contains(r.stderr, "pidfile: ") || !strings.Contains(r.stderr, tt.says) {
+				t.Errorf("exit %d, stderr %q; want 1 saying pidfile: ... %s", r.code, r.stderr, tt.says)
+			}
+			reapAdopted()
+			if after := liveDaemons(); len(after) != len(before) {
+				t.Errorf("daemons left running: %v", after)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(target); string(data) != "precious\n" {
+		t.Errorf("the symlink's target was changed: %q", data)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+func TestStartupFailureReachesTheForeground(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "d.pid")
+	r := gd(t, "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "no", "such", "dir", "d.log"))
+	if r.code != 1 || !strings.Contains(r.stderr, "gooddaemon: stdio: open log") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	reapAdopted()
+	if live := liveDaemons(); len(live) != 0 {
+		t.Errorf("daemons left running: %v", live)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files left behind: %v", entries)
+	}
+}
+
+func TestLogReopenOnSIGHUP(t *testing.T) {
+	dir := t.TempDir()
+	pidfile, logfile := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log")
+	pid := startedPID(t, gd(t, "start", "-pidfile", pidfile, "-log", logfile, "-interval", "20ms"))
+	if err := os.Rename(logfile, logfile+".1"); err != nil {
+		t.Fatal(err)
+	}
+	unix.Kill(pid, unix.SIGHUP)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := os.ReadFile(logfile)
+		if bytes.Contains(data, []byte("alive ")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing logged to the new %s after SIGHUP", logfile)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pid2 := readPidFile(t, pidfile); pid2 != pid {
+		t.Errorf("pid changed across SIGHUP: %d -> %d", pid, pid2)
+	}
+	old, _ := os.ReadFile(logfile + ".1")
+	if !bytes.Contains(old, []byte("ready, pid")) {
+		t.Errorf("the rotated log lost its start: %q", old)
+	}
+	gd(t, "stop", "-pidfile", pidfile)
+	waitGone(t, pid)
+}
+
+func TestSupervisedModeNotifies(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	messages := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(messages)
+				return
+			}
+			messages <- string(buf[:n])
+		}
+	}()
+	next := func() string {
+		select {
+		case m := <-messages:
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notification within 10 s")
+		}
+		return ""
+	}
+	pidfile := filepath.Join(dir, "d.pid")
+	cmd := exec.Command(gooddaemon, "run", "-pidfile", pidfile)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+	if m := next(); m != fmt.Sprintf("READY=1\nMAINPID=%d", pid) {
+		t.Errorf("first message %q", m)
+	}
+	if got := readPidFile(t, pidfile); got != pid {
+		t.Errorf("pidfile %d, want the foreground process %d", got, pid)
+	}
+	if env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); !bytes.Contains(env, []byte(fmt.Sprintf("PPid:\t%d", os.Getpid()))) {
+		t.Error("supervised mode forked: the daemon is not the supervisor's child")
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	if m := next(); !strings.HasPrefix(m, "RELOADING=1\nMONOTONIC_USEC=") {
+		t.Errorf("on SIGHUP %q", m)
+	}
+	if m := next(); m != "READY=1" {
+		t.Errorf("after reload %q", m)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if m := next(); m != "STOPPING=1" {
+		t.Errorf("on SIGTERM %q", m)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+	if _, err := os.Stat(pidfile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("pidfile left: %v", err)
+	}
+}
+
+func TestPrivilegeDropCannotRegainRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to drop privileges")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	pidfile := filepath.Join(dir, "d.pid")
+	pid := startedPID(t, gd(t, "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "d.log"), "-user", "nobody"))
+	fsys, _ := checks.NewFS("")
+	r, err := fsys.Inspect(pid, checks.Policy{PidFile: pidfile, Reaper: os.Getpid(), Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Findings {
+		if f.Status != checks.Pass {
+			t.Errorf("%s %s = %s: %s", f.ID, f.Name, f.Status, f.Message)
+		}
+	}
+	if uids := r.Process.UIDs; uids != [4]int{65534, 65534, 65534, 65534} || len(r.Process.Groups) != 0 {
+		t.Errorf("uids %v groups %v", uids, r.Process.Groups)
+	}
+	if res := gd(t, "stop", "-pidfile", pidfile); res.code != 0 {
+		t.Errorf("stop: %+v", res)
+	}
+	waitGone(t, pid)
+}
+
+func TestStartTimeoutKillsTheDaemon(t *testing.T) {
+	// A daemon that never calls Ready: this test binary, re-run as a
+	// daemon by the helper below.
+	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
+		t.Skip("helper")
+	}
+	r := neverReady(t)
+	if r.code == 0 || !strings.Contains(r.stderr, "ready: daemon not ready in time: killed pid") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	var pid int
+	fmt.Sscanf(r.stderr[strings.Index(r.stderr, "killed pid")+len("killed pid "):], "%d", &pid)
+	if pid == 0 {
+		t.Fatalf("no pid in %q", r.stderr)
+	}
+	waitGone(t, pid)
+}
+
+func TestErrorsCallersBranchOn(t *testing.T) {
+	var err error = &daemonize.AlreadyRunningError{PidFile: "/run/x.pid", PID: 42}
+	if !errors.Is(err, daemonize.ErrAlreadyRunning) || err.Error() != "already running (pid 42)" {
+		t.Errorf("%v", err)
+	}
+	var se *daemonize.StepError
+	wrapped := fmt.Errorf("start: %w", &daemonize.StepError{Step: "chdir", Err: os.ErrNotExist})
+	if !errors.As(wrapped, &se) || se.Step != "chdir" || !errors.Is(wrapped, os.ErrNotExist) {
+		t.Errorf("%v", wrapped)
+	}
+	env := daemonize.SanitizedEnv([]string{"PATH=/bin", "TERM=xterm", "SSH_TTY=/dev/pts/1", "XDG_SESSION_ID=3", "OLDPWD=/", "LANG=C"})
+	if strings.Join(env, " ") != "PATH=/bin LANG=C" {
+		t.Errorf("SanitizedEnv kept %v", env)
+	}
+	_, err = (&daemonize.Daemon{Umask: daemonize.UmaskOf(0o1000)}).Start()
+	if !errors.As(err, &se) || se.Step != "config" {
+		t.Errorf("umask out of range: %v", err)
+	}
+}
