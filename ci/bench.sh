@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# bench.sh [DCHECK]: whole-command timings, on this machine, in one run.
+# bench.sh [DCHECK [GOODDAEMON]]: whole-command timings, on this machine, in one run.
+#
+#   gooddaemon start (two re-execs and the readiness handshake) and stop,
+#   next to start-stop-daemon --start --background --make-pidfile of sleep
+#   and its --stop: median of STARTS runs (default 30). Target: start to
+#   ready under 10 ms.
 #
 #   dcheck scan -o json  vs  ps -eo pid,ppid,pgid,sid,tty,stat,comm
 #   with N idle processes (default 2000) that are children of this script
@@ -10,7 +15,9 @@
 # Every process started here is stopped by pid on exit.
 set -euo pipefail
 dcheck=${1:-bin/dcheck}
+gooddaemon=${2:-bin/gooddaemon}
 N=${N:-2000}
+STARTS=${STARTS:-30}
 RUNS=${RUNS:-7}
 work=$(mktemp -d)
 children=()
@@ -51,6 +58,32 @@ wait_for_count() { # wait until N processes of ours have exec'd sleep
 }
 
 echo "dcheck bench on $(nproc) cores, $(uname -r), $(date -u +%F)"
+
+# median_of_ms FILE: the median of the microsecond figures in FILE, in ms.
+median_of_ms() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1000 }'; }
+
+# time_us CMD...: run CMD once, print its wall time in microseconds.
+time_us() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N); echo $(( (t1 - t0) / 1000 )); }
+
+if command -v start-stop-daemon >/dev/null && [ -x "$gooddaemon" ]; then
+  pf="$work/lat.pid"
+  for _ in $(seq "$STARTS"); do
+    time_us "$gooddaemon" start -pidfile "$pf" >>"$work/gd.start"
+    time_us "$gooddaemon" stop -pidfile "$pf" >>"$work/gd.stop"
+    time_us start-stop-daemon --start --background --make-pidfile --pidfile "$pf" --exec /bin/sleep -- 600 >>"$work/ssd.start"
+    time_us start-stop-daemon --stop --pidfile "$pf" --remove-pidfile --retry TERM/5 >>"$work/ssd.stop"
+    time_us /bin/true >>"$work/true"
+    time_us "$gooddaemon" >>"$work/gd.usage"
+  done
+  gs=$(median_of_ms "$work/gd.start"); ss=$(median_of_ms "$work/ssd.start")
+  gt=$(median_of_ms "$work/gd.stop"); st=$(median_of_ms "$work/ssd.stop")
+  printf '%-34s %10s %10s %8s\n' "start/stop (median of $STARTS, ms)" "gooddaemon" "s-s-d" "ratio"
+  printf '%-34s %10s %10s %8s\n' "start, until ready" "$gs" "$ss" "$(awk -v a="$gs" -v b="$ss" 'BEGIN { printf "%.2fx", a / b }')"
+  printf '%-34s %10s %10s %8s\n' "stop, until exited" "$gt" "$st" "$(awk -v a="$gt" -v b="$st" 'BEGIN { printf "%.2fx", a / b }')"
+  echo "floor: /bin/true $(median_of_ms "$work/true") ms; one gooddaemon process (usage, exit 2) $(median_of_ms "$work/gd.usage") ms; start runs three"
+  echo
+fi
+
 echo "processes on the host before: $(ls -d /proc/[0-9]* | wc -l)"
 printf '%-34s %10s %10s %8s\n' "case (median of $RUNS, ms)" "scan" "ps" "ratio"
 row "host as it is"

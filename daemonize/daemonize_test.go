@@ -63,6 +63,14 @@ func testMain(m *testing.M) int {
 	}
 	code := m.Run()
 	reapAdopted()
+	// No test may leave a process behind.
+	if live := adopted(); len(live) > 0 {
+		fmt.Fprintf(os.Stderr, "processes left running by the tests: %v\n", live)
+		for pid := range live {
+			killAndReap(pid)
+		}
+		return 1
+	}
 	return code
 }
 
@@ -581,7 +589,7 @@ func TestStartTimeoutKillsTheDaemon(t *testing.T) {
 	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
 		t.Skip("helper")
 	}
-	r := neverReady(t)
+	r := helperDaemon(t, "never-ready")
 	if r.code == 0 || !strings.Contains(r.stderr, "ready: daemon not ready in time: killed pid") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
@@ -591,6 +599,37 @@ func TestStartTimeoutKillsTheDaemon(t *testing.T) {
 		t.Fatalf("no pid in %q", r.stderr)
 	}
 	waitGone(t, pid)
+}
+
+func TestExitDuringStartUpIsReported(t *testing.T) {
+	r := helperDaemon(t, "exit-early")
+	if r.code != 1 || r.stderr != "ready: daemon exited during start-up\n" {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	reapAdopted()
+}
+
+func TestAnyUmaskIncludingZero(t *testing.T) {
+	for _, u := range []string{"0000", "0027", "0777"} {
+		t.Run(u, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "d.pid")
+			pid := startedPID(t, gd(t, "start", "-pidfile", pidfile, "-umask", u))
+			want, _ := strconv.ParseUint(u, 8, 32)
+			w := uint32(want)
+			fsys, _ := checks.NewFS("")
+			r, err := fsys.Inspect(pid, checks.Policy{Umask: &w, Reaper: os.Getpid(), PidFile: pidfile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range r.Findings {
+				if (f.ID == "DC202" || f.ID == "DC302") && f.Status != checks.Pass {
+					t.Errorf("%s = %s: %s (the pidfile's mode must not depend on the umask)", f.ID, f.Status, f.Message)
+				}
+			}
+			gd(t, "stop", "-pidfile", pidfile)
+			waitGone(t, pid)
+		})
+	}
 }
 
 func TestErrorsCallersBranchOn(t *testing.T) {

@@ -11,13 +11,14 @@ import (
 	"github.com/dcheck/dcheck/daemonize"
 )
 
-// neverReady runs this test binary as a daemon that never calls Ready,
-// with a short start timeout, and returns what its starter did.
-func neverReady(t *testing.T) result {
+// helperDaemon runs this test binary as a daemon that misbehaves as mode
+// says ("never-ready": it never calls Ready; "exit-early": it exits before
+// Ready, saying nothing), and returns what its starter did.
+func helperDaemon(t *testing.T, mode string) result {
 	t.Helper()
 	self, _ := os.Executable()
 	cmd := exec.Command(self, "-test.run=^TestNeverReadyHelper$")
-	cmd.Env = append(os.Environ(), "DCHECK_TEST_NEVER_READY=1")
+	cmd.Env = append(os.Environ(), "DCHECK_TEST_NEVER_READY="+mode)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -42,6 +43,9 @@ func TestNeverReadyHelper(t *testing.T) {
 	}
 	if child != nil {
 		os.Exit(0)
+	}
+	if os.Getenv("DCHECK_TEST_NEVER_READY") == "exit-early" {
+		os.Exit(3)
 	}
 	time.Sleep(time.Hour) // never Ready: the starter kills it
 }
