@@ -841,8 +841,9 @@ and it opens no log file and no syslog socket, its errors vanish and nobody
 can tell why it misbehaves.
 
 dcheck passes a process whose stdout or stderr is anything but /dev/null, or
-that holds a regular file open for writing (other than its pidfile), or a
-Unix datagram socket (syslog(3) and the journal use one).`,
+that holds a regular file open for writing (other than its pidfile and the
+files named with --inherited), or a Unix datagram socket (syslog(3) and the
+journal use one).`,
 	Hint: "log to syslog(3), the journal, or a log file opened with O_APPEND",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
@@ -858,7 +859,8 @@ Unix datagram socket (syslog(3) and the journal use one).`,
 			if d.Num < 3 {
 				continue
 			}
-			if d.Kind == FDFile && d.Writable() && !(ev.PidFile != nil && d.Dev == ev.PidFile.Dev && d.Ino == ev.PidFile.Ino) {
+			if d.Kind == FDFile && d.Writable() && !(ev.PidFile != nil && d.Dev == ev.PidFile.Dev && d.Ino == ev.PidFile.Ino) &&
+				!slices.ContainsFunc(pol.Inherited, func(in FileID) bool { return in.Dev == d.Dev && in.Ino == d.Ino }) {
 				return pass("logs to %s (fd %d)", d.Target, d.Num)
 			}
 			if d.Kind == FDSocket && s.UnixDgram[d.Ino] {

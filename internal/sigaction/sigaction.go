@@ -98,3 +98,18 @@ func IsIgnored(sig unix.Signal) (bool, error) {
 	}
 	return old.handler == sigIGN, nil
 }
+
+// BlockOnThread adds sigs to the calling thread's blocked mask and returns
+// a function that restores the previous mask. The caller must hold the
+// thread (runtime.LockOSThread) until it has called restore: a fork made in
+// between gives the child the blocked mask.
+func BlockOnThread(sigs ...unix.Signal) (restore func(), err error) {
+	var set, old unix.Sigset_t
+	for _, s := range sigs {
+		set.Val[(s-1)/64] |= 1 << ((uint(s) - 1) % 64)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old); err != nil {
+		return nil, err
+	}
+	return func() { unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }, nil
+}

@@ -72,6 +72,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"scan", "judge every process on the host that looks like a daemon", runScan},
+		{"verify", "start a daemon, judge it, drive its lifecycle, stop it (conformance suite)", runVerify},
 		{"rules", "list the rule catalogue", runRules},
 		{"explain", "explain one rule: why it exists, how it is checked, how to fix it", runExplain},
 		{"help", "show this help", runHelp},
@@ -115,6 +116,7 @@ Usage:
   dcheck [flags] PID              judge process PID
   dcheck [flags] --pidfile FILE   judge the process FILE names, and FILE itself
   dcheck scan [flags]             judge every process that looks like a daemon
+  dcheck verify [flags] -- CMD... start a daemon with CMD and verify it (conformance suite)
   dcheck rules                    list the rule catalogue
   dcheck explain ID               explain one rule
   dcheck help                     show this help

@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dcheck/dcheck/suites"
+)
+
+// verifyOptions are the flags of "dcheck verify".
+type verifyOptions struct {
+	cfg     suites.Config
+	reports suites.Reports
+}
+
+func runVerify(args []string, io IO) (ExitCode, error) {
+	o := verifyOptions{cfg: suites.NewConfig()}
+	fs := newFlagSet("dcheck verify", io)
+	o.cfg.BindFlags(fs, "")
+	fs.StringVar(&o.reports.LabelFilter, "label-filter", "", "run only the specs whose labels match `expr` (Ginkgo syntax: \"DC103 || SU104\")")
+	fs.StringVar(&o.reports.JUnit, "junit-report", "", "write a JUnit XML report to `file`")
+	fs.StringVar(&o.reports.JSON, "json-report", "", "write a Ginkgo JSON report to `file`")
+	fs.BoolVar(&o.reports.Verbose, "v", false, "verbose Ginkgo output")
+	fs.Usage = func() {
+		fmt.Fprintf(io.Err, "Usage: dcheck verify [flags] -- START COMMAND...\n\n"+
+			"Starts the daemon in a hostile environment, judges it with every rule, drives its\n"+
+			"lifecycle (second start, SIGHUP, stop, kill -9 and restart) and cleans up.\n"+
+			"Exit 0 if every spec passed, 1 if any failed, 2 on a usage error.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	start, err := parseArgs(fs, args)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if len(start) == 0 {
+		return ExitUsage, usagef("verify: no start command (give it after --)")
+	}
+	o.cfg.Start = start
+	o.cfg.Out = io.Out
+	o.reports.Color = io.Color
+	if err := o.cfg.Validate(); err != nil {
+		return ExitUsage, usagef("verify: %v", err)
+	}
+	passed, err := suites.RunStandalone(o.cfg, o.reports)
+	if errors.Is(err, suites.ErrConfig) {
+		return ExitUsage, usagef("verify: %v", err)
+	}
+	if err != nil {
+		return ExitFail, &exitError{ExitFail, err}
+	}
+	if !passed {
+		return ExitFail, nil
+	}
+	return ExitPass, nil
+}

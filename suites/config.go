@@ -1,0 +1,186 @@
+package suites
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// Config says which daemon to verify and how. Get one from NewConfig; the
+// zero value of each field is documented, but Start must be set.
+type Config struct {
+	// Start is the command that starts the daemon, as argv (no shell). In
+	// the supervised profile it is the daemon itself, which must not exit.
+	// Required.
+	Start []string
+
+	// PidFile is the daemon's pidfile. Empty means the daemon has none: it
+	// is found as the process the harness adopts (sysv) or the start
+	// command itself (supervised), and SU102/SU105 only check what they can.
+	PidFile string
+
+	// Stop is a shell command (sh -c) that stops the daemon. Empty means
+	// SIGTERM to the daemon's pid.
+	Stop string
+
+	// Restart is a shell command that starts the daemon again over a stale
+	// pidfile (SU106). Empty means Start.
+	Restart string
+
+	// Profile is the kind of daemon. Empty means checks.ProfileSysV.
+	Profile checks.Profile
+
+	// Reload asks for SU107: the daemon must survive SIGHUP. False skips it.
+	Reload bool
+
+	// StartTimeout bounds the start command (sysv) or the wait for readiness
+	// (supervised). Zero means 10 s.
+	StartTimeout time.Duration
+
+	// StopTimeout bounds the wait for the daemon to exit after SIGTERM or
+	// the stop command. Zero means 10 s.
+	StopTimeout time.Duration
+
+	// Umask, when not nil, is the umask the daemon must have (DC202). Nil
+	// means only that it must not keep the harness's unusual 0037.
+	Umask *uint32
+
+	// Cwds lists directories besides "/" the daemon may run in (DC201).
+	Cwds []string
+
+	// Strict fails the specs whose findings are warnings. False reports
+	// warnings without failing.
+	Strict bool
+
+	// Out receives the summary printed after the last spec. Nil means
+	// os.Stdout.
+	Out io.Writer
+}
+
+// Defaults.
+const (
+	DefaultStartTimeout = 10 * time.Second
+	DefaultStopTimeout  = 10 * time.Second
+	// StarterUmask is the umask the hostile launch gives the start command:
+	// one no daemon would choose, so that keeping it shows.
+	StarterUmask = 0o037
+)
+
+// NewConfig returns a Config with every default filled in and no Start.
+func NewConfig() Config {
+	return Config{
+		Profile:      checks.ProfileSysV,
+		StartTimeout: DefaultStartTimeout,
+		StopTimeout:  DefaultStopTimeout,
+		Out:          os.Stdout,
+	}
+}
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = errors.New("bad configuration")
+
+// Validate checks the configuration and fills in zero values. The error
+// wraps ErrConfig and names the field.
+func (c *Config) Validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
+	}
+	if len(c.Start) == 0 || strings.TrimSpace(c.Start[0]) == "" {
+		return bad("no start command")
+	}
+	// The start command runs in a temporary directory: resolve it here.
+	path, err := exec.LookPath(c.Start[0])
+	if err != nil {
+		return bad("start command: %v", err)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		c.Start = append([]string{abs}, c.Start[1:]...)
+	}
+	if c.Profile == "" {
+		c.Profile = checks.ProfileSysV
+	}
+	if _, err := checks.ParseProfile(string(c.Profile)); err != nil {
+		return bad("profile: %v", err)
+	}
+	if c.StartTimeout < 0 || c.StopTimeout < 0 {
+		return bad("negative timeout (start %v, stop %v)", c.StartTimeout, c.StopTimeout)
+	}
+	if c.StartTimeout == 0 {
+		c.StartTimeout = DefaultStartTimeout
+	}
+	if c.StopTimeout == 0 {
+		c.StopTimeout = DefaultStopTimeout
+	}
+	if c.Umask != nil && *c.Umask > 0o777 {
+		return bad("umask %#o out of range", *c.Umask)
+	}
+	if c.PidFile != "" {
+		abs, err := filepath.Abs(c.PidFile)
+		if err != nil {
+			return bad("pidfile: %v", err)
+		}
+		c.PidFile = abs
+		dir := filepath.Dir(abs)
+		if st, err := os.Stat(dir); err != nil {
+			return bad("pidfile directory: %v", err)
+		} else if !st.IsDir() {
+			return bad("pidfile directory %s is not a directory", dir)
+		}
+		if err := unix.Access(dir, unix.R_OK|unix.X_OK); err != nil {
+			return bad("pidfile directory %s is not readable: %v", dir, err)
+		}
+	}
+	if c.Out == nil {
+		c.Out = os.Stdout
+	}
+	return nil
+}
+
+// BindFlags binds the configuration to flags named prefix+NAME on fs:
+// "dcheck." for go test, "" for dcheck verify. The start command is not a
+// flag there (dcheck verify takes it after --); with a prefix it is
+// prefix+"start", a shell command line.
+func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
+	if prefix != "" {
+		fs.Func(prefix+"start", "the start `command line` (run by sh -c); default: the built-in gooddaemon self-test", func(s string) error {
+			c.Start = []string{"/bin/sh", "-c", s}
+			return nil
+		})
+	}
+	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")
+	fs.StringVar(&c.Stop, prefix+"stop", c.Stop, "shell `command` that stops the daemon (default: SIGTERM)")
+	fs.StringVar(&c.Restart, prefix+"restart", c.Restart, "shell `command` that starts it over a stale pidfile (default: the start command)")
+	fs.Func(prefix+"profile", "`kind` of daemon: sysv or supervised (default sysv)", func(s string) error {
+		p, err := checks.ParseProfile(s)
+		c.Profile = p
+		return err
+	})
+	fs.BoolVar(&c.Reload, prefix+"reload", c.Reload, "expect the daemon to survive SIGHUP (SU107)")
+	fs.DurationVar(&c.StartTimeout, prefix+"start-timeout", c.StartTimeout, "how long the start may take")
+	fs.DurationVar(&c.StopTimeout, prefix+"stop-timeout", c.StopTimeout, "how long the stop may take")
+	fs.Func(prefix+"umask", "the `octal` umask the daemon must have", func(s string) error {
+		u, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || u > 0o777 {
+			return fmt.Errorf("want an octal mode from 0000 to 0777")
+		}
+		u32 := uint32(u)
+		c.Umask = &u32
+		return nil
+	})
+	fs.Func(prefix+"cwd", "also allow `dir` as the daemon's working directory (repeatable)", func(s string) error {
+		c.Cwds = append(c.Cwds, s)
+		return nil
+	})
+	fs.BoolVar(&c.Strict, prefix+"strict", c.Strict, "fail on warnings too")
+}

@@ -1,0 +1,521 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/hostile"
+	"github.com/dcheck/dcheck/internal/sigaction"
+)
+
+// markerEnv marks every process a run starts, and so every process they
+// start in turn (unless it clears its environment): SU108 and the cleanup
+// find leftovers by it, beside the daemon's session and the harness's
+// adopted children.
+const markerEnv = "DCHECK_SUITE_RUN"
+
+// The hostile launch: signals the starter ignores and blocks.
+var (
+	starterIgnored = []unix.Signal{unix.SIGHUP}
+	starterBlocked = []unix.Signal{unix.SIGUSR1}
+)
+
+// harness is one run of the suite against one daemon: it launches, tracks
+// and cleans up every process, and remembers what the specs found.
+type harness struct {
+	cfg      Config
+	runID    string
+	dir      string
+	fs       *checks.FS
+	sentinel *os.File
+	sentID   checks.FileID
+	notify   *net.UnixConn // supervised: the harness plays the supervisor
+	notified chan string
+
+	mu      sync.Mutex
+	waiting map[int]bool // started through os/exec and not yet waited: never wait4 these
+	started map[int]bool // every pid the harness started or adopted
+
+	// What the run has learnt.
+	daemon        int            // the daemon's pid, 0 when none was found
+	daemonSID     int            // its session
+	startOut      *bytes.Buffer  // what the start command printed (on the pty)
+	fg            *exec.Cmd      // supervised: the running daemon
+	fgDone        chan error     // supervised: its exit
+	report        *checks.Report // the judgement, taken once
+	reportErr     error
+	stoppedOK     bool
+	readiness     readiness // SU102's verdict, taken when the start command exited
+	notifiedReady bool      // supervised: READY=1 arrived
+	results       []result
+	ptm, pts      *os.File
+	ptyDrained    sync.WaitGroup
+}
+
+// result is one line of the summary.
+type result struct {
+	id, name, status, message string
+}
+
+func newHarness(cfg Config) (*harness, error) {
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
+	}
+	fsys, err := checks.NewFS("")
+	if err != nil {
+		return nil, err
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys,
+		waiting: map[int]bool{}, started: map[int]bool{}, notified: make(chan string, 64)}
+	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
+		return nil, err
+	}
+	if h.sentinel, err = os.Create(filepath.Join(h.dir, "sentinel")); err != nil {
+		return nil, err
+	}
+	if h.sentID, err = checks.StatFileID(h.sentinel.Name()); err != nil {
+		return nil, err
+	}
+	if cfg.Profile == checks.ProfileSupervised {
+		sock := filepath.Join(h.dir, "notify.sock")
+		if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
+			return nil, err
+		}
+		go func() {
+			buf := make([]byte, 4096)
+			for {
+				n, err := h.notify.Read(buf)
+				if err != nil {
+					return
+				}
+				select {
+				case h.notified <- string(buf[:n]):
+				default:
+				}
+			}
+		}()
+	}
+	return h, nil
+}
+
+func (h *harness) env(extra ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, markerEnv+"=") || strings.HasPrefix(kv, "NOTIFY_SOCKET=")
+	})
+	return append(append(env, markerEnv+"="+h.runID), extra...)
+}
+
+// startCmd starts cmd, remembering that os/exec will wait for it.
+func (h *harness) startCmd(cmd *exec.Cmd) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	h.waiting[cmd.Process.Pid] = true
+	h.started[cmd.Process.Pid] = true
+	return nil
+}
+
+// waitCmd waits for cmd up to timeout; on timeout it kills cmd (and its
+// process group when it has one) and reports it.
+func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, timedOut bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		err = <-done
+		timedOut = true
+	}
+	h.mu.Lock()
+	delete(h.waiting, cmd.Process.Pid)
+	h.mu.Unlock()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.ExitCode(), timedOut, nil
+	case err != nil:
+		return -1, timedOut, err
+	}
+	return 0, timedOut, nil
+}
+
+// launchHostile starts the start command in the hostile environment: a new
+// pty as controlling terminal and stdio, a temporary working directory,
+// umask 0037, SIGHUP ignored and SIGUSR1 blocked, the sentinel file on
+// descriptor 9 without close-on-exec, TERM, SSH_TTY and the run's marker in
+// the environment. /bin/sh sets the umask and the ignored signal (both
+// survive exec, and Go's os/exec can set neither); the blocked mask is set
+// on the thread that forks.
+func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
+	ptm, pts, err := hostile.OpenPTY()
+	if err != nil {
+		return nil, fmt.Errorf("pty: %w", err)
+	}
+	h.ptm, h.pts = ptm, pts
+	h.startOut = &bytes.Buffer{}
+	h.ptyDrained.Go(func() { io.Copy(h.startOut, ptm) })
+	work := filepath.Join(h.dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		return nil, err
+	}
+	var ign []string
+	for _, s := range starterIgnored {
+		ign = append(ign, strings.TrimPrefix(unix.SignalName(s), "SIG"))
+	}
+	script := fmt.Sprintf(`trap '' %s; umask %04o; exec "$@"`, strings.Join(ign, " "), StarterUmask)
+	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel,
+		Env: h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")}
+	cmd := l.Command("/bin/sh", append([]string{"-c", script, "sh"}, argv...)...)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	restore, err := sigaction.BlockOnThread(starterBlocked...)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
+	return cmd, h.startCmd(cmd)
+}
+
+// launchPlain starts argv as a supervisor would: in "/", stdin /dev/null,
+// stdout and stderr to a file, the marker (and NOTIFY_SOCKET when playing
+// systemd) in the environment.
+func (h *harness) launchPlain(argv []string, name string) (*exec.Cmd, error) {
+	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = out, out
+	extra := []string{}
+	if h.notify != nil {
+		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
+	}
+	cmd.Env = h.env(extra...)
+	return cmd, h.startCmd(cmd)
+}
+
+// shell runs a shell command line (stop, restart) bounded by timeout.
+func (h *harness) shell(line string, timeout time.Duration, name string) (int, bool, error) {
+	cmd, err := h.launchPlain([]string{"/bin/sh", "-c", line}, name)
+	if err != nil {
+		return -1, false, err
+	}
+	return h.waitCmd(cmd, timeout)
+}
+
+// output returns what a launchPlain command printed.
+func (h *harness) output(name string) string {
+	data, _ := os.ReadFile(filepath.Join(h.dir, name+".out"))
+	return strings.TrimSpace(string(data))
+}
+
+// adopted lists the harness's live children that os/exec does not wait
+// for: orphans adopted as subreaper. Zombies among them are reaped.
+func (h *harness) adopted() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var live []int
+	for _, pid := range childrenOf(os.Getpid()) {
+		if h.waiting[pid] {
+			continue
+		}
+		h.started[pid] = true
+		if stateOf(pid) == 'Z' {
+			reap(pid)
+			continue
+		}
+		live = append(live, pid)
+	}
+	slices.Sort(live)
+	return live
+}
+
+func childrenOf(pid int) []int {
+	var out []int
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(data)) {
+			if c, err := strconv.Atoi(w); err == nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func stateOf(pid int) byte {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(st, ')')
+	if i < 0 || i+2 >= len(st) {
+		return 0
+	}
+	return st[i+2]
+}
+
+func alive(pid int) bool {
+	s := stateOf(pid)
+	return s != 0 && s != 'Z' && s != 'X'
+}
+
+// reap waits for pid if it is the harness's child (adopted or not); a pid
+// that is not is left alone (ECHILD).
+func reap(pid int) (unix.WaitStatus, bool) {
+	var ws unix.WaitStatus
+	for {
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return ws, err == nil && got == pid
+	}
+}
+
+// marked lists live processes carrying this run's marker, and those in
+// session sid (when not 0), the harness excluded.
+func (h *harness) marked(sid int) []int {
+	want := []byte(markerEnv + "=" + h.runID + "\x00")
+	me := os.Getpid()
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == me || !alive(pid) {
+			continue
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if bytes.Contains(env, want) {
+			out = append(out, pid)
+			continue
+		}
+		if sid != 0 {
+			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && sessionOf(st) == sid {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
+
+// sessionOf returns field 6 (session) of a stat file, or -1.
+func sessionOf(stat []byte) int {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 4 {
+		return -1
+	}
+	sid, err := strconv.Atoi(f[3])
+	if err != nil {
+		return -1
+	}
+	return sid
+}
+
+// waitExit waits up to timeout for pid to exit, and reaps it when it is the
+// harness's child. It returns whether it exited and, when reaped, how.
+func (h *harness) waitExit(pid int, timeout time.Duration) (bool, string) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err == nil {
+		defer unix.Close(pidfd)
+		ms := int(timeout / time.Millisecond)
+		for {
+			n, err := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, max(ms, 1))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || n == 0 {
+				return false, ""
+			}
+			break
+		}
+	} else {
+		deadline := time.Now().Add(timeout)
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				return false, ""
+			}
+			time.Sleep(5 * time.Millisecond) // no pidfd (before Linux 5.3): poll /proc
+		}
+	}
+	h.mu.Lock()
+	ours := !h.waiting[pid]
+	h.mu.Unlock()
+	if ours {
+		if ws, ok := reap(pid); ok {
+			return true, describeStatus(ws)
+		}
+	}
+	return true, ""
+}
+
+func describeStatus(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		return "killed by " + unix.SignalName(ws.Signal())
+	}
+	return fmt.Sprint(ws)
+}
+
+// readPid reads the configured pidfile; 0 when it holds no pid.
+func (h *harness) readPid() (int, []byte, error) {
+	data, err := os.ReadFile(h.cfg.PidFile)
+	if err != nil {
+		return 0, nil, err
+	}
+	pid, err := checks.ParsePidFile(data)
+	return pid, data, err
+}
+
+// policy is what the judge knows: the configuration and the hostile
+// launch's starter facts.
+func (h *harness) policy() checks.Policy {
+	pol := checks.Policy{Profile: h.cfg.Profile, Umask: h.cfg.Umask, Cwds: h.cfg.Cwds,
+		Reaper: os.Getpid(), PidFile: h.cfg.PidFile, Strict: h.cfg.Strict}
+	if h.cfg.Profile != checks.ProfileSupervised {
+		u := uint32(StarterUmask)
+		var blk, ign checks.SignalSet
+		for _, s := range starterBlocked {
+			blk |= 1 << (uint(s) - 1)
+		}
+		for _, s := range starterIgnored {
+			ign |= 1 << (uint(s) - 1)
+		}
+		pol.Starter = &checks.StarterFacts{Umask: &u, Blocked: blk, Ignored: ign}
+		pol.Inherited = []checks.FileID{h.sentID}
+	}
+	return pol
+}
+
+// judge inspects the daemon once; the DC specs share the result.
+func (h *harness) judge() (*checks.Report, error) {
+	if h.report == nil && h.reportErr == nil {
+		if h.daemon == 0 {
+			h.reportErr = errors.New("no daemon was found to judge")
+		} else {
+			h.report, h.reportErr = h.fs.Inspect(h.daemon, h.policy())
+		}
+	}
+	return h.report, h.reportErr
+}
+
+// cleanup stops everything the run started, by pid: SIGTERM, a grace
+// period, SIGKILL; reaps what it adopted; removes the temporary directory.
+func (h *harness) cleanup() {
+	pids := map[int]bool{}
+	for pid := range h.started {
+		pids[pid] = true
+	}
+	for _, pid := range h.adopted() {
+		pids[pid] = true
+	}
+	for _, pid := range h.marked(h.daemonSID) {
+		pids[pid] = true
+	}
+	var live []int
+	for pid := range pids {
+		if alive(pid) {
+			unix.Kill(pid, unix.SIGTERM)
+			live = append(live, pid)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for _, pid := range live {
+		left := time.Until(deadline)
+		if ok, _ := h.waitExit(pid, max(left, time.Millisecond)); !ok {
+			unix.Kill(pid, unix.SIGKILL)
+			h.waitExit(pid, 5*time.Second)
+		}
+	}
+	for _, pid := range h.adopted() { // stragglers adopted meanwhile
+		unix.Kill(pid, unix.SIGKILL)
+		h.waitExit(pid, 5*time.Second)
+	}
+	if h.fg != nil {
+		h.fg.Process.Kill()
+	}
+	if h.pts != nil {
+		h.pts.Close()
+	}
+	if h.ptm != nil {
+		h.ptm.Close()
+	}
+	if h.notify != nil {
+		h.notify.Close()
+	}
+	h.sentinel.Close()
+	os.RemoveAll(h.dir)
+}
+
+func (h *harness) record(id, name, status, message string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.results = append(h.results, result{id, name, status, message})
+}
+
+// waitReady waits for the supervised daemon's READY=1, the pidfile, or
+// its exit, up to timeout.
+func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notified bool, mainpid int, exited bool) {
+	deadline := time.After(timeout)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case msg := <-h.notified:
+			for _, line := range strings.Split(msg, "\n") {
+				if k, v, _ := strings.Cut(line, "="); k == "MAINPID" {
+					mainpid, _ = strconv.Atoi(v)
+				}
+			}
+			if slices.Contains(strings.Split(msg, "\n"), "READY=1") {
+				return true, mainpid, false
+			}
+		case err := <-h.fgDone:
+			h.fgDone <- err
+			return false, mainpid, true
+		case <-tick.C: // the pidfile gives no event: poll it
+			if h.cfg.PidFile != "" {
+				if pid, _, err := h.readPid(); err == nil && alive(pid) {
+					return false, mainpid, false
+				}
+			}
+		case <-deadline:
+			return false, mainpid, false
+		case <-ctx.Done():
+			return false, mainpid, false
+		}
+	}
+}

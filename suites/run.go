@@ -1,0 +1,75 @@
+// Package suites is dcheck's conformance suite: it takes any daemon's start
+// command, launches it in a hostile environment, judges the daemon with
+// every static rule of package checks, and drives its lifecycle (a second
+// start, SIGHUP, SIGTERM, kill -9 and a restart), one Ginkgo spec per rule.
+//
+// Three ways to run it, in the manner of csi-test's sanity package:
+//
+//	suites.Run(t, cfg)             a whole run from a TestXxx
+//	var _ = suites.Register(cfg)   the specs in your own Ginkgo tree
+//	dcheck verify [flags] -- CMD   the standalone command
+//
+// NewConfig gives the defaults. BeDaemon and PassRule are Gomega matchers
+// for tests of your own.
+package suites
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// Run runs the whole suite for cfg from a Go test, with the Ginkgo
+// configuration of the command line (-ginkgo.label-filter and friends). It
+// must be the only Ginkgo suite of the test binary.
+func Run(t *testing.T, cfg Config) {
+	RegisterFailHandler(Fail)
+	Register(cfg)
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
+}
+
+// Reports says which Ginkgo reports a standalone run writes.
+type Reports struct {
+	LabelFilter string // Ginkgo label filter, e.g. "DC103 || SU104"; "" runs every spec
+	JUnit       string // JUnit XML report path; "" writes none
+	JSON        string // Ginkgo JSON report path; "" writes none
+	Verbose     bool   // Ginkgo's verbose output
+	Color       bool   // colour Ginkgo's output (set it only for a terminal)
+}
+
+// RunStandalone runs the suite outside go test, as dcheck verify does, and
+// reports whether every spec passed. It may be called once per process.
+// Report directories are created as needed.
+func RunStandalone(cfg Config, rep Reports) (bool, error) {
+	if err := cfg.Validate(); err != nil {
+		return false, err
+	}
+	for _, p := range []string{rep.JUnit, rep.JSON} {
+		if p != "" {
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return false, fmt.Errorf("report directory: %w", err)
+			}
+		}
+	}
+	RegisterFailHandler(Fail)
+	Register(cfg)
+	suiteConfig, reporterConfig := GinkgoConfiguration()
+	suiteConfig.LabelFilter = rep.LabelFilter
+	reporterConfig.JUnitReport = rep.JUnit
+	reporterConfig.JSONReport = rep.JSON
+	reporterConfig.Verbose = rep.Verbose
+	reporterConfig.NoColor = !rep.Color
+	t := &standaloneT{}
+	passed := RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
+	return passed && !t.failed, nil
+}
+
+// standaloneT is the testing.T that RunSpecs needs outside go test.
+type standaloneT struct{ failed bool }
+
+func (t *standaloneT) Fail() { t.failed = true }

@@ -1,0 +1,225 @@
+package suites_test
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/suites"
+)
+
+// go test ./suites -args -dcheck.start='CMD' -dcheck.pidfile=PATH ... runs
+// the suite against any daemon; without -dcheck.start it verifies
+// gooddaemon (the self-test). The other tests run dcheck verify on broken
+// daemons and check that exactly the expected specs fail.
+var cfg = suites.NewConfig()
+
+func init() { cfg.BindFlags(flag.CommandLine, "dcheck.") }
+
+var bin string // where dcheck and gooddaemon are built
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "dcheck-suites-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	bin = dir
+	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon"} {
+		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
+			os.Exit(2)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func TestConformance(t *testing.T) {
+	c := cfg
+	if len(c.Start) == 0 {
+		dir := t.TempDir()
+		c.PidFile = filepath.Join(dir, "good.pid")
+		c.Start = []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", c.PidFile, "-log", filepath.Join(dir, "good.log")}
+		c.Reload = true
+		c.Strict = true
+	}
+	suites.Run(t, c)
+}
+
+// verify runs dcheck verify and returns its exit code, output, and the
+// IDs of the specs that failed, from the JSON report.
+func verify(t *testing.T, env []string, args ...string) (int, string, []string) {
+	t.Helper()
+	report := filepath.Join(t.TempDir(), "reports", "report.json")
+	cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--json-report", report}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		return code, string(out), nil
+	}
+	var reports []types.Report
+	if err := json.Unmarshal(data, &reports); err != nil {
+		t.Fatalf("%s: %v", report, err)
+	}
+	var failed []string
+	for _, r := range reports {
+		for _, s := range r.SpecReports {
+			if s.State.Is(types.SpecStateFailureStates) && len(s.Labels()) > 0 {
+				failed = append(failed, s.Labels()[0])
+			}
+		}
+	}
+	slices.Sort(failed)
+	return code, string(out), failed
+}
+
+// A shell daemon that does everything right but for removing its pidfile:
+// it detaches twice, and sleep (the daemon) holds the flocked pidfile. The
+// shell cannot undo the starter's ignored SIGHUP (POSIX forbids it): DC401.
+const keepsPidfile = `cd / && umask 022 && exec 9>&- && exec 3<>"$0" && flock -n 3 && : >"$0" &&
+setsid sh -c 'unset TERM SSH_TTY SSH_CONNECTION OLDPWD; sleep 1000 </dev/null >>"$0.log" 2>&1 & echo $! >&3' "$0"`
+
+func TestBrokenVariantsFailExactlyTheirSpecs(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "keeps.pid")
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"setsid -f sleep: a single fork that keeps everything", []string{"--", "setsid", "-f", "sleep", "1000"},
+			[]string{"DC103", "DC201", "DC202", "DC203", "DC204", "DC205", "DC401", "SU101", "SU103"}},
+		{"nohup sleep &: detached by the shell's exit alone", []string{"--", "sh", "-c", "nohup sleep 1000 >/dev/null 2>&1 &"},
+			[]string{"DC201", "DC202", "DC205", "DC401", "SU103"}},
+		{"a daemon that never removes its pidfile", []string{"--pidfile", pidfile, "--", "sh", "-c", keepsPidfile, pidfile},
+			[]string{"DC401", "SU105"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, failed := verify(t, nil, tt.args...)
+			if code != 1 || !slices.Equal(failed, tt.want) {
+				t.Errorf("exit %d, failed %v, want exit 1 and exactly %v\n%s", code, failed, tt.want, summaryOf(out))
+			}
+		})
+	}
+}
+
+func summaryOf(out string) string {
+	if i := strings.Index(out, "dcheck verify:"); i >= 0 {
+		out = out[i:]
+	}
+	if i := strings.Index(out, "\nSummarizing"); i >= 0 {
+		out = out[:i]
+	}
+	return out
+}
+
+func TestConfigValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"no start command", nil, "no start command"},
+		{"a start command that does not exist", []string{"--", "/nonexistent/daemon"}, "start command"},
+		{"a negative timeout", []string{"--start-timeout", "-1s", "--", "true"}, "negative timeout"},
+		{"an unknown profile", []string{"--profile", "upstart", "--", "true"}, `unknown profile "upstart"`},
+		{"a pidfile in a missing directory", []string{"--pidfile", "/nonexistent/dir/x.pid", "--", "true"}, "pidfile directory"},
+		{"a bad umask", []string{"--umask", "9", "--", "true"}, "octal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := verify(t, nil, tt.args...)
+			if code != 2 || !strings.Contains(out, tt.says) {
+				t.Errorf("exit %d, want 2 saying %q:\n%s", code, tt.says, out)
+			}
+		})
+	}
+}
+
+// TestCleanup runs a start command that leaves a tree of processes and a
+// daemon that ignores SIGTERM: afterwards none of them may be alive.
+func TestCleanup(t *testing.T) {
+	var id [8]byte
+	rand.Read(id[:])
+	mark := "DCHECK_TEST_TREE=" + hex.EncodeToString(id[:])
+	tree := `(sleep 1000 & sleep 1000 & wait) </dev/null >/dev/null 2>&1 &
+setsid sh -c 'trap "" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
+sleep 1000 </dev/null >/dev/null 2>&1 &`
+	code, out, _ := verify(t, []string{mark}, "--stop-timeout", "1s", "--", "sh", "-c", tree)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (SU104 fails on the TERM-proof daemon):\n%s", code, summaryOf(out))
+	}
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err == nil && strings.Contains(string(env), mark+"\x00") && e.Name() != fmt.Sprint(os.Getpid()) {
+			st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			left = append(left, e.Name()+": "+string(st))
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("left running after dcheck verify:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+func TestMatchers(t *testing.T) {
+	g := NewWithT(t)
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "m.pid")
+	out, err := exec.Command(filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "m.log")).CombinedOutput()
+	g.Expect(err).NotTo(HaveOccurred(), string(out))
+	data, _ := os.ReadFile(pidfile)
+	pid, err := checks.ParsePidFile(data)
+	g.Expect(err).NotTo(HaveOccurred())
+	t.Cleanup(func() { exec.Command(filepath.Join(bin, "gooddaemon"), "stop", "-pidfile", pidfile).Run() })
+
+	pol := checks.Policy{PidFile: pidfile, Reaper: 1}
+	// gooddaemon's parent is pid 1 unless this test runs under a subreaper.
+	if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); len(st) > 0 {
+		var ppid int
+		fmt.Sscanf(string(st[strings.LastIndexByte(string(st), ')')+4:]), "%d", &ppid)
+		pol.Reaper = ppid
+	}
+	g.Expect(pid).To(suites.BeDaemon(pol))
+	g.Expect(pid).To(suites.PassRule("DC103", pol))
+	g.Expect(pid).To(suites.PassRule("not-session-leader", pol))
+
+	me := os.Getpid() // the test binary: no daemon
+	m := suites.BeDaemon(checks.Policy{})
+	ok, err := m.Match(me)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeFalse())
+	msg := m.FailureMessage(me)
+	g.Expect(msg).To(ContainSubstring("DC101 orphaned [error fail]"))
+	g.Expect(msg).To(ContainSubstring("DC201 cwd-root [error fail]"))
+	g.Expect(me).NotTo(suites.PassRule("DC201", checks.Policy{}))
+	_, err = suites.PassRule("DC999", checks.Policy{}).Match(me)
+	g.Expect(err).To(MatchError(ContainSubstring("no static rule")))
+	_, err = suites.BeDaemon(checks.Policy{}).Match("not a pid")
+	g.Expect(err).To(HaveOccurred())
+}
