@@ -677,7 +677,13 @@ SIGHUP or SIGINT ignored is a warning: probably inherited.`,
 			return Result{Status: Fail, Severity: Warning,
 				Message: fmt.Sprintf("%s ignored: probably inherited (nohup?), so reload or interrupt requests are lost", i)}
 		}
-		return pass("SIGTERM reaches it (blocked: %s; ignored: %s)", blk, ign)
+		var everywhere SignalSet
+		for _, sig := range blk.Signals() {
+			if blockedEverywhere(s, sig) {
+				everywhere |= sigBit(sig)
+			}
+		}
+		return pass("SIGTERM reaches it (blocked in every thread: %s; ignored: %s)", everywhere, ign)
 	},
 }
 

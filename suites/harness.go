@@ -60,7 +60,7 @@ type harness struct {
 	daemonSID     int            // its session
 	startOut      *bytes.Buffer  // what the start command printed (on the pty)
 	fg            *exec.Cmd      // supervised: the running daemon
-	fgDone        chan error     // supervised: its exit
+	fgDone        chan string    // supervised: how it exited
 	report        *checks.Report // the judgement, taken once
 	reportErr     error
 	stoppedOK     bool
@@ -200,9 +200,9 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	return cmd, h.startCmd(cmd)
 }
 
-// launchPlain starts argv as a supervisor would: in "/", stdin /dev/null,
-// stdout and stderr to a file, the marker (and NOTIFY_SOCKET when playing
-// systemd) in the environment.
+// launchPlain starts argv as a supervisor would: in a new session, in "/",
+// stdin /dev/null, stdout and stderr to a file, the marker (and
+// NOTIFY_SOCKET when playing systemd) in the environment.
 func (h *harness) launchPlain(argv []string, name string) (*exec.Cmd, error) {
 	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -211,12 +211,20 @@ func (h *harness) launchPlain(argv []string, name string) (*exec.Cmd, error) {
 	defer out.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = "/"
+	// A session of its own, as systemd gives each service: the harness's
+	// session is never the daemon's.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Stdout, cmd.Stderr = out, out
 	extra := []string{}
 	if h.notify != nil {
 		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
 	}
-	cmd.Env = h.env(extra...)
+	// A supervisor's clean environment: no login-session variables.
+	cmd.Env = slices.DeleteFunc(h.env(extra...), func(kv string) bool {
+		name, _, _ := strings.Cut(kv, "=")
+		return name == "TERM" || name == "OLDPWD" || name == "DISPLAY" || name == "WINDOWID" ||
+			strings.HasPrefix(name, "SSH_") || strings.HasPrefix(name, "XDG_SESSION_")
+	})
 	return cmd, h.startCmd(cmd)
 }
 
@@ -305,6 +313,9 @@ func reap(pid int) (unix.WaitStatus, bool) {
 func (h *harness) marked(sid int) []int {
 	want := []byte(markerEnv + "=" + h.runID + "\x00")
 	me := os.Getpid()
+	if own, err := unix.Getsid(0); err != nil || sid == own {
+		sid = 0 // never the harness's own session: it holds the harness's callers
+	}
 	var out []int
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -503,8 +514,8 @@ func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notifie
 			if slices.Contains(strings.Split(msg, "\n"), "READY=1") {
 				return true, mainpid, false
 			}
-		case err := <-h.fgDone:
-			h.fgDone <- err
+		case how := <-h.fgDone:
+			h.fgDone <- how
 			return false, mainpid, true
 		case <-tick.C: // the pidfile gives no event: poll it
 			if h.cfg.PidFile != "" {

@@ -425,6 +425,13 @@ func (h *harness) stopSpec() {
 		h.outcome("SU104", "fail", "pid %d still ran %v after %s (killed: %s)", h.daemon, h.cfg.StopTimeout, how, status)
 	}
 	h.stoppedOK = true
+	if h.fg != nil && status == "" {
+		select { // the supervised daemon is os/exec's child: its Wait has the status
+		case status = <-h.fgDone:
+			h.fgDone <- status
+		case <-time.After(time.Second):
+		}
+	}
 	if status == "" {
 		status = "exit status not visible"
 	}
@@ -486,10 +493,17 @@ func supervisedSpecs(hp **harness) {
 		if err != nil {
 			h.outcome("SU111", "fail", "cannot run the start command: %v", err)
 		}
-		h.fg, h.fgDone = cmd, make(chan error, 1)
+		h.fg, h.fgDone = cmd, make(chan string, 1)
 		go func() {
-			_, _, err := h.waitCmd(cmd, 24*time.Hour)
-			h.fgDone <- err
+			code, _, err := h.waitCmd(cmd, 24*time.Hour)
+			switch {
+			case err != nil:
+				h.fgDone <- err.Error()
+			case code < 0:
+				h.fgDone <- "killed by a signal"
+			default:
+				h.fgDone <- fmt.Sprintf("exit status %d", code)
+			}
 		}()
 		notified, mainpid, exited := h.waitReady(context.Background(), h.cfg.StartTimeout)
 		h.notifiedReady = notified

@@ -16,6 +16,7 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/suites"
@@ -33,6 +34,11 @@ var bin string // where dcheck and gooddaemon are built
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// Daemons started here are adopted and reaped by this binary.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	dir, err := os.MkdirTemp("", "dcheck-suites-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -116,6 +122,8 @@ func TestBrokenVariantsFailExactlyTheirSpecs(t *testing.T) {
 			[]string{"DC201", "DC202", "DC205", "DC401", "SU103"}},
 		{"a daemon that never removes its pidfile", []string{"--pidfile", pidfile, "--", "sh", "-c", keepsPidfile, pidfile},
 			[]string{"DC401", "SU105"}},
+		{"supervised: a daemon that forks away from its supervisor", []string{"--profile", "supervised", "--", "setsid", "-f", "sleep", "1000"},
+			[]string{"SU111"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,6 +143,29 @@ func summaryOf(out string) string {
 		out = out[:i]
 	}
 	return out
+}
+
+func TestSupervisedGoodDaemonPasses(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "s.pid")
+	code, out, failed := verify(t, nil, "--profile", "supervised", "--reload", "--strict", "--pidfile", pidfile, "--",
+		filepath.Join(bin, "gooddaemon"), "run", "-pidfile", pidfile)
+	if code != 0 || len(failed) > 0 || !strings.Contains(out, "SU112  notifies-readiness      PASS") {
+		t.Errorf("exit %d, failed %v\n%s", code, failed, summaryOf(out))
+	}
+}
+
+func TestLabelFilterAndJUnitReport(t *testing.T) {
+	junit := filepath.Join(t.TempDir(), "deep", "dir", "junit.xml")
+	pidfile := filepath.Join(t.TempDir(), "g.pid")
+	code, out, _ := verify(t, nil, "--label-filter", "SU101 || DC103", "--junit-report", junit, "--pidfile", pidfile, "--",
+		filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile)
+	if code != 0 || !strings.Contains(out, "Ran 2 of 25 Specs") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	data, err := os.ReadFile(junit)
+	if err != nil || !strings.Contains(string(data), "DC103 not-session-leader") {
+		t.Errorf("junit report: %v\n%.500s", err, data)
+	}
 }
 
 func TestConfigValidation(t *testing.T) {
@@ -196,7 +227,11 @@ func TestMatchers(t *testing.T) {
 	data, _ := os.ReadFile(pidfile)
 	pid, err := checks.ParsePidFile(data)
 	g.Expect(err).NotTo(HaveOccurred())
-	t.Cleanup(func() { exec.Command(filepath.Join(bin, "gooddaemon"), "stop", "-pidfile", pidfile).Run() })
+	t.Cleanup(func() {
+		exec.Command(filepath.Join(bin, "gooddaemon"), "stop", "-pidfile", pidfile).Run()
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil) // adopted: this binary is a subreaper
+	})
 
 	pol := checks.Policy{PidFile: pidfile, Reaper: 1}
 	// gooddaemon's parent is pid 1 unless this test runs under a subreaper.
