@@ -81,6 +81,10 @@ if command -v start-stop-daemon >/dev/null && [ -x "$gooddaemon" ]; then
   printf '%-34s %10s %10s %8s\n' "start, until ready" "$gs" "$ss" "$(awk -v a="$gs" -v b="$ss" 'BEGIN { printf "%.2fx", a / b }')"
   printf '%-34s %10s %10s %8s\n' "stop, until exited" "$gt" "$st" "$(awk -v a="$gt" -v b="$st" 'BEGIN { printf "%.2fx", a / b }')"
   echo "floor: /bin/true $(median_of_ms "$work/true") ms; one gooddaemon process (usage, exit 2) $(median_of_ms "$work/gd.usage") ms; start runs three"
+  for _ in $(seq 5); do
+    time_us "$dcheck" verify --reload --pidfile "$work/v.pid" -- "$gooddaemon" start -pidfile "$work/v.pid" >>"$work/verify"
+  done
+  echo "dcheck verify of gooddaemon, the whole suite (median of 5): $(median_of_ms "$work/verify") ms (target: under 5000)"
   echo
 fi
 

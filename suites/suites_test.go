@@ -122,6 +122,8 @@ func TestBrokenVariantsFailExactlyTheirSpecs(t *testing.T) {
 			[]string{"DC201", "DC202", "DC205", "DC401", "SU103"}},
 		{"a daemon that never removes its pidfile", []string{"--pidfile", pidfile, "--", "sh", "-c", keepsPidfile, pidfile},
 			[]string{"DC401", "SU105"}},
+		{"a start command that never returns", []string{"--start-timeout", "1s", "--", "sleep", "1000"},
+			[]string{"SU101", "SU102"}},
 		{"supervised: a daemon that forks away from its supervisor", []string{"--profile", "supervised", "--", "setsid", "-f", "sleep", "1000"},
 			[]string{"SU111"}},
 	}

@@ -95,6 +95,8 @@ func TestUsageErrors(t *testing.T) {
 		{"explain an unknown ID", []string{"explain", "DC999"}, `unknown rule "DC999"`},
 		{"rules with an argument", []string{"rules", "DC103"}, "dcheck explain DC103"},
 		{"scan with an argument", []string{"scan", "1"}, "scan takes no arguments"},
+		{"verify with no start command", []string{"verify", "--pidfile", "/tmp/x.pid"}, "verify: no start command"},
+		{"verify with a bad timeout", []string{"verify", "--stop-timeout", "soon", "--", "true"}, "-stop-timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
