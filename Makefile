@@ -14,6 +14,7 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/dcheck
 	$(GO) build -o bin/gooddaemon ./fixtures/good
+	$(GO) build -o bin/brokendaemon ./fixtures/broken
 
 demo: build
 	./ci/demo.sh $(BIN)
@@ -42,6 +43,7 @@ fuzz:
 docs:
 	$(GO) test ./checks -run TestDocsAreCurrent -update
 	$(GO) test ./cmd/dcheck/cli -run TestGoldenOutput -update
+	$(GO) test ./fixtures -run TestMatrix -update
 
 bench: build
 	$(GO) test ./checks -run '^$$' -bench . -benchmem

@@ -876,7 +876,7 @@ journal use one).`,
 		if s.SocketsErr != nil {
 			return unknown("its sockets", s.SocketsErr)
 		}
-		return fail("stdout and stderr go to /dev/null, and it holds no log file and no syslog or journal socket")
+		return fail("stdout and stderr are /dev/null or closed, and it holds no log file and no syslog or journal socket")
 	},
 }
 

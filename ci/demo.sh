@@ -40,4 +40,18 @@ echo "== An ordinary background job of this script (pid $plain): dcheck $plain"
 "$dcheck" "$plain" && echo "(exit $?)" || echo "(exit $?)"
 echo
 echo "== Why DC103 matters: dcheck explain DC103"
-"$dcheck" explain DC103
+"$dcheck" explain DC103 | sed -n '1,12p'
+
+# dcheck verify: start a daemon in a hostile environment, judge it, drive its
+# lifecycle, stop it. Only dcheck's own summary is shown here.
+bindir=$(dirname "$dcheck")
+verify() { # verify TITLE DAEMON [ARGS...]
+  echo
+  echo "== dcheck verify: $1"
+  shift
+  "$dcheck" verify --reload --pidfile "$work/v.pid" -- "$@" -pidfile "$work/v.pid" -log "$work/v.log" 2>&1 |
+    sed -n '/^dcheck verify:/,/ passed, /p' && echo "(exit 0)" || echo "(exit ${PIPESTATUS[0]})"
+}
+verify "gooddaemon, built on the daemonize library: every spec passes" "$bindir/gooddaemon" start
+verify "a daemon that forks once (glibc daemon(3) style): it leads its session" "$bindir/brokendaemon" start -fault single-fork
+verify "a daemon that never closes what it inherited: the harness's descriptor 9 reaches it" "$bindir/brokendaemon" start -fault leak-fd
