@@ -226,6 +226,11 @@ func (d *Daemon) startOriginal() (*Child, error) {
 		err = stepErr("ready", fmt.Errorf("%w: killed pid %d after %v", ErrStartTimeout, pid, timeout))
 	}
 	if err != nil {
+		// When Start fails, nothing it started is left: wait for the daemon
+		// that reported the failure to exit (it is on its way out).
+		if pid > 0 {
+			waitGone(pid, 5*time.Second)
+		}
 		return nil, err
 	}
 	return &Child{PID: pid}, nil
@@ -594,4 +599,17 @@ func scrubExecEnv(name string) {
 	}
 	out = append(out, make([]byte, len(block)-len(out))...)
 	mem.WriteAt(out, start)
+}
+
+// waitGone waits up to timeout for pid to exit, then kills it.
+func waitGone(pid int, timeout time.Duration) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return // already gone (or no pidfd: nothing better to do)
+	}
+	defer unix.Close(fd)
+	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(timeout/time.Millisecond)); n > 0 {
+		return
+	}
+	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 }
