@@ -7,7 +7,7 @@ BIN      := bin/dcheck
 # (golang/go#75804, fixed in go1.27).
 FUZZTIME ?= 100000x
 
-.PHONY: all build demo test fmt-check vet unit fuzz docs bench clean
+.PHONY: all build demo test fmt-check vet unit fuzz docs bench corpus clean
 
 all: build
 
@@ -48,6 +48,10 @@ docs:
 bench: build
 	$(GO) test ./checks -run '^$$' -bench . -benchmem
 	./ci/bench.sh $(BIN) bin/gooddaemon
+
+# Real daemons from Debian's packages (root; .ci/run installs them).
+corpus: build
+	./ci/corpus/run.sh $(BIN)
 
 clean:
 	rm -rf bin

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -51,9 +52,11 @@ type harness struct {
 	notify   *net.UnixConn // supervised: the harness plays the supervisor
 	notified chan string
 
-	mu      sync.Mutex
-	waiting map[int]bool // started through os/exec and not yet waited: never wait4 these
-	started map[int]bool // every pid the harness started or adopted
+	mu         sync.Mutex
+	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
+	started    map[int]bool            // every pid the harness started or adopted
+	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
+	stopReaper func()
 
 	// What the run has learnt.
 	daemon        int            // the daemon's pid, 0 when none was found
@@ -87,7 +90,9 @@ func newHarness(cfg Config) (*harness, error) {
 	var id [8]byte
 	rand.Read(id[:])
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys,
-		waiting: map[int]bool{}, started: map[int]bool{}, notified: make(chan string, 64)}
+		waiting: map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
+		notified: make(chan string, 64)}
+	h.startReaper()
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
 	}
@@ -124,6 +129,13 @@ func (h *harness) env(extra ...string) []string {
 		return strings.HasPrefix(kv, markerEnv+"=") || strings.HasPrefix(kv, "NOTIFY_SOCKET=")
 	})
 	return append(append(env, markerEnv+"="+h.runID), extra...)
+}
+
+// track remembers pid for the cleanup.
+func (h *harness) track(pid int) {
+	h.mu.Lock()
+	h.started[pid] = true
+	h.mu.Unlock()
 }
 
 // startCmd starts cmd, remembering that os/exec will wait for it.
@@ -255,13 +267,40 @@ func (h *harness) adopted() []int {
 		}
 		h.started[pid] = true
 		if stateOf(pid) == 'Z' {
-			reap(pid)
+			if ws, ok := reap(pid); ok {
+				h.exited[pid] = ws
+			}
 			continue
 		}
 		live = append(live, pid)
 	}
 	slices.Sort(live)
 	return live
+}
+
+// startReaper reaps adopted zombies as they appear (on SIGCHLD, and every
+// 50 ms in case one was missed): a subreaper that does not, leaves zombies
+// that tools polling /proc, such as start-stop-daemon --stop, take for live
+// processes. Each is reaped by pid, never with wait4(-1), so os/exec keeps
+// the statuses of its own children.
+func (h *harness) startReaper() {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGCHLD)
+	done := make(chan struct{})
+	h.stopReaper = func() { signal.Stop(ch); close(done) }
+	go func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ch:
+			case <-tick.C:
+			}
+			h.adopted()
+		}
+	}()
 }
 
 func childrenOf(pid int) []int {
@@ -382,9 +421,19 @@ func (h *harness) waitExit(pid int, timeout time.Duration) (bool, string) {
 	}
 	h.mu.Lock()
 	ours := !h.waiting[pid]
+	ws, reaped := h.exited[pid]
 	h.mu.Unlock()
+	if reaped {
+		return true, describeStatus(ws)
+	}
 	if ours {
 		if ws, ok := reap(pid); ok {
+			return true, describeStatus(ws)
+		}
+		h.mu.Lock() // the reaper may have got there first
+		ws, reaped = h.exited[pid]
+		h.mu.Unlock()
+		if reaped {
 			return true, describeStatus(ws)
 		}
 	}
@@ -447,9 +496,11 @@ func (h *harness) judge() (*checks.Report, error) {
 // period, SIGKILL; reaps what it adopted; removes the temporary directory.
 func (h *harness) cleanup() {
 	pids := map[int]bool{}
+	h.mu.Lock()
 	for pid := range h.started {
 		pids[pid] = true
 	}
+	h.mu.Unlock()
 	for _, pid := range h.adopted() {
 		pids[pid] = true
 	}
@@ -478,6 +529,7 @@ func (h *harness) cleanup() {
 	if h.fg != nil {
 		h.fg.Process.Kill()
 	}
+	h.stopReaper()
 	if h.pts != nil {
 		h.pts.Close()
 	}

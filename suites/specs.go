@@ -210,10 +210,18 @@ func sysvSpecs(hp **harness) {
 			h.outcome("SU103", "fail", "cannot run the start command: %v", err)
 		}
 		code, timedOut, _ := h.waitCmd(cmd, h.cfg.StartTimeout)
+		// A second instance that notices the first (a lock, a busy port)
+		// exits on its own a moment after its starter: give it two seconds.
 		var extra []int
-		for _, pid := range h.adopted() {
-			if !slices.Contains(before, pid) {
-				extra = append(extra, pid)
+		for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(10 * time.Millisecond) {
+			extra = extra[:0]
+			for _, pid := range h.adopted() {
+				if !slices.Contains(before, pid) {
+					extra = append(extra, pid)
+				}
+			}
+			if len(extra) == 0 || time.Now().After(deadline) {
+				break
 			}
 		}
 		_, after, _ := h.readPidIf()
@@ -249,9 +257,16 @@ func sysvSpecs(hp **harness) {
 		if err != nil {
 			h.outcome("SU106", "fail", "%v", err)
 		}
-		unix.Kill(first, unix.SIGKILL)
-		if ok, _ := h.waitExit(first, 5*time.Second); !ok {
-			h.outcome("SU106", "fail", "pid %d survived SIGKILL", first)
+		// A crash as a supervisor sees it: the daemon and everything it
+		// started killed at once (workers must not keep its port).
+		victims := append([]int{first}, descendantsOf(first)...)
+		for _, pid := range victims {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+		for _, pid := range victims {
+			if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
+				h.outcome("SU106", "fail", "pid %d survived SIGKILL", pid)
+			}
 		}
 		var second int
 		if h.cfg.Restart != "" {
@@ -272,6 +287,16 @@ func sysvSpecs(hp **harness) {
 		h.stopQuietly(second)
 		h.outcome("SU106", "pass", "pid %d killed with SIGKILL; the next start ran pid %d", first, second)
 	})
+}
+
+// descendantsOf lists pid's children, their children, and so on.
+func descendantsOf(pid int) []int {
+	var out []int
+	for _, c := range childrenOf(pid) {
+		out = append(out, c)
+		out = append(out, descendantsOf(c)...)
+	}
+	return out
 }
 
 func pidfileNote(pidfile string) string {
@@ -316,7 +341,7 @@ func (h *harness) findDaemon(fromPidFile int) {
 		h.daemon = adopted[0] // the oldest pid: the first one started
 	}
 	if h.daemon != 0 {
-		h.started[h.daemon] = true
+		h.track(h.daemon)
 		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemon)); err == nil {
 			h.daemonSID = sessionOf(st)
 		}
@@ -324,11 +349,12 @@ func (h *harness) findDaemon(fromPidFile int) {
 	h.report, h.reportErr = nil, nil
 }
 
-// settle waits, up to the start timeout, until the daemon is at rest: its
-// parent is no longer a transient process of the start (an intermediate
-// fork still exiting), and it sleeps with the same executable twice in a
-// row (not between a fork and an exec). Judging earlier would judge a
-// process in passing. The kernel announces neither: this polls.
+// settle waits, up to the start timeout, until the daemon is at rest: the
+// pidfile (when there is one) names it, no other process the start left
+// behind is still on its way out (an intermediate fork), and it sleeps
+// with the same executable twice in a row (not between a fork and an
+// exec). Judging earlier would judge a process in passing. The kernel
+// announces none of this: it polls.
 func (h *harness) settle() {
 	if h.daemon == 0 {
 		return
@@ -336,15 +362,27 @@ func (h *harness) settle() {
 	deadline := time.Now().Add(h.cfg.StartTimeout)
 	prev := ""
 	for time.Now().Before(deadline) {
+		if h.cfg.PidFile != "" {
+			if pid, _, err := h.readPid(); err == nil && alive(pid) {
+				h.daemon = pid
+			}
+		}
+		adopted := h.adopted()
+		if !alive(h.daemon) {
+			if len(adopted) == 0 {
+				break
+			}
+			h.daemon = adopted[0]
+		}
+		others := len(adopted) > 0 && !(len(adopted) == 1 && adopted[0] == h.daemon)
 		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemon))
 		if err != nil {
-			break
+			continue
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.daemon))
-		state, ppid := stateAndParent(st)
-		transient := ppid != os.Getpid() && slices.Contains(h.adopted(), ppid)
-		now := exe + string(state)
-		if !transient && (state == 'S' || state == 'I') && now == prev {
+		state, _ := stateAndParent(st)
+		now := fmt.Sprint(h.daemon, exe, string(state))
+		if !others && (state == 'S' || state == 'I') && now == prev {
 			break
 		}
 		prev = now
@@ -430,7 +468,7 @@ func (h *harness) startPlain(name string) (int, error) {
 		_, _, err := h.readPid()
 		return 0, fmt.Errorf("after the start, the pidfile names no live process: %v", err)
 	}
-	h.started[pid] = true
+	h.track(pid)
 	return pid, nil
 }
 

@@ -1,0 +1,115 @@
+# The corpus: real daemons from Debian's packages, each started in its own
+# daemonizing mode, bound to 127.0.0.1 on a high port or to no network, every
+# file under $T (a temporary directory). Sourced by ci/corpus/run.sh.
+#
+# Each daemon is a function corpus_NAME that sets:
+#   need     the Debian package(s) it comes from
+#   pidfile  its pidfile ("" when it has none)
+#   stop     a stop command ("" for SIGTERM)
+#   flags    extra dcheck verify flags
+#   start    the start command (an array)
+# and may prepare files under $T first.
+
+corpus_redis() {
+  race=1 # redis forks and its parent exits before the pidfile is written
+  need=redis-server pidfile=$T/redis.pid stop="redis-cli -p 46379 shutdown nosave" flags=(--reload)
+  start=(redis-server --daemonize yes --port 46379 --bind 127.0.0.1 --pidfile "$pidfile"
+         --dir "$T" --logfile "$T/redis.log" --save "")
+}
+
+corpus_memcached() {
+  race=1
+  # memcached writes its pidfile after dropping to -u: give it a directory
+  # of that user's, as the Debian package does (/run/memcached).
+  mkdir -p "$T/run" && chown nobody "$T/run"
+  need=memcached pidfile=$T/run/memcached.pid stop="" flags=()
+  start=(memcached -d -p 41211 -U 0 -l 127.0.0.1 -P "$pidfile" -u nobody)
+}
+
+corpus_nginx() {
+  need=nginx-light pidfile=$T/nginx.pid stop="" flags=(--reload)
+  mkdir -p "$T/nginx"
+  cat >"$T/nginx/nginx.conf" <<CONF
+pid $pidfile;
+error_log $T/nginx/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path $T/nginx/body;
+  proxy_temp_path $T/nginx/proxy;
+  fastcgi_temp_path $T/nginx/fastcgi;
+  uwsgi_temp_path $T/nginx/uwsgi;
+  scgi_temp_path $T/nginx/scgi;
+  server { listen 127.0.0.1:48080; }
+}
+CONF
+  start=(nginx -c "$T/nginx/nginx.conf" -p "$T/nginx")
+}
+
+corpus_dnsmasq() {
+  need=dnsmasq-base pidfile=$T/dnsmasq.pid stop="" flags=(--reload)
+  start=(dnsmasq --port=45353 --listen-address=127.0.0.1 --bind-interfaces --pid-file="$pidfile"
+         --conf-file=/dev/null --no-resolv --no-hosts --log-facility="$T/dnsmasq.log")
+}
+
+corpus_haproxy() {
+  need=haproxy pidfile=$T/haproxy.pid stop="" flags=()
+  cat >"$T/haproxy.cfg" <<CONF
+global
+  log stdout format raw local0
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 1s
+  timeout server 1s
+frontend corpus
+  bind 127.0.0.1:48081
+  default_backend none
+backend none
+CONF
+  start=(haproxy -D -f "$T/haproxy.cfg" -p "$pidfile")
+}
+
+corpus_rsyslogd() {
+  need=rsyslog pidfile=$T/rsyslogd.pid stop="" flags=(--reload)
+  cat >"$T/rsyslog.conf" <<CONF
+global(workDirectory="$T")
+*.* $T/rsyslog.out
+CONF
+  start=(rsyslogd -f "$T/rsyslog.conf" -i "$pidfile")
+}
+
+corpus_sshd() {
+  race=1
+  need=openssh-server pidfile=$T/sshd.pid stop="" flags=(--reload)
+  mkdir -p /run/sshd # sshd's privilege separation directory
+  ssh-keygen -q -t ed25519 -N "" -f "$T/hostkey" </dev/null
+  : >"$T/sshd_config"
+  start=(/usr/sbin/sshd -f "$T/sshd_config" -h "$T/hostkey" -p 42222 -o ListenAddress=127.0.0.1
+         -o PidFile="$pidfile")
+}
+
+corpus_libslack_daemon() {
+  race=1
+  need=daemon pidfile=$T/corpus.pid stop="daemon --name=corpus --pidfiles=$T --stop" flags=()
+  start=(daemon --name=corpus --pidfiles="$T" -- sleep 100000)
+}
+
+corpus_daemonize() {
+  race=1
+  need=daemonize pidfile=$T/daemonize.pid stop="" flags=()
+  start=(daemonize -p "$pidfile" -l "$T/daemonize.lock" -c / /bin/sleep 100000)
+}
+
+corpus_start_stop_daemon() {
+  need=dpkg pidfile=$T/ssd.pid stop="start-stop-daemon --stop --pidfile $T/ssd.pid --remove-pidfile --retry TERM/5" flags=()
+  start=(start-stop-daemon --start --background --make-pidfile --pidfile "$pidfile" --exec /bin/sleep -- 100000)
+}
+
+corpus_python3_daemon() {
+  race=1
+  need=python3-daemon pidfile=$T/pydaemon.pid stop="" flags=()
+  start=(/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/pydaemon.py" "$pidfile")
+}
+
+CORPUS=(redis memcached nginx dnsmasq haproxy rsyslogd sshd libslack_daemon daemonize start_stop_daemon python3_daemon)
