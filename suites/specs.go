@@ -244,10 +244,7 @@ func sysvSpecs(hp **harness) {
 			h.outcome("SU103", "pass", "refused with exit %d: %s", code, h.output("second-start"))
 		}
 	})
-	spec("SU107", func() { (*hp).reloadSpec() })
-	spec("SU104", func() { (*hp).stopSpec() })
-	spec("SU105", func() { (*hp).pidfileGoneSpec() })
-	spec("SU108", func() { (*hp).leftoversSpec() })
+	reloadAndStopSpecs(hp)
 	spec("SU106", func() {
 		h := *hp
 		if h.cfg.PidFile == "" {
@@ -297,6 +294,15 @@ func descendantsOf(pid int) []int {
 		out = append(out, descendantsOf(c)...)
 	}
 	return out
+}
+
+// reloadAndStopSpecs are the specs both profiles share, in order: reload,
+// stop, pidfile removed, nothing left.
+func reloadAndStopSpecs(hp **harness) {
+	spec("SU107", func() { (*hp).reloadSpec() })
+	spec("SU104", func() { (*hp).stopSpec() })
+	spec("SU105", func() { (*hp).pidfileGoneSpec() })
+	spec("SU108", func() { (*hp).leftoversSpec() })
 }
 
 func pidfileNote(pidfile string) string {
@@ -667,10 +673,7 @@ func supervisedSpecs(hp **harness) {
 			h.outcome("SU103", "pass", "the second instance refused with exit %d: %s", code, h.output("second-start"))
 		}
 	})
-	spec("SU107", func() { (*hp).reloadSpec() })
-	spec("SU104", func() { (*hp).stopSpec() })
-	spec("SU105", func() { (*hp).pidfileGoneSpec() })
-	spec("SU108", func() { (*hp).leftoversSpec() })
+	reloadAndStopSpecs(hp)
 	spec("SU106", func() {
 		h := *hp
 		h.outcome("SU106", "skip", "a supervisor restarts a foreground daemon itself")
