@@ -167,7 +167,7 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 	}
 	data, err = readAtBounded(dirfd, dirpath, "status", maxSmallFile, buf)
 	if err != nil {
-		return nil, f.vanished(pid, s.Stat.StartTime, err)
+		return nil, f.vanished(pid, err)
 	}
 	if s.Status, err = parseStatus(data); err != nil {
 		return nil, fmt.Errorf("pid %d: %s/status: %w", pid, dirpath, err)
@@ -206,7 +206,7 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 	// The same process from first read to last: same pid, same start time.
 	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
 	if err != nil {
-		return nil, f.vanished(pid, s.Stat.StartTime, err)
+		return nil, f.vanished(pid, err)
 	}
 	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
@@ -230,7 +230,7 @@ func (f *FS) missing(pid int, err error) error {
 }
 
 // vanished explains a read that failed after the first one succeeded.
-func (f *FS) vanished(pid int, start uint64, err error) error {
+func (f *FS) vanished(pid int, err error) error {
 	if isGone(err) {
 		return fmt.Errorf("pid %d: %w", pid, ErrExited)
 	}

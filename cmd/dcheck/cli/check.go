@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -122,7 +121,7 @@ func (o *checkOptions) run(io IO) (ExitCode, error) {
 	}
 	r, err := fsys.Inspect(o.pid, pol)
 	if err != nil {
-		return ExitUninspectable, &exitError{ExitUninspectable, describeInspectError(err)}
+		return ExitUninspectable, &exitError{ExitUninspectable, err}
 	}
 	if o.output == "json" {
 		err = checks.WriteJSON(io.Out, r, true)
@@ -133,15 +132,6 @@ func (o *checkOptions) run(io IO) (ExitCode, error) {
 		return ExitUninspectable, err
 	}
 	return verdictCode(r.Verdict), nil
-}
-
-// describeInspectError keeps the library's message, which names the pid or
-// pidfile, and makes ErrExited read as the sentence users look for.
-func describeInspectError(err error) error {
-	if errors.Is(err, checks.ErrExited) {
-		return fmt.Errorf("%w", err)
-	}
-	return err
 }
 
 func verdictCode(v checks.Verdict) ExitCode {
