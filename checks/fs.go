@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -29,8 +30,8 @@ const (
 // call NewFS. An FS is safe for concurrent use.
 type FS struct {
 	root string
-	// live is true when root is the running system's /proc, so that kill(2)
-	// may confirm a pid that /proc does not show (hidepid).
+	// live is true when root is a proc mount of the caller's pid namespace,
+	// so that kill(2) may confirm a pid that /proc does not show (hidepid).
 	live bool
 
 	ttyOnce sync.Once
@@ -51,9 +52,12 @@ func NewFS(mount string) (*FS, error) {
 		return nil, fmt.Errorf("%s: not a directory", mount)
 	}
 	f := &FS{root: filepath.Clean(mount)}
-	if f.root == DefaultMount {
-		var sfs unix.Statfs_t
-		f.live = unix.Statfs(mount, &sfs) == nil && sfs.Type == unix.PROC_SUPER_MAGIC
+	// A proc mount of this process's own pid namespace (its "self" is this
+	// process) is live: kill(2) then speaks of the same pids.
+	var sfs unix.Statfs_t
+	if unix.Statfs(mount, &sfs) == nil && sfs.Type == unix.PROC_SUPER_MAGIC {
+		self, err := os.Readlink(filepath.Join(mount, "self"))
+		f.live = err == nil && self == strconv.Itoa(os.Getpid())
 	}
 	return f, nil
 }

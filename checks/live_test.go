@@ -75,11 +75,15 @@ func helper(mode string, args []string) int {
 		return fail(syscall.Exec(path, args, env))
 	case "inspect":
 		pid, _ := strconv.Atoi(os.Getenv("DCHECK_PID"))
-		fsys, err := checks.NewFS("")
+		fsys, err := checks.NewFS(os.Getenv("DCHECK_PROC"))
 		if err != nil {
 			return fail(err)
 		}
 		r, err := fsys.Inspect(pid, checks.Policy{Reaper: os.Getppid()})
+		if errors.Is(err, checks.ErrHidden) {
+			fmt.Println("hidden")
+			return 0
+		}
 		if err != nil {
 			return fail(err)
 		}
@@ -684,6 +688,41 @@ func TestLiveUnprivilegedInspector(t *testing.T) {
 	}
 	if r.Process.Unreadable["cwd"] == "" || r.Process.Cwd != nil {
 		t.Errorf("the JSON should show cwd as null and say why: cwd=%v unreadable=%v", r.Process.Cwd, r.Process.Unreadable)
+	}
+}
+
+// TestLiveHidepid judges a root process as nobody through a proc mount with
+// hidepid=2: the process exists but /proc hides it, which is ErrHidden,
+// not ErrNoProcess.
+func TestLiveHidepid(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount proc")
+	}
+	// Not t.TempDir: its parent is private to root, and nobody must reach it.
+	mnt, err := os.MkdirTemp("", "dcheck-hidepid-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(mnt, 0o755)
+	if err := unix.Mount("proc", mnt, "proc", 0, "hidepid=2"); err != nil {
+		os.Remove(mnt)
+		t.Skipf("cannot mount proc with hidepid=2 here: %v", err)
+	}
+	t.Cleanup(func() {
+		unix.Unmount(mnt, unix.MNT_DETACH)
+		os.Remove(mnt)
+	})
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "inspector")
+	copyFile(t, self(t), bin)
+	pid := start(t, launch{setsid: true, script: `cd /; sleep 1000 </dev/null >/dev/null 2>&1 & echo $!`})
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin)
+	cmd.Env = []string{"DCHECK_TEST_HELPER=inspect", "DCHECK_PID=" + strconv.Itoa(pid), "DCHECK_PROC=" + mnt}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil || strings.TrimSpace(string(out)) != "hidden" {
+		t.Errorf("inspect through hidepid=2 as nobody: %q, %v; want ErrHidden", out, err)
 	}
 }
 
