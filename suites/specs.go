@@ -366,7 +366,7 @@ func (h *harness) settle() {
 		return
 	}
 	deadline := time.Now().Add(h.cfg.StartTimeout)
-	prev := ""
+	prev, restSince := "", time.Now()
 	for time.Now().Before(deadline) {
 		if h.cfg.PidFile != "" {
 			if pid, _, err := h.readPid(); err == nil && alive(pid) {
@@ -387,9 +387,16 @@ func (h *harness) settle() {
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.daemon))
 		state, _ := stateAndParent(st)
-		now := fmt.Sprint(h.daemon, exe, string(state))
+		_, pidData, _ := h.readPidIf()
+		now := fmt.Sprint(h.daemon, exe, string(state), string(pidData))
+		// At rest for 100 ms: an intermediate may write the pidfile and the
+		// daemon rewrite it a moment later (libslack's daemon does).
 		if !others && (state == 'S' || state == 'I') && now == prev {
-			break
+			if time.Since(restSince) >= 100*time.Millisecond {
+				break
+			}
+		} else {
+			restSince = time.Now()
 		}
 		prev = now
 		time.Sleep(5 * time.Millisecond)
@@ -526,6 +533,11 @@ func (h *harness) reloadSpec() {
 }
 
 func (h *harness) stopSpec() {
+	// The pidfile has the last word on which process is the daemon.
+	if pid, _, err := h.readPidIf(); err == nil && pid > 0 && pid != h.daemon && alive(pid) {
+		AddReportEntry("daemon", fmt.Sprintf("the pidfile now names pid %d, not %d: stopping that one", pid, h.daemon))
+		h.findDaemon(pid)
+	}
 	if h.daemon == 0 || !alive(h.daemon) {
 		h.outcome("SU104", "skip", "no daemon running")
 	}
