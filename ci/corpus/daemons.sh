@@ -2,6 +2,8 @@
 # daemonizing mode, bound to 127.0.0.1 on a high port or to no network, every
 # file under $T (a temporary directory). Sourced by ci/corpus/run.sh.
 #
+# The ports are fixed: two corpus runs at once on one machine collide.
+#
 # Each daemon is a function corpus_NAME that sets:
 #   need     the Debian package(s) it comes from
 #   pidfile  its pidfile ("" when it has none)
