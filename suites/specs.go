@@ -521,8 +521,17 @@ func (h *harness) reloadSpec() {
 	deadline := time.Now().Add(500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		if !alive(h.daemon) {
-			_, how := h.waitExit(h.daemon, time.Second)
-			h.outcome("SU107", "fail", "pid %d died on SIGHUP (%s)", h.daemon, how)
+			old := h.daemon
+			_, how := h.waitExit(old, time.Second)
+			// Some daemons reload by re-executing and daemonizing again
+			// (sshd): a new pid in the pidfile. The later specs follow it.
+			if h.cfg.PidFile != "" {
+				if pid := h.awaitPidFile(min(2*time.Second, h.cfg.StartTimeout)); pid != 0 {
+					h.findDaemon(pid)
+					h.outcome("SU107", "fail", "pid %d exited on SIGHUP (%s); pid %d took its place in the pidfile", old, how, pid)
+				}
+			}
+			h.outcome("SU107", "fail", "pid %d died on SIGHUP (%s)", old, how)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
