@@ -278,6 +278,19 @@ func (h *harness) adopted() []int {
 	return live
 }
 
+// ours lists the live processes of this run: adopted by the harness, or
+// carrying the run's marker wherever they are.
+func (h *harness) ours() []int {
+	pids := h.adopted()
+	for _, pid := range h.marked(0) {
+		if !slices.Contains(pids, pid) {
+			pids = append(pids, pid)
+		}
+	}
+	slices.Sort(pids)
+	return pids
+}
+
 // startReaper reaps adopted zombies as they appear (on SIGCHLD, and every
 // 50 ms in case one was missed): a subreaper that does not, leaves zombies
 // that tools polling /proc, such as start-stop-daemon --stop, take for live

@@ -203,7 +203,7 @@ func sysvSpecs(hp **harness) {
 		if h.daemon == 0 || !alive(h.daemon) {
 			h.outcome("SU103", "skip", "no daemon running")
 		}
-		before := h.adopted()
+		before := h.ours()
 		_, pidData, _ := h.readPidIf()
 		cmd, err := h.launchPlain(h.cfg.Start, "second-start")
 		if err != nil {
@@ -212,15 +212,23 @@ func sysvSpecs(hp **harness) {
 		code, timedOut, _ := h.waitCmd(cmd, h.cfg.StartTimeout)
 		// A second instance that notices the first (a lock, a busy port)
 		// exits on its own a moment after its starter: give it two seconds.
+		// Processes of this run (adopted, or carrying its marker) that were
+		// not there before: a second instance, or one on its way out. The
+		// set must stay empty for 200 ms: an intermediate fork hands over
+		// to its child as it exits.
 		var extra []int
+		emptySince := time.Now()
 		for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(10 * time.Millisecond) {
 			extra = extra[:0]
-			for _, pid := range h.adopted() {
+			for _, pid := range h.ours() {
 				if !slices.Contains(before, pid) {
 					extra = append(extra, pid)
 				}
 			}
-			if len(extra) == 0 || time.Now().After(deadline) {
+			if len(extra) > 0 {
+				emptySince = time.Now()
+			}
+			if time.Since(emptySince) >= 200*time.Millisecond || time.Now().After(deadline) {
 				break
 			}
 		}
