@@ -568,6 +568,7 @@ func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notifie
 	deadline := time.After(timeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	var grace <-chan time.Time // READY=1 may follow the pidfile: wait a second for it
 	for {
 		select {
 		case msg := <-h.notified:
@@ -583,11 +584,13 @@ func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notifie
 			h.fgDone <- how
 			return false, mainpid, true
 		case <-tick.C: // the pidfile gives no event: poll it
-			if h.cfg.PidFile != "" {
+			if h.cfg.PidFile != "" && grace == nil {
 				if pid, _, err := h.readPid(); err == nil && alive(pid) {
-					return false, mainpid, false
+					grace = time.After(time.Second)
 				}
 			}
+		case <-grace:
+			return false, mainpid, false
 		case <-deadline:
 			return false, mainpid, false
 		case <-ctx.Done():

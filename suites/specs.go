@@ -670,7 +670,7 @@ func supervisedSpecs(hp **harness) {
 	spec("SU112", func() {
 		h := *hp
 		if !h.notifiedReady {
-			h.outcome("SU112", "warn", "no READY=1 on NOTIFY_SOCKET within %v", h.cfg.StartTimeout)
+			h.outcome("SU112", "warn", "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)", h.cfg.StartTimeout)
 		} else {
 			h.outcome("SU112", "pass", "READY=1 received")
 		}
