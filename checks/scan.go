@@ -4,7 +4,6 @@ import (
 	"errors"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 )
 
@@ -65,13 +64,10 @@ func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
 }
 
 func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, *bp)
-	if err != nil {
+	st, err := f.Stat(pid)
+	if errors.Is(err, ErrNoProcess) {
 		return ScanResult{}, false // gone, or hidden
 	}
-	st, err := parseStat(data)
 	if err != nil {
 		return ScanResult{PID: pid, Err: err}, true
 	}

@@ -480,13 +480,12 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread, buf []byt
 	slices.Sort(pids)
 	var out []Child
 	for _, pid := range pids {
-		data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, buf)
-		if err != nil {
+		st, err := f.statInto(pid, buf)
+		if errors.Is(err, ErrNoProcess) {
 			continue // exited and reaped meanwhile
 		}
-		st, err := parseStat(data)
 		if err != nil {
-			return out, fmt.Errorf("pid %d: %w", pid, err)
+			return out, err
 		}
 		out = append(out, Child{PID: pid, Comm: st.Comm, State: st.State})
 	}

@@ -48,6 +48,33 @@ func (s ProcStat) TTYDevice() (major, minor uint32) {
 	return (t >> 8) & 0xfff, (t & 0xff) | ((t >> 12) & 0xfff00)
 }
 
+// Stat reads /proc/PID/stat alone: the cheap look at a process (state,
+// parent, session, terminal) that listings and waits need, without a full
+// Snapshot. The error is ErrNoProcess when the process is gone (or hidden).
+func (f *FS) Stat(pid int) (ProcStat, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return f.statInto(pid, *bp)
+}
+
+func (f *FS) statInto(pid int, buf []byte) (ProcStat, error) {
+	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, buf)
+	if err != nil {
+		if isGone(err) {
+			return ProcStat{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+		}
+		return ProcStat{}, err
+	}
+	st, err := parseStat(data)
+	if err != nil {
+		return st, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	return st, nil
+}
+
+// Alive reports whether pid exists and has not exited (a zombie has).
+func (s ProcStat) Alive() bool { return s.State != 'Z' && s.State != 'X' && s.State != 0 }
+
 // parseStat parses the contents of /proc/PID/stat.
 func parseStat(data []byte) (ProcStat, error) {
 	var s ProcStat

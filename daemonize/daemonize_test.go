@@ -31,6 +31,8 @@ import (
 
 var gooddaemon string
 
+var procFS, _ = checks.NewFS("")
+
 func TestMain(m *testing.M) {
 	hostile.Trampoline()
 	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
@@ -85,7 +87,13 @@ func gd(t testing.TB, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, gooddaemon, args...)
+	return run(t, exec.CommandContext(ctx, gooddaemon, args...))
+}
+
+// run runs cmd and returns its exit code and output; it fails the test
+// only when cmd could not run at all.
+func run(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -94,7 +102,7 @@ func gd(t testing.TB, args ...string) result {
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("gooddaemon %v: %v", args, err)
+		t.Fatalf("%v: %v", cmd.Args, err)
 	}
 	return result{code, out.String(), errb.String()}
 }
@@ -135,9 +143,8 @@ func adopted() map[int]byte {
 		data, _ := os.ReadFile(f)
 		for _, w := range strings.Fields(string(data)) {
 			pid, _ := strconv.Atoi(w)
-			st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-			if err == nil {
-				out[pid] = st[bytes.LastIndexByte(st, ')')+2]
+			if st, err := procFS.Stat(pid); err == nil {
+				out[pid] = st.State
 			}
 		}
 	}
@@ -183,11 +190,11 @@ func waitGone(t testing.TB, pid int) {
 	reapAdopted()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		st, err := procFS.Stat(pid)
 		if err != nil {
 			return
 		}
-		if st[bytes.LastIndexByte(st, ')')+2] == 'Z' {
+		if !st.Alive() {
 			killAndReap(pid)
 			return
 		}

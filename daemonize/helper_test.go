@@ -1,8 +1,6 @@
 package daemonize_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"os/exec"
 	"testing"
@@ -19,15 +17,7 @@ func helperDaemon(t *testing.T, mode string) result {
 	self, _ := os.Executable()
 	cmd := exec.Command(self, "-test.run=^TestNeverReadyHelper$")
 	cmd.Env = append(os.Environ(), "DCHECK_TEST_NEVER_READY="+mode)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	}
-	return result{code, out.String(), errb.String()}
+	return run(t, cmd)
 }
 
 // TestNeverReadyHelper is the daemon of TestStartTimeoutKillsTheDaemon.

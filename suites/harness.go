@@ -266,7 +266,7 @@ func (h *harness) adopted() []int {
 			continue
 		}
 		h.started[pid] = true
-		if stateOf(pid) == 'Z' {
+		if st, ok := procStat(pid); ok && !st.Alive() {
 			if ws, ok := reap(pid); ok {
 				h.exited[pid] = ws
 			}
@@ -330,21 +330,29 @@ func childrenOf(pid int) []int {
 	return out
 }
 
-func stateOf(pid int) byte {
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// proc is the running system's /proc, for the quick looks (state, session)
+// the harness takes many times a second; nil when there is none.
+var proc = sync.OnceValue(func() *checks.FS {
+	fsys, err := checks.NewFS("")
 	if err != nil {
-		return 0
+		return nil
 	}
-	i := bytes.LastIndexByte(st, ')')
-	if i < 0 || i+2 >= len(st) {
-		return 0
+	return fsys
+})
+
+// procStat is pid's stat, and whether it could be read.
+func procStat(pid int) (checks.ProcStat, bool) {
+	fsys := proc()
+	if fsys == nil {
+		return checks.ProcStat{}, false
 	}
-	return st[i+2]
+	st, err := fsys.Stat(pid)
+	return st, err == nil
 }
 
 func alive(pid int) bool {
-	s := stateOf(pid)
-	return s != 0 && s != 'Z' && s != 'X'
+	st, ok := procStat(pid)
+	return ok && st.Alive()
 }
 
 // reap waits for pid if it is the harness's child (adopted or not); a pid
@@ -368,42 +376,23 @@ func (h *harness) marked(sid int) []int {
 	if own, err := unix.Getsid(0); err != nil || sid == own {
 		sid = 0 // never the harness's own session: it holds the harness's callers
 	}
+	fsys := proc()
+	if fsys == nil {
+		return nil
+	}
 	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == me || !alive(pid) {
+	pids, _ := fsys.PIDs()
+	for _, pid := range pids {
+		st, ok := procStat(pid)
+		if pid == me || !ok || !st.Alive() {
 			continue
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if bytes.Contains(env, want) {
+		if bytes.Contains(env, want) || (sid != 0 && st.Session == sid) {
 			out = append(out, pid)
-			continue
-		}
-		if sid != 0 {
-			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil && sessionOf(st) == sid {
-				out = append(out, pid)
-			}
 		}
 	}
 	return out
-}
-
-// sessionOf returns field 6 (session) of a stat file, or -1.
-func sessionOf(stat []byte) int {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 4 {
-		return -1
-	}
-	sid, err := strconv.Atoi(f[3])
-	if err != nil {
-		return -1
-	}
-	return sid
 }
 
 // waitExit waits up to timeout for pid to exit, and reaps it when it is the

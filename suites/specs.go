@@ -1,13 +1,11 @@
 package suites
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -218,7 +216,7 @@ func sysvSpecs(hp **harness) {
 		// to its child as it exits.
 		var extra []int
 		emptySince := time.Now()
-		for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(50 * time.Millisecond) { // ours() scans every process: not too often
 			extra = extra[:0]
 			for _, pid := range h.ours() {
 				if !slices.Contains(before, pid) {
@@ -356,8 +354,8 @@ func (h *harness) findDaemon(fromPidFile int) {
 	}
 	if h.daemon != 0 {
 		h.track(h.daemon)
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemon)); err == nil {
-			h.daemonSID = sessionOf(st)
+		if st, ok := procStat(h.daemon); ok {
+			h.daemonSID = st.Session
 		}
 	}
 	h.report, h.reportErr = nil, nil
@@ -389,12 +387,12 @@ func (h *harness) settle() {
 			h.daemon = adopted[0]
 		}
 		others := len(adopted) > 0 && !(len(adopted) == 1 && adopted[0] == h.daemon)
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemon))
-		if err != nil {
+		st, ok := procStat(h.daemon)
+		if !ok {
 			continue
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.daemon))
-		state, _ := stateAndParent(st)
+		state := st.State
 		_, pidData, _ := h.readPidIf()
 		now := fmt.Sprint(h.daemon, exe, string(state), string(pidData))
 		// At rest for 100 ms: an intermediate may write the pidfile and the
@@ -413,20 +411,6 @@ func (h *harness) settle() {
 	if !alive(h.daemon) {
 		h.findDaemon(0)
 	}
-}
-
-// stateAndParent returns fields 3 and 4 of a stat file.
-func stateAndParent(stat []byte) (byte, int) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, 0
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 2 || len(f[0]) == 0 {
-		return 0, 0
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return f[0][0], ppid
 }
 
 // awaitPidFile polls the pidfile (a file write gives no event) until it
@@ -662,8 +646,8 @@ func supervisedSpecs(hp **harness) {
 			AddReportEntry("MAINPID", fmt.Sprintf("MAINPID=%d, not the started pid %d", mainpid, h.daemon))
 			h.daemon = mainpid
 		}
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", h.daemon)); err == nil {
-			h.daemonSID = sessionOf(st)
+		if st, ok := procStat(h.daemon); ok {
+			h.daemonSID = st.Session
 		}
 		h.outcome("SU111", "pass", "pid %d runs in the foreground", h.daemon)
 	})

@@ -237,10 +237,9 @@ func TestMatchers(t *testing.T) {
 
 	pol := checks.Policy{PidFile: pidfile, Reaper: 1}
 	// gooddaemon's parent is pid 1 unless this test runs under a subreaper.
-	if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); len(st) > 0 {
-		var ppid int
-		fmt.Sscanf(string(st[strings.LastIndexByte(string(st), ')')+4:]), "%d", &ppid)
-		pol.Reaper = ppid
+	fsys, _ := checks.NewFS("")
+	if st, err := fsys.Stat(pid); err == nil {
+		pol.Reaper = st.PPID
 	}
 	g.Expect(pid).To(suites.BeDaemon(pol))
 	g.Expect(pid).To(suites.PassRule("DC103", pol))
