@@ -767,3 +767,54 @@ func TestLiveMissingAndVanishingProcesses(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveLeaderExitedIsAlive judges fixtures/c/leaderexit.c, a correct
+// daemon whose main thread ends with pthread_exit: the kernel shows it as
+// state Z, and dcheck once called it a zombie and judged nothing. Its
+// descriptors, directory, umask and pidfile lock are read through its live
+// thread, and every error rule passes.
+func TestLiveLeaderExitedIsAlive(t *testing.T) {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skip("no C compiler (cc): the pthread_exit daemon cannot be built")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "leaderexit")
+	if out, err := exec.Command(cc, "-O2", "-pthread", "-o", bin, "../fixtures/c/leaderexit.c").CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, out)
+	}
+	pidfile := filepath.Join(dir, "le.pid")
+	if out, err := exec.Command(bin, pidfile).CombinedOutput(); err != nil {
+		t.Fatalf("leaderexit: %v\n%s", err, out)
+	}
+	pid, err := checks.ReadPid(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil) // adopted: this binary is a subreaper
+	})
+	fsys, _ := checks.NewFS("")
+	waitFor(t, "the leader's pthread_exit", func() bool {
+		st, err := fsys.Stat(pid)
+		return err == nil && st.State == 'Z'
+	})
+	st, _ := fsys.Stat(pid)
+	if !st.Alive() || !st.LeaderExited() {
+		t.Fatalf("state %c with %d threads: Alive() = %v, want a live process whose leader exited", st.State, st.Threads, st.Alive())
+	}
+	r := judge(t, pid, checks.Policy{PidFile: pidfile})
+	for _, f := range r.Findings {
+		if f.Severity == checks.Error && f.Status != checks.Pass && f.Status != checks.Skip {
+			t.Errorf("%s %s = %s: %s", f.ID, f.Name, f.Status, f.Message)
+		}
+	}
+	if r.Verdict != checks.VerdictPass || r.Process.SharedTID == 0 || r.Process.Umask == nil || *r.Process.Umask != "0022" {
+		var b strings.Builder
+		checks.WriteText(&b, r, false)
+		t.Errorf("verdict %s, shared tid %d, umask %v; want pass, read through a live thread, 0022\n%s",
+			r.Verdict, r.Process.SharedTID, r.Process.Umask, b.String())
+	}
+}

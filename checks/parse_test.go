@@ -243,7 +243,11 @@ func TestParsePidFile(t *testing.T) {
 		{name: "hexadecimal", in: "0x10\n", wantErr: "not a decimal pid"},
 		{name: "a NUL after the pid", in: "42\x00", wantErr: "not a decimal pid"},
 		{name: "larger than any pid", in: "99999999999\n", wantErr: "not a decimal pid"},
-		{name: "longer than 64 bytes", in: strings.Repeat("1", 65), wantErr: "too long"},
+		{name: "a first line longer than 64 bytes", in: strings.Repeat("1", 65), wantErr: "too long"},
+		{name: "more lines after the pid: a data directory, a start time, a port", in: "4242\n/var/lib/db\n1700000000\n5432\n", want: 4242},
+		{name: "an empty first line before the pid", in: "\n4242\n", wantErr: "first line is empty"},
+		{name: "larger than 4096 bytes", in: "4242\n" + strings.Repeat("x", 4096), wantErr: "larger than 4096 bytes"},
+		{name: "a long garbage line is quoted short", in: strings.Repeat("x", 60), wantErr: `"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"... (60 bytes)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// MaxPidFileBytes is as much of a pidfile as is ever read: a pid is at most
-// 7 digits on Linux (pid_max <= 4194304), so anything longer is not a pidfile.
-const MaxPidFileBytes = 64
+// MaxPidFileBytes is as much of a pidfile as is ever read. The pid is on
+// the first line; some daemons write more lines after it (a data
+// directory, a start time, a port: PostgreSQL's postmaster.pid does), and
+// those are the daemon's business. A larger file is not a pidfile.
+const MaxPidFileBytes = 4096
+
+// maxPidLine bounds the first line: a pid is at most 7 digits on Linux
+// (pid_max <= 4194304), so a longer line, white space and all, holds none.
+const maxPidLine = 64
 
 // PidFile is what a look at a pidfile found. Reading it changes nothing on
 // disk: it is opened read-only and non-blocking (it could be a FIFO), and
@@ -33,37 +39,94 @@ type PidFile struct {
 	DirMode    fs.FileMode // Its type and permission bits, including the sticky bit
 	DirUID     int         // Its owner
 	DirErr     error       // Why the directory could not be examined, or nil
-	Content    []byte      // The first MaxPidFileBytes bytes
+	Content    []byte      // Its first line, at most 64 bytes of it
 	PID        int         // The pid it holds, when Err is nil
 	Err        error       // Why it holds no usable pid: missing, not a regular file, unreadable, or ErrPidFile
 	Locks      []Lock      // Entries of /proc/locks on the file's device and inode
 	LocksErr   error       // Why /proc/locks could not be read, or nil
 }
 
-// ParsePidFile parses a pidfile's contents: a positive decimal pid,
-// surrounded by optional white space (one trailing newline is usual). The
-// error wraps ErrPidFile and quotes what was found.
+// ParsePidFile parses a pidfile's contents: a positive decimal pid on the
+// first line, surrounded by optional white space; later lines are ignored.
+// The error wraps ErrPidFile and quotes at most a few dozen bytes of what
+// was found.
 func ParsePidFile(data []byte) (int, error) {
 	if len(data) > MaxPidFileBytes {
-		return 0, fmt.Errorf("%w: more than %d bytes, too long to hold a pid", ErrPidFile, MaxPidFileBytes)
+		return 0, fmt.Errorf("%w: larger than %d bytes, not a pidfile", ErrPidFile, MaxPidFileBytes)
 	}
-	s := bytes.TrimSpace(data)
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	if len(line) > maxPidLine {
+		return 0, fmt.Errorf("%w: first line %s is longer than %d bytes, too long to hold a pid", ErrPidFile, QuoteHead(line), maxPidLine)
+	}
+	s := bytes.TrimSpace(line)
 	if len(s) == 0 {
-		return 0, fmt.Errorf("%w: empty", ErrPidFile)
+		if len(bytes.TrimSpace(data)) == 0 {
+			return 0, fmt.Errorf("%w: empty", ErrPidFile)
+		}
+		return 0, fmt.Errorf("%w: the first line is empty (the pid belongs there)", ErrPidFile)
 	}
 	for _, c := range s {
 		if (c < '0' || c > '9') && c != '-' && c != '+' {
-			return 0, fmt.Errorf("%w: %q is not a decimal pid", ErrPidFile, s)
+			return 0, fmt.Errorf("%w: %s is not a decimal pid", ErrPidFile, QuoteHead(s))
 		}
 	}
 	pid, err := strconv.ParseInt(string(s), 10, 32)
 	if err != nil || s[0] == '+' {
-		return 0, fmt.Errorf("%w: %q is not a decimal pid", ErrPidFile, s)
+		return 0, fmt.Errorf("%w: %s is not a decimal pid", ErrPidFile, QuoteHead(s))
 	}
 	if pid <= 0 {
 		return 0, fmt.Errorf("%w: %d is not a valid pid (must be > 0)", ErrPidFile, pid)
 	}
 	return int(pid), nil
+}
+
+// quoteBytes is how much of something a daemon wrote a message quotes.
+const quoteBytes = 32
+
+// QuoteHead quotes at most the first 32 bytes of data, Go-escaped, with
+// the total size when it cut: what a daemon wrote may be anything, of any
+// size, and a message must stay one short line.
+func QuoteHead(data []byte) string {
+	if len(data) <= quoteBytes {
+		return strconv.Quote(string(data))
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(string(data[:quoteBytes])), len(data))
+}
+
+// ReadPid reads the pid from the pidfile at path the way a careful reader
+// must read a file that another program controls: without following a
+// final symlink, without blocking (it may be a FIFO), only from a regular
+// file, and at most MaxPidFileBytes. The error names path; for contents
+// that hold no pid it wraps ErrPidFile.
+func ReadPid(path string) (int, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err == unix.ELOOP {
+		return 0, fmt.Errorf("%w: %s is a symbolic link: not followed", ErrPidFile, path)
+	}
+	if err != nil {
+		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return 0, &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if m := fileMode(st.Mode); !m.IsRegular() {
+		return 0, fmt.Errorf("%w: %s is not a regular file but %s", ErrPidFile, path, describeMode(m))
+	}
+	if st.Size > MaxPidFileBytes {
+		return 0, fmt.Errorf("%w: %s is %d bytes, larger than %d: not a pidfile", ErrPidFile, path, st.Size, MaxPidFileBytes)
+	}
+	var buf [MaxPidFileBytes + 1]byte
+	n, err := readFull(fd, buf[:])
+	if err != nil {
+		return 0, &fs.PathError{Op: "read", Path: path, Err: err}
+	}
+	pid, err := ParsePidFile(buf[:n])
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return pid, nil
 }
 
 // ReadPidFile looks at the pidfile at path. It returns an error only for an empty path; everything that can be wrong with
@@ -114,7 +177,8 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 		case err != nil:
 			p.Err = &fs.PathError{Op: "read", Path: path, Err: err}
 		default:
-			p.Content = buf[:min(n, MaxPidFileBytes)]
+			line, _, _ := bytes.Cut(buf[:n], []byte("\n"))
+			p.Content = line[:min(len(line), maxPidLine)]
 			p.PID, p.Err = ParsePidFile(buf[:n])
 			if p.Err != nil {
 				p.Err = fmt.Errorf("%s: %w", path, p.Err)

@@ -48,6 +48,7 @@ type ProcessView struct {
 	Children   []ChildView       `json:"children"`
 	Parent     *ParentView       `json:"parent"`
 	Environ    []string          `json:"environ"`
+	SharedTID  int               `json:"shared_tid,omitempty"` // the thread read for fds, cwd, environ and umask when the leader had exited (pthread_exit)
 	Unreadable map[string]string `json:"unreadable,omitempty"` // part -> why it could not be read
 }
 
@@ -113,7 +114,7 @@ func viewProcess(s *Snapshot) ProcessView {
 		NSPID: s.Status.NSPID, UIDs: s.Status.UIDs, GIDs: s.Status.GIDs, Groups: s.Status.Groups,
 		SigBlocked: s.Status.SigBlocked.String(), SigIgnored: s.Status.SigIgnored.String(),
 		SigCaught: s.Status.SigCaught.String(), Threads: int(s.Stat.Threads),
-		FDs: []FDView{}, Children: []ChildView{}, Environ: s.Environ,
+		FDs: []FDView{}, Children: []ChildView{}, Environ: s.Environ, SharedTID: s.SharedTID,
 	}
 	if v.Groups == nil {
 		v.Groups = []int{}

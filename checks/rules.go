@@ -498,10 +498,11 @@ SysV daemon through its pidfile. daemon(7) has the daemon write its own pid
 there after the second fork: a pidfile written by the parent before forking
 names a process that has already exited.
 
-dcheck reads at most 64 bytes of the pidfile given with --pidfile; it must hold
-a positive decimal pid, optionally surrounded by white space (one trailing
-newline is usual), and that pid must be the process judged. Skipped when no
-pidfile is given.`,
+dcheck reads at most 4096 bytes of the pidfile given with --pidfile. Its first
+line must hold a positive decimal pid, optionally surrounded by white space
+(one trailing newline is usual), and that pid must be the process judged. Lines
+after the first are the daemon's own (some write a data directory, a start
+time or a port there) and are not judged. Skipped when no pidfile is given.`,
 	Hint: "write getpid() + \"\\n\" to the pidfile from the daemon itself, after the last fork",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		if ev.PidFile == nil {
@@ -739,7 +740,7 @@ wait; one that persists across two runs is a real leak.`,
 		}
 		var z []string
 		for _, c := range s.Children {
-			if c.State == 'Z' {
+			if c.Zombie() {
 				z = append(z, fmt.Sprintf("%d (%s)", c.PID, c.Comm))
 			}
 		}

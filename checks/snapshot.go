@@ -50,6 +50,12 @@ type Snapshot struct {
 	// sockets: the one case where it decides whether the process logs.
 	UnixDgram  map[uint64]bool
 	SocketsErr error
+
+	// SharedTID is the thread through which the descriptors, directories,
+	// environment and umask were read when the leader had ended with
+	// pthread_exit(3) while other threads ran (/proc/PID/task/TID); 0 when
+	// they were read through the leader, as usual.
+	SharedTID int
 }
 
 // PathInfo is a /proc symlink to a directory or file and what it points at.
@@ -129,7 +135,13 @@ type Child struct {
 	PID   int    // Its process ID
 	Comm  string // Its name
 	State byte   // Its state letter; 'Z' for a zombie not yet reaped
+	// Its threads, stat field 20: a child shown as Z with more than one
+	// thread has only lost its leader (pthread_exit) and still runs.
+	Threads int64
 }
+
+// Zombie reports whether the child has exited and waits to be reaped.
+func (c Child) Zombie() bool { return c.State == 'Z' && c.Threads <= 1 }
 
 // Parent is the parent process.
 type Parent struct {
@@ -173,9 +185,28 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		return nil, fmt.Errorf("pid %d: %s/status: %w", pid, dirpath, err)
 	}
 
-	s.Cwd, s.CwdErr = readPathInfo(dirfd, dirpath, "cwd")
-	s.Root, s.RootErr = readPathInfo(dirfd, dirpath, "root")
-	if data, err := readAtBounded(dirfd, dirpath, "environ", maxEnviron+1, buf); err != nil {
+	// What the threads share (descriptors, directories, memory, umask) is
+	// read through the leader, unless it ended with pthread_exit(3): then
+	// the kernel shows it as a zombie with none of these, and a live
+	// thread of the same process has them all.
+	shared, sharedPath := dirfd, dirpath
+	if s.Stat.LeaderExited() {
+		tid, tfd, err := openLiveThread(dirfd, dirpath)
+		if err != nil {
+			return nil, f.vanished(pid, err)
+		}
+		defer unix.Close(tfd)
+		s.SharedTID, shared, sharedPath = tid, tfd, dirpath+"/task/"+strconv.Itoa(tid)
+		if data, err := readAtBounded(shared, sharedPath, "status", maxSmallFile, buf); err == nil {
+			if st, err := parseStatus(data); err == nil {
+				s.Status.Umask, s.Status.HasUmask = st.Umask, st.HasUmask
+			}
+		}
+	}
+
+	s.Cwd, s.CwdErr = readPathInfo(shared, sharedPath, "cwd")
+	s.Root, s.RootErr = readPathInfo(shared, sharedPath, "root")
+	if data, err := readAtBounded(shared, sharedPath, "environ", maxEnviron+1, buf); err != nil {
 		s.EnvironErr = err
 	} else {
 		if len(data) > maxEnviron {
@@ -183,9 +214,9 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		}
 		s.Environ = parseEnviron(data)
 	}
-	s.FDs, s.FDsErr = f.readFDs(dirfd, dirpath, buf)
+	s.FDs, s.FDsErr = f.readFDs(shared, sharedPath, buf)
 	if s.needsSockets() {
-		if data, err := readAtBounded(dirfd, dirpath, "net/unix", maxLocks, buf); err != nil {
+		if data, err := readAtBounded(shared, sharedPath, "net/unix", maxLocks, buf); err != nil {
 			s.SocketsErr = err
 		} else if s.UnixDgram, err = parseUnixDgram(data); err != nil {
 			s.SocketsErr = fmt.Errorf("%s/net/unix: %w", dirpath, err)
@@ -487,7 +518,7 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread, buf []byt
 		if err != nil {
 			return out, err
 		}
-		out = append(out, Child{PID: pid, Comm: st.Comm, State: st.State})
+		out = append(out, Child{PID: pid, Comm: st.Comm, State: st.State, Threads: st.Threads})
 	}
 	return out, nil
 }
@@ -504,8 +535,39 @@ func (f *FS) readParent(ppid int, buf []byte) (*Parent, error) {
 	return &Parent{PID: ppid, Name: st.Name, NSPID: st.NSPID}, nil
 }
 
-// Zombie reports whether the process has exited and waits to be reaped.
-func (s *Snapshot) Zombie() bool { return s.Stat.State == 'Z' || s.Stat.State == 'X' }
+// Zombie reports whether the process has exited and waits to be reaped: all
+// of it, not only a leader that ended with pthread_exit(3) (SharedTID).
+func (s *Snapshot) Zombie() bool { return !s.Stat.Alive() }
+
+// openLiveThread opens the task directory of a thread of the process that
+// has not exited, for a leader that has.
+func openLiveThread(dirfd int, dirpath string) (int, int, error) {
+	tfd, err := unix.Openat(dirfd, "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, -1, &fs.PathError{Op: "open", Path: dirpath + "/task", Err: err}
+	}
+	defer unix.Close(tfd)
+	tids, err := numericNames(tfd, dirpath+"/task")
+	if err != nil {
+		return 0, -1, err
+	}
+	var buf [maxSmallFile]byte
+	for _, tid := range tids {
+		name := strconv.Itoa(tid)
+		data, err := readAtBounded(tfd, dirpath+"/task", name+"/stat", maxSmallFile, buf[:])
+		if err != nil {
+			continue
+		}
+		if st, err := parseStat(data); err != nil || st.State == 'Z' || st.State == 'X' {
+			continue
+		}
+		fd, err := unix.Openat(tfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err == nil {
+			return tid, fd, nil
+		}
+	}
+	return 0, -1, &fs.PathError{Op: "find a live thread", Path: dirpath + "/task", Err: unix.ESRCH}
+}
 
 // errNotVisible is a reason for an unknown finding built from a read error.
 func errNotVisible(err error) error {

@@ -72,8 +72,25 @@ func (f *FS) statInto(pid int, buf []byte) (ProcStat, error) {
 	return st, nil
 }
 
-// Alive reports whether pid exists and has not exited (a zombie has).
-func (s ProcStat) Alive() bool { return s.State != 'Z' && s.State != 'X' && s.State != 0 }
+// Alive reports whether the process exists and has not exited. A zombie
+// has, unless it is a thread-group leader that ended with pthread_exit(3)
+// while other threads run: the kernel shows the leader as Z until the last
+// thread exits, and counts the live ones in field 20 (a plain zombie shows
+// 1, itself). Such a process runs, holds its descriptors and locks, and
+// answers signals.
+func (s ProcStat) Alive() bool {
+	switch s.State {
+	case 0, 'X':
+		return false
+	case 'Z':
+		return s.LeaderExited()
+	}
+	return true
+}
+
+// LeaderExited reports whether the thread-group leader has exited while
+// other threads of the process still run (state Z, more than one thread).
+func (s ProcStat) LeaderExited() bool { return s.State == 'Z' && s.Threads > 1 }
 
 // parseStat parses the contents of /proc/PID/stat.
 func parseStat(data []byte) (ProcStat, error) {
