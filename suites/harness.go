@@ -52,14 +52,19 @@ type harness struct {
 	notify   *net.UnixConn // supervised: the harness plays the supervisor
 	notified chan string
 
+	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
+	cleanupOnce sync.Once
+
 	mu         sync.Mutex
 	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
 	started    map[int]bool            // every pid the harness started or adopted
 	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
+	refused    []string                // signals the guard refused to send (guard.go), for the summary
 	stopReaper func()
 
 	// What the run has learnt.
 	daemon        int            // the daemon's pid, 0 when none was found
+	foreign       int            // a live pid the pidfile named that this run did not start, 0 when none
 	daemonSID     int            // its session
 	startOut      *bytes.Buffer  // what the start command printed (on the pty)
 	fg            *exec.Cmd      // supervised: the running daemon
@@ -89,23 +94,31 @@ func newHarness(cfg Config) (*harness, error) {
 	}
 	var id [8]byte
 	rand.Read(id[:])
-	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys,
+	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys, startTicks: bootTicks(),
 		waiting: map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
 		notified: make(chan string, 64)}
-	h.startReaper()
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
 	}
-	if h.sentinel, err = os.Create(filepath.Join(h.dir, "sentinel")); err != nil {
+	h.startReaper()
+	running.Lock()
+	running.set[h] = true
+	running.Unlock()
+	// A harness that fails half-made is cleaned up like any other.
+	fail := func(err error) (*harness, error) {
+		h.cleanup()
 		return nil, err
 	}
+	if h.sentinel, err = os.Create(filepath.Join(h.dir, "sentinel")); err != nil {
+		return fail(err)
+	}
 	if h.sentID, err = checks.StatFileID(h.sentinel.Name()); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if cfg.Profile == checks.ProfileSupervised {
 		sock := filepath.Join(h.dir, "notify.sock")
 		if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
-			return nil, err
+			return fail(err)
 		}
 		go func() {
 			buf := make([]byte, 4096)
@@ -150,15 +163,15 @@ func (h *harness) startCmd(cmd *exec.Cmd) error {
 	return nil
 }
 
-// waitCmd waits for cmd up to timeout; on timeout it kills cmd (and its
-// process group when it has one) and reports it.
+// waitCmd waits for cmd up to timeout; on timeout it kills cmd (that one
+// process: what it started is the cleanup's) and reports it.
 func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, timedOut bool, err error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err = <-done:
 	case <-time.After(timeout):
-		syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		h.signal(cmd.Process.Pid, unix.SIGKILL)
 		err = <-done
 		timedOut = true
 	}
@@ -387,7 +400,7 @@ func (h *harness) marked(sid int) []int {
 		if pid == me || !ok || !st.Alive() {
 			continue
 		}
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		env, _ := readEnviron(pid)
 		if bytes.Contains(env, want) || (sid != 0 && st.Session == sid) {
 			out = append(out, pid)
 		}
@@ -452,14 +465,16 @@ func describeStatus(ws unix.WaitStatus) string {
 	return fmt.Sprint(ws)
 }
 
-// readPid reads the configured pidfile; 0 when it holds no pid.
+// readPid reads the configured pidfile as checks.ReadPid does (no symlink,
+// no FIFO, at most a few KiB, the pid on the first line); 0 when it holds
+// no pid. The bytes are a short form of the pid, or of the error, for
+// comparing two looks at the file.
 func (h *harness) readPid() (int, []byte, error) {
-	data, err := os.ReadFile(h.cfg.PidFile)
+	pid, err := checks.ReadPid(h.cfg.PidFile)
 	if err != nil {
-		return 0, nil, err
+		return 0, []byte(err.Error()), err
 	}
-	pid, err := checks.ParsePidFile(data)
-	return pid, data, err
+	return pid, []byte(strconv.Itoa(pid)), nil
 }
 
 // policy is what the judge knows: the configuration and the hostile
@@ -494,44 +509,64 @@ func (h *harness) judge() (*checks.Report, error) {
 	return h.report, h.reportErr
 }
 
-// cleanup stops everything the run started, by pid: SIGTERM, a grace
-// period, SIGKILL; reaps what it adopted; removes the temporary directory.
+// How long the cleanup waits: for SIGTERM to work, for a new process of the
+// run to show up (a chain of helpers is adopted one link at a time), and in
+// all.
+const (
+	cleanupGrace  = 2 * time.Second
+	cleanupQuiet  = 300 * time.Millisecond
+	cleanupBudget = 30 * time.Second
+)
+
+// cleanup stops everything the run started, by pid, and only that (guard.go):
+//
+//  1. SIGTERM to every live process of the run, and up to cleanupGrace for
+//     them to exit.
+//  2. SIGKILL to whatever of the run is alive, again and again, until no
+//     process of it has been seen for cleanupQuiet (cleanupBudget at most):
+//     a helper started on SIGTERM, or a grandchild adopted once its parent
+//     died, appears only after the first look.
+//  3. Reap what was adopted, close the pty and the notify socket, remove
+//     the temporary directory.
+//
+// It runs once; later calls (a signal handler and a DeferCleanup) return at
+// once.
 func (h *harness) cleanup() {
-	pids := map[int]bool{}
-	h.mu.Lock()
-	for pid := range h.started {
-		pids[pid] = true
-	}
-	h.mu.Unlock()
-	for _, pid := range h.adopted() {
-		pids[pid] = true
-	}
-	for _, pid := range h.marked(h.daemonSID) {
-		pids[pid] = true
-	}
-	var live []int
-	for pid := range pids {
-		if alive(pid) {
-			unix.Kill(pid, unix.SIGTERM)
-			live = append(live, pid)
-		}
-	}
-	deadline := time.Now().Add(2 * time.Second)
+	h.cleanupOnce.Do(h.cleanupOnceOnly)
+}
+
+func (h *harness) cleanupOnceOnly() {
+	live := h.runProcesses()
 	for _, pid := range live {
-		left := time.Until(deadline)
-		if ok, _ := h.waitExit(pid, max(left, time.Millisecond)); !ok {
-			unix.Kill(pid, unix.SIGKILL)
+		h.signal(pid, unix.SIGTERM)
+	}
+	deadline := time.Now().Add(cleanupGrace)
+	for _, pid := range live {
+		h.waitExit(pid, max(time.Until(deadline), time.Millisecond))
+	}
+	quietSince, end := time.Now(), time.Now().Add(cleanupBudget)
+	for time.Now().Before(end) {
+		left := h.runProcesses()
+		if len(left) == 0 {
+			if time.Since(quietSince) >= cleanupQuiet {
+				break
+			}
+			time.Sleep(20 * time.Millisecond) // nothing announces a new process: look again
+			continue
+		}
+		quietSince = time.Now()
+		for _, pid := range left {
+			h.signal(pid, unix.SIGKILL)
+		}
+		for _, pid := range left {
 			h.waitExit(pid, 5*time.Second)
 		}
 	}
-	for _, pid := range h.adopted() { // stragglers adopted meanwhile
-		unix.Kill(pid, unix.SIGKILL)
-		h.waitExit(pid, 5*time.Second)
-	}
 	if h.fg != nil {
-		h.fg.Process.Kill()
+		h.signal(h.fg.Process.Pid, unix.SIGKILL)
 	}
 	h.stopReaper()
+	h.adopted() // reap the last adopted zombies
 	if h.pts != nil {
 		h.pts.Close()
 	}
@@ -541,8 +576,13 @@ func (h *harness) cleanup() {
 	if h.notify != nil {
 		h.notify.Close()
 	}
-	h.sentinel.Close()
+	if h.sentinel != nil {
+		h.sentinel.Close()
+	}
 	os.RemoveAll(h.dir)
+	running.Lock()
+	delete(running.set, h)
+	running.Unlock()
 }
 
 func (h *harness) record(id, name, status, message string) {

@@ -15,8 +15,13 @@ package suites
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -64,9 +69,51 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	reporterConfig.JSONReport = rep.JSON
 	reporterConfig.Verbose = rep.Verbose
 	reporterConfig.NoColor = !rep.Color
+	// Ginkgo turns SIGINT and SIGTERM into an interrupt that runs the
+	// cleanup; a hangup (the terminal closed) would end the process with
+	// the daemon running and the temporary directory left: clean up, then
+	// exit as the hangup would have.
+	stop := onHangup(func() {
+		cleanupAll()
+		os.Exit(128 + int(syscall.SIGHUP))
+	})
+	defer stop()
 	t := &standaloneT{}
 	passed := RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
 	return passed && !t.failed, nil
+}
+
+// onHangup calls fn when the process receives SIGHUP, until the returned
+// function is called.
+func onHangup(fn func()) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(ch, syscall.SIGHUP)
+	go func() {
+		select {
+		case <-ch:
+			fn()
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// running holds the harnesses whose cleanup has not run, for a signal
+// handler to clean up.
+var running = struct {
+	sync.Mutex
+	set map[*harness]bool
+}{set: map[*harness]bool{}}
+
+// cleanupAll cleans up every harness that has not been.
+func cleanupAll() {
+	running.Lock()
+	hs := slices.Collect(maps.Keys(running.set))
+	running.Unlock()
+	for _, h := range hs {
+		h.cleanup()
+	}
 }
 
 // standaloneT is the testing.T that RunSpecs needs outside go test.

@@ -109,6 +109,10 @@ func staticSpecs(hp **harness) {
 		}
 		It(r.ID+" "+r.Name+": "+r.Title, Label(r.ID, "static"), func() {
 			h := *hp
+			if r.ID == "DC301" && h.foreign != 0 {
+				h.record(r.ID, r.Name, "fail", h.foreignMessage())
+				Fail(fmt.Sprintf("%s %s: %s\nfix: %s", r.ID, r.Name, h.foreignMessage(), r.Hint))
+			}
 			rep, err := h.judge()
 			if err != nil {
 				h.record(r.ID, r.Name, "skip", err.Error())
@@ -183,7 +187,7 @@ func sysvSpecs(hp **harness) {
 			h.ptyDrained.Wait()
 			h.outcome("SU101", "fail", "the start command exited %d: %s", code, strings.TrimSpace(h.startOut.String()))
 		case h.daemon == 0:
-			h.outcome("SU101", "fail", "the start command exited 0 but no daemon is running (none was adopted%s)", pidfileNote(h.cfg.PidFile))
+			h.outcome("SU101", "fail", "the start command exited 0 but no daemon is running (none was adopted%s)", h.pidfileNote())
 		}
 		if tty := h.holdsTerminal(); tty != "" {
 			h.outcome("SU101", "fail", "the daemon (pid %d) still holds the start command's terminal: %s", h.daemon, tty)
@@ -214,12 +218,15 @@ func sysvSpecs(hp **harness) {
 		// not there before: a second instance, or one on its way out. The
 		// set must stay empty for 200 ms: an intermediate fork hands over
 		// to its child as it exits.
+		// What the first daemon starts meanwhile (a supervisor's managed
+		// program, a worker) is its own, not a second instance: only what
+		// does not descend from it, nor share its session, counts.
 		var extra []int
 		emptySince := time.Now()
 		for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(50 * time.Millisecond) { // ours() scans every process: not too often
 			extra = extra[:0]
 			for _, pid := range h.ours() {
-				if !slices.Contains(before, pid) {
+				if !slices.Contains(before, pid) && !h.ofFirstDaemon(pid) {
 					extra = append(extra, pid)
 				}
 			}
@@ -234,7 +241,7 @@ func sysvSpecs(hp **harness) {
 		switch {
 		case len(extra) > 0:
 			for _, pid := range extra {
-				unix.Kill(pid, unix.SIGKILL)
+				h.signal(pid, unix.SIGKILL)
 				h.waitExit(pid, 5*time.Second)
 			}
 			h.outcome("SU103", "fail", "a second start ran a second daemon (pid %v, killed)", extra)
@@ -264,7 +271,7 @@ func sysvSpecs(hp **harness) {
 		// started killed at once (workers must not keep its port).
 		victims := append([]int{first}, descendantsOf(first)...)
 		for _, pid := range victims {
-			unix.Kill(pid, unix.SIGKILL)
+			h.signal(pid, unix.SIGKILL)
 		}
 		for _, pid := range victims {
 			if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
@@ -292,14 +299,17 @@ func sysvSpecs(hp **harness) {
 	})
 }
 
-// descendantsOf lists pid's children, their children, and so on.
-func descendantsOf(pid int) []int {
-	var out []int
-	for _, c := range childrenOf(pid) {
-		out = append(out, c)
-		out = append(out, descendantsOf(c)...)
+// ofFirstDaemon reports whether pid is the running daemon's: descended from
+// it, or in its session.
+func (h *harness) ofFirstDaemon(pid int) bool {
+	if h.daemon == 0 {
+		return false
 	}
-	return out
+	if pid == h.daemon || descendsFrom(pid, h.daemon) {
+		return true
+	}
+	st, ok := procStat(pid)
+	return ok && h.daemonSID != 0 && st.Session == h.daemonSID
 }
 
 // reloadAndStopSpecs are the specs both profiles share, in order: reload,
@@ -311,11 +321,35 @@ func reloadAndStopSpecs(hp **harness) {
 	spec("SU108", func() { (*hp).leftoversSpec() })
 }
 
-func pidfileNote(pidfile string) string {
-	if pidfile == "" {
+func (h *harness) pidfileNote() string {
+	switch {
+	case h.cfg.PidFile == "":
 		return ", and no --pidfile was given"
+	case h.foreign != 0:
+		return fmt.Sprintf(" and %s names pid %d, which this run did not start", h.cfg.PidFile, h.foreign)
 	}
-	return " and " + pidfile + " names none"
+	return " and " + h.cfg.PidFile + " names none"
+}
+
+// fromPidFile reads the pidfile and says whether it names a live process of
+// this run. A live process that the run did not start is never the daemon:
+// it is remembered (DC301 and SU102 fail on it) and never signalled.
+func (h *harness) fromPidFile() (int, bool) {
+	pid, _, err := h.readPidIf()
+	if err != nil || pid == 0 || !alive(pid) {
+		return pid, false
+	}
+	if !h.ofRun(pid) {
+		h.foreign = pid
+		return pid, false
+	}
+	return pid, true
+}
+
+// foreignMessage is what DC301 and SU102 say of a pidfile that names a
+// process this run did not start.
+func (h *harness) foreignMessage() string {
+	return fmt.Sprintf("%s names pid %d, which this run did not start: it is not the daemon, and the harness never signals it", h.cfg.PidFile, h.foreign)
 }
 
 // readiness is SU102's verdict, decided at the instant the start command
@@ -332,6 +366,9 @@ func (h *harness) recordReadiness(pid int, data []byte, err error) {
 		h.readiness = readiness{"fail", fmt.Sprintf("when the start command exited, %s could not be read: %v", h.cfg.PidFile, err)}
 	case err != nil:
 		h.readiness = readiness{"fail", fmt.Sprintf("when the start command exited, %s was not ready: %v", h.cfg.PidFile, err)}
+	case alive(pid) && !h.ofRun(pid):
+		h.foreign = pid
+		h.readiness = readiness{"fail", "when the start command exited, " + h.foreignMessage()}
 	case !alive(pid):
 		h.readiness = readiness{"fail", fmt.Sprintf("when the start command exited, %s named pid %d, which does not run", h.cfg.PidFile, pid)}
 	case pid != h.daemon:
@@ -342,12 +379,16 @@ func (h *harness) recordReadiness(pid int, data []byte, err error) {
 }
 
 // findDaemon settles which process is the daemon: the pid in the pidfile
-// when it runs, else the one process the harness adopted.
+// when it runs and belongs to the run, else the oldest process the harness
+// adopted.
 func (h *harness) findDaemon(fromPidFile int) {
 	h.daemon = 0
 	adopted := h.adopted()
+	if fromPidFile > 0 && alive(fromPidFile) && !h.ofRun(fromPidFile) {
+		h.foreign = fromPidFile
+	}
 	switch {
-	case fromPidFile > 0 && alive(fromPidFile):
+	case fromPidFile > 0 && alive(fromPidFile) && h.ofRun(fromPidFile):
 		h.daemon = fromPidFile
 	case len(adopted) > 0:
 		h.daemon = adopted[0] // the oldest pid: the first one started
@@ -374,10 +415,8 @@ func (h *harness) settle() {
 	deadline := time.Now().Add(h.cfg.StartTimeout)
 	prev, restSince := "", time.Now()
 	for time.Now().Before(deadline) {
-		if h.cfg.PidFile != "" {
-			if pid, _, err := h.readPid(); err == nil && alive(pid) {
-				h.daemon = pid
-			}
+		if pid, ok := h.fromPidFile(); ok {
+			h.daemon = pid
 		}
 		adopted := h.adopted()
 		if !alive(h.daemon) {
@@ -414,14 +453,17 @@ func (h *harness) settle() {
 }
 
 // awaitPidFile polls the pidfile (a file write gives no event) until it
-// names a live process or timeout passes, and returns that pid or 0.
+// names a live process of the run or timeout passes, and returns that pid
+// or 0. A pidfile naming a live process the run did not start ends the
+// wait at once, with 0.
 func (h *harness) awaitPidFile(timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
 	for {
-		if pid, _, err := h.readPid(); err == nil && alive(pid) {
+		pid, ok := h.fromPidFile()
+		if ok {
 			return pid
 		}
-		if time.Now().After(deadline) {
+		if h.foreign != 0 && pid == h.foreign || time.Now().After(deadline) {
 			return 0
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -470,6 +512,9 @@ func (h *harness) startPlain(name string) (int, error) {
 	// moment later: give it the start timeout.
 	pid := h.awaitPidFile(h.cfg.StartTimeout)
 	if pid == 0 {
+		if h.foreign != 0 {
+			return 0, fmt.Errorf("after the start, %s", h.foreignMessage())
+		}
 		_, _, err := h.readPid()
 		return 0, fmt.Errorf("after the start, the pidfile names no live process: %v", err)
 	}
@@ -484,7 +529,7 @@ func (h *harness) stop(pid int, name string) (bool, string, error) {
 		if err != nil || timedOut || code != 0 {
 			return false, "", fmt.Errorf("stop command: exit %d, timed out %v, %v: %s", code, timedOut, err, h.output(name))
 		}
-	} else if err := unix.Kill(pid, unix.SIGTERM); err != nil {
+	} else if err := h.signal(pid, unix.SIGTERM); err != nil {
 		return false, "", fmt.Errorf("SIGTERM to pid %d: %w", pid, err)
 	}
 	ok, how := h.waitExit(pid, h.cfg.StopTimeout)
@@ -493,7 +538,7 @@ func (h *harness) stop(pid int, name string) (bool, string, error) {
 
 func (h *harness) stopQuietly(pid int) {
 	if ok, _, _ := h.stop(pid, "stop-quietly"); !ok {
-		unix.Kill(pid, unix.SIGKILL)
+		h.signal(pid, unix.SIGKILL)
 		h.waitExit(pid, 5*time.Second)
 	}
 }
@@ -506,7 +551,7 @@ func (h *harness) reloadSpec() {
 		h.outcome("SU107", "skip", "no daemon running")
 	}
 	pidBefore, _, _ := h.readPidIf()
-	if err := unix.Kill(h.daemon, unix.SIGHUP); err != nil {
+	if err := h.signal(h.daemon, unix.SIGHUP); err != nil {
 		h.outcome("SU107", "fail", "SIGHUP: %v", err)
 	}
 	// Nothing announces that a reload is over: watch for half a second.
@@ -535,7 +580,7 @@ func (h *harness) reloadSpec() {
 
 func (h *harness) stopSpec() {
 	// The pidfile has the last word on which process is the daemon.
-	if pid, _, err := h.readPidIf(); err == nil && pid > 0 && pid != h.daemon && alive(pid) {
+	if pid, ok := h.fromPidFile(); ok && pid != h.daemon {
 		AddReportEntry("daemon", fmt.Sprintf("the pidfile now names pid %d, not %d: stopping that one", pid, h.daemon))
 		h.findDaemon(pid)
 	}
@@ -551,7 +596,7 @@ func (h *harness) stopSpec() {
 		h.outcome("SU104", "fail", "%v", err)
 	}
 	if !ok {
-		unix.Kill(h.daemon, unix.SIGKILL)
+		h.signal(h.daemon, unix.SIGKILL)
 		_, status = h.waitExit(h.daemon, 5*time.Second)
 		h.outcome("SU104", "fail", "pid %d still ran %v after %s (killed: %s)", h.daemon, h.cfg.StopTimeout, how, status)
 	}
@@ -578,8 +623,8 @@ func (h *harness) pidfileGoneSpec() {
 		h.outcome("SU105", "skip", "the daemon did not stop cleanly (SU104)")
 	}
 	if _, err := os.Lstat(h.cfg.PidFile); err == nil {
-		data, _ := os.ReadFile(h.cfg.PidFile)
-		h.outcome("SU105", "fail", "%s is still there after a clean stop, holding %q", h.cfg.PidFile, strings.TrimSpace(string(data)))
+		_, holds, _ := h.readPid()
+		h.outcome("SU105", "fail", "%s is still there after a clean stop (%s)", h.cfg.PidFile, holds)
 	}
 	h.outcome("SU105", "pass", "%s removed", h.cfg.PidFile)
 }
@@ -703,6 +748,12 @@ func (h *harness) printSummary() {
 		counts[r.status]++
 	}
 	tw.Flush()
+	h.mu.Lock()
+	refused := slices.Compact(slices.Clone(h.refused))
+	h.mu.Unlock()
+	for _, r := range refused {
+		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
+	}
 	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %d warnings, %d unknown, %d skipped\n",
 		counts["pass"]+counts["info"], counts["fail"], counts["warn"], counts["unknown"], counts["skip"])
 }

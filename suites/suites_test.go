@@ -33,6 +33,9 @@ func init() { cfg.BindFlags(flag.CommandLine, "dcheck.") }
 var bin string // where dcheck and gooddaemon are built
 
 func TestMain(m *testing.M) {
+	if log := os.Getenv("DCHECK_TEST_CANARY"); log != "" {
+		runCanary(log)
+	}
 	flag.Parse()
 	// Daemons started here are adopted and reaped by this binary.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -48,6 +51,14 @@ func TestMain(m *testing.M) {
 	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
+			os.Exit(2)
+		}
+	}
+	// The pthread_exit daemon, when there is a C compiler (tests that need
+	// it skip, saying so, when there is none).
+	if cc, err := exec.LookPath("cc"); err == nil {
+		if out, err := exec.Command(cc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(dir, "leaderexit"), "../fixtures/c/leaderexit.c").CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "building leaderexit.c: %v\n%s", err, out)
 			os.Exit(2)
 		}
 	}
@@ -69,9 +80,18 @@ func TestConformance(t *testing.T) {
 }
 
 // verify runs dcheck verify and returns its exit code, output, and the
-// IDs of the specs that failed, from the JSON report.
+// IDs of the specs that failed, from the JSON report. Beside every run
+// stand two canaries, processes outside it that the harness must never
+// signal: one in a session of its own, one in the harness's session (a
+// sibling, as the user's shell is). Their pids are in the start command's
+// environment as CANARY_PID and CANARY_SIBLING_PID, for daemons that name
+// them in their pidfiles; the test fails if either received a signal.
 func verify(t *testing.T, env []string, args ...string) (int, string, []string) {
 	t.Helper()
+	outsider, sibling := startCanary(t, true), startCanary(t, false)
+	defer outsider.check(t)
+	defer sibling.check(t)
+	env = append(env, fmt.Sprintf("CANARY_PID=%d", outsider.pid()), fmt.Sprintf("CANARY_SIBLING_PID=%d", sibling.pid()))
 	report := filepath.Join(t.TempDir(), "reports", "report.json")
 	cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--json-report", report}, args...)...)
 	cmd.Env = append(os.Environ(), env...)

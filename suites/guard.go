@@ -1,0 +1,232 @@
+package suites
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// The harness runs other people's daemons, often as root, and a daemon
+// controls what the harness learns of it: its pidfile can name any pid.
+// So the harness signals a process only when both hold:
+//
+//  1. It is not protected: never pid 1 (or 0 and below, which kill(2) takes
+//     for groups), the harness itself, an ancestor of the harness, or a
+//     member of the harness's session (its caller's shell and tools).
+//  2. It belongs to this run: started after the run began, and either
+//     descended from the harness (what the run launched, and every orphan
+//     of it, which the harness adopts as child subreaper) or carrying the
+//     run's marker in its environment.
+//
+// signal below is the one place in this package that sends a signal. It
+// opens a pidfd first, then checks, then signals through the pidfd, so a
+// pid that is reused between the check and the signal cannot be hit.
+
+// ErrNotSignalled is wrapped by the error signal returns when it refused to
+// signal a process: it is protected, or this run did not start it.
+var ErrNotSignalled = errors.New("not signalled")
+
+// notSignalledError says which process was not signalled, and why.
+type notSignalledError struct {
+	PID    int
+	Signal unix.Signal
+	Why    string
+}
+
+func (e *notSignalledError) Error() string {
+	return fmt.Sprintf("%s to pid %d refused: %s", unix.SignalName(e.Signal), e.PID, e.Why)
+}
+
+func (e *notSignalledError) Unwrap() error { return ErrNotSignalled }
+
+// clockTicks is USER_HZ, the unit of stat field 22 (start time): 100 on
+// every Linux architecture (include/asm-generic/param.h).
+const clockTicks = 100
+
+// bootTicks is the time since boot in clock ticks, on the clock the kernel
+// uses for a process's start time (CLOCK_BOOTTIME, since Linux 5.3).
+func bootTicks() uint64 {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0
+	}
+	return uint64(ts.Sec)*clockTicks + uint64(ts.Nsec)/(1e9/clockTicks)
+}
+
+// signal sends sig to pid if the rules above allow it. A process that has
+// already exited is no error.
+func (h *harness) signal(pid int, sig unix.Signal) error {
+	refuse := func(why string) error {
+		err := &notSignalledError{PID: pid, Signal: sig, Why: why}
+		h.mu.Lock()
+		h.refused = append(h.refused, err.Error())
+		h.mu.Unlock()
+		return err
+	}
+	if why := h.protected(pid); why != "" {
+		return refuse(why)
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pidfd_open(%d): %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	// Checked after the pidfd is open: if the pid is the checked process
+	// now, the pidfd is that process.
+	if why := h.protected(pid); why != "" {
+		return refuse(why)
+	}
+	if !h.ofRun(pid) {
+		return refuse("this run did not start it")
+	}
+	err = unix.PidfdSendSignal(pidfd, sig, nil, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// protected says why pid may never be signalled, or "".
+func (h *harness) protected(pid int) string {
+	me := os.Getpid()
+	switch {
+	case pid <= 0:
+		return "not a single process"
+	case pid == 1:
+		return "pid 1 (init of this pid namespace)"
+	case pid == me:
+		return "the harness itself"
+	}
+	for p := me; p > 1; {
+		st, ok := procStat(p)
+		if !ok {
+			break
+		}
+		if st.PPID == pid {
+			return "an ancestor of the harness"
+		}
+		p = st.PPID
+	}
+	own, err := unix.Getsid(0)
+	if sid, serr := unix.Getsid(pid); err == nil && serr == nil && sid == own {
+		return "in the harness's own session"
+	}
+	return ""
+}
+
+// ofRun reports whether pid belongs to this run (rule 2 above).
+func (h *harness) ofRun(pid int) bool {
+	st, ok := procStat(pid)
+	if !ok || st.StartTime+1 < h.startTicks {
+		return false // gone, or older than the run
+	}
+	me := os.Getpid()
+	for p, depth := st, 0; depth < 1<<12; depth++ {
+		if p.PPID == me {
+			return true
+		}
+		parent, ok := procStat(p.PPID)
+		if p.PPID <= 1 || !ok || parent.StartTime+1 < h.startTicks {
+			break // a parent older than the run is not of it
+		}
+		p = parent
+	}
+	return h.carriesMarker(pid)
+}
+
+// carriesMarker reports whether pid's environment holds the run's marker.
+func (h *harness) carriesMarker(pid int) bool {
+	env, err := readEnviron(pid)
+	return err == nil && bytes.Contains(env, []byte(markerEnv+"="+h.runID+"\x00"))
+}
+
+// readEnviron reads /proc/PID/environ, at most 1 MiB of it: the marker is
+// set when a process is started, so it is never far from the start.
+func readEnviron(pid int) ([]byte, error) {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	n, err := f.Read(buf)
+	if n == 0 && err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// descendantsOf lists pid's children, their children, and so on.
+func descendantsOf(pid int) []int {
+	var out []int
+	seen := map[int]bool{pid: true}
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range childrenOf(p) {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+				queue = append(queue, c)
+			}
+		}
+	}
+	return out
+}
+
+// descendsFrom reports whether ancestor is pid's parent, grandparent, and
+// so on (an orphan has lost that line: its parent is now the reaper).
+func descendsFrom(pid, ancestor int) bool {
+	for p, depth := pid, 0; p > 1 && depth < 1<<12; depth++ {
+		st, ok := procStat(p)
+		if !ok {
+			return false
+		}
+		if st.PPID == ancestor {
+			return true
+		}
+		p = st.PPID
+	}
+	return false
+}
+
+// runProcesses lists every live process of the run that the harness can
+// find: those it started, those it adopted, those carrying its marker or in
+// the daemon's session, and all of their descendants.
+func (h *harness) runProcesses() []int {
+	set := map[int]bool{}
+	h.mu.Lock()
+	for pid := range h.started {
+		set[pid] = true
+	}
+	h.mu.Unlock()
+	for _, pid := range h.adopted() {
+		set[pid] = true
+	}
+	for _, pid := range h.marked(h.daemonSID) {
+		set[pid] = true
+	}
+	for pid := range maps.Clone(set) {
+		for _, d := range descendantsOf(pid) {
+			set[d] = true
+		}
+	}
+	var out []int
+	for pid := range set {
+		if pid != os.Getpid() && alive(pid) && h.protected(pid) == "" && h.ofRun(pid) {
+			out = append(out, pid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,280 @@
+package suites_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Each test here is a daemon that once turned dcheck verify against
+// something it should never touch, or left something behind (the issue
+// "Safety"). verify() stands two canaries beside every run and fails the
+// test if either is signalled; these tests also require that nothing of
+// the run is left and that verify's temporary directory is gone.
+
+// token is a random number for a test's processes to carry in their
+// command line, so that the test can find what is left of them: they run
+// "sleep 1000.TOKEN", a duration that GNU sleep takes.
+func token(t *testing.T) string {
+	var b [8]byte
+	rand.Read(b[:])
+	n := uint64(0)
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return fmt.Sprintf("%012d", n%1e12)
+}
+
+// leftovers lists the live processes whose command line contains tok.
+func leftovers(tok string) []string {
+	var left []string
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !bytes.Contains(cmdline, []byte(tok)) || e.Name() == fmt.Sprint(os.Getpid()) {
+			continue
+		}
+		left = append(left, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
+	}
+	return left
+}
+
+// verifyIsolated runs verify with its own TMPDIR and requires that the
+// run leaves nothing: no process whose command line carries tok, no
+// temporary directory.
+func verifyIsolated(t *testing.T, tok string, args ...string) (int, string, []string) {
+	t.Helper()
+	tmp := t.TempDir()
+	code, out, failed := verify(t, []string{"TMPDIR=" + tmp}, args...)
+	if left := leftovers(tok); len(left) > 0 {
+		t.Errorf("left running after dcheck verify:\n%s", strings.Join(left, "\n"))
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+		t.Errorf("dcheck verify left %s in its TMPDIR", entries[0].Name())
+	}
+	return code, out, failed
+}
+
+func TestPidfileNamingAnotherProcessIsNeverSignalled(t *testing.T) {
+	tok := token(t)
+	tests := []struct {
+		name string
+		pid  string // what the start command writes, evaluated by its shell
+	}{
+		{"a process outside the run, in a session of its own", "$CANARY_PID"},
+		{"a process in the harness's own session", "$CANARY_SIBLING_PID"},
+		{"the harness itself", "$PPID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "liar.pid")
+			script := fmt.Sprintf(`pf=$0; tok=$1
+cd / && setsid sh -c 'exec sleep 1000.$0' "$tok" </dev/null >/dev/null 2>&1 &
+echo "%s" >"$pf"`, tt.pid)
+			// The trampoline's $PPID is the harness: the start command runs
+			// as "sh -c 'trap ...; exec "$@"'" started by it.
+			code, out, failed := verifyIsolated(t, tok, "--pidfile", pidfile, "--stop-timeout", slow(5*time.Second).String(),
+				"--", "sh", "-c", script, pidfile, tok)
+			if code != 1 || !slices.Contains(failed, "DC301") || !slices.Contains(failed, "SU102") {
+				t.Errorf("exit %d, failed %v; want exit 1 with DC301 and SU102 failed\n%s", code, failed, summaryOf(out))
+			}
+			if !strings.Contains(out, "which this run did not start") {
+				t.Errorf("no word that the pidfile names a process the run did not start:\n%s", summaryOf(out))
+			}
+		})
+	}
+}
+
+// TestPidfileNamingPid1InAPidNamespace: inside a new pid namespace, a
+// daemon writes 1 into its pidfile. There pid 1 is the harness (dcheck
+// runs as the namespace's init) or the shell that runs it; either way,
+// signalling it, or its descendants, ends the run. Once, SU106 did.
+func TestPidfileNamingPid1InAPidNamespace(t *testing.T) {
+	if err := exec.Command("unshare", "-p", "-f", "--mount-proc", "true").Run(); err != nil {
+		t.Skipf("cannot make a pid namespace here (unshare -p -f --mount-proc: %v): needs root", err)
+	}
+	pidfile := filepath.Join(t.TempDir(), "one.pid")
+	script := `cd / && setsid sh -c 'exec sleep 1000' </dev/null >/dev/null 2>&1 & echo 1 >"$0"`
+	dcheck := filepath.Join(bin, "dcheck")
+	for _, tt := range []struct {
+		name string
+		argv []string
+	}{
+		{"dcheck is pid 1", []string{"unshare", "-p", "-f", "--mount-proc", dcheck}},
+		{"a shell is pid 1 and runs dcheck", []string{"unshare", "-p", "-f", "--mount-proc", "sh", "-c", `"$@"; exit $?`, "sh", dcheck}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), slow(2*time.Minute))
+			defer cancel()
+			argv := append(tt.argv, "verify", "--pidfile", pidfile, "--", "sh", "-c", script, pidfile)
+			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Errorf("exit %v, want 1 (the run failed, and ended by itself)\n%s", err, summaryOf(string(out)))
+			}
+			if !strings.Contains(string(out), "passed,") || !strings.Contains(string(out), "names pid 1, which this run did not start") {
+				t.Errorf("no summary, or no word on pid 1:\n%s", summaryOf(string(out)))
+			}
+		})
+	}
+}
+
+// TestHostilePidfilesAreReadBounded: a FIFO once hung verify past every
+// timeout; a 2 GB sparse file drove it to 19 GB of memory and quoted it
+// whole.
+func TestHostilePidfilesAreReadBounded(t *testing.T) {
+	for _, tt := range []struct{ name, make string }{
+		{"a FIFO", `mkfifo "$0"`},
+		{"a 2 GB sparse file", `truncate -s 2G "$0"`},
+		{"a symlink to /etc/passwd", `ln -s /etc/passwd "$0"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := token(t)
+			pidfile := filepath.Join(t.TempDir(), "odd.pid")
+			script := tt.make + ` && cd / && setsid sh -c 'exec sleep 1000.$0' "$1" </dev/null >/dev/null 2>&1 &`
+			done := make(chan struct{})
+			var code int
+			var out string
+			var failed []string
+			go func() {
+				defer close(done)
+				code, out, failed = verifyIsolated(t, tok, "--pidfile", pidfile, "--start-timeout", slow(3*time.Second).String(),
+					"--", "sh", "-c", script, pidfile, tok)
+			}()
+			select {
+			case <-done:
+			case <-time.After(slow(3 * time.Minute)):
+				t.Fatalf("dcheck verify did not finish")
+			}
+			if code != 1 || !slices.Contains(failed, "DC301") {
+				t.Errorf("exit %d, failed %v; want exit 1, DC301 failed\n%s", code, failed, summaryOf(out))
+			}
+			if len(out) > 256<<10 {
+				t.Errorf("dcheck verify printed %d bytes: the pidfile is quoted, not bounded", len(out))
+			}
+		})
+	}
+}
+
+// chain is a daemon whose main process starts a chain of helpers, each in
+// a session of its own with an empty environment (no marker to find it
+// by), each starting the next: cleanup once made one pass for adopted
+// stragglers, and the links adopted after it stayed running.
+const chain = `#!/bin/sh
+# chain.sh N TOKEN: start link N-1 (own session, empty environment), then wait.
+if [ "$1" -gt 0 ]; then
+	env -i /usr/bin/setsid /bin/sh "$0" $(($1 - 1)) "$2" </dev/null >/dev/null 2>&1 &
+fi
+trap '' TERM
+while :; do sleep 1; done
+`
+
+func TestCleanupUntilNothingIsLeft(t *testing.T) {
+	tok := token(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "chain.sh")
+	if err := os.WriteFile(script, []byte(chain), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := `cd / && setsid /bin/sh "$0" 5 "$1" </dev/null >/dev/null 2>&1 &`
+	code, out, _ := verifyIsolated(t, tok, "--stop-timeout", slow(time.Second).String(), "--", "sh", "-c", start, script, tok)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (the chain ignores SIGTERM: SU104 fails)\n%s", code, summaryOf(out))
+	}
+}
+
+// TestLeaderThatCalledPthreadExitIsADaemon: a correct daemon whose main
+// thread ended with pthread_exit looks like a zombie in /proc. verify once
+// said "no daemon is running" and never stopped it.
+func TestLeaderThatCalledPthreadExitIsADaemon(t *testing.T) {
+	le := filepath.Join(bin, "leaderexit")
+	if _, err := os.Stat(le); err != nil {
+		t.Skip("no C compiler (cc): fixtures/c/leaderexit.c was not built")
+	}
+	pidfile := filepath.Join(t.TempDir(), "le.pid")
+	code, out, failed := verify(t, nil, "--pidfile", pidfile, "--reload", "--", le, pidfile)
+	if code != 0 || len(failed) > 0 {
+		t.Errorf("exit %d, failed %v; want every spec to pass\n%s", code, failed, summaryOf(out))
+	}
+	if _, err := os.Stat(pidfile); err == nil {
+		t.Errorf("the daemon was not stopped: %s is still there", pidfile)
+	}
+}
+
+// supervisor is a daemon that restarts a short-lived managed program over
+// and over, so that new processes of the first daemon appear while a
+// second start is tried. The second start finds the pidfile locked and
+// exits 2. SU103 once counted the managed program as "a second daemon" and
+// killed it.
+const supervisor = `pf=$0
+cd / && umask 022 && exec 9>&- && exec 3<>"$pf" && flock -n 3 || { echo "already running"; exit 2; }
+: >"$pf"
+setsid sh -c 'trap "kill \$c 2>/dev/null; rm -f \"\$0\"; exit 0" TERM
+while :; do sleep 0.2 & c=$!; wait $c; done' "$pf" </dev/null >/dev/null 2>&1 &
+echo $! >&3`
+
+func TestSecondStartNeverCountsTheFirstDaemonsChildren(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "super.pid")
+	code, out, failed := verify(t, nil, "--pidfile", pidfile, "--", "sh", "-c", supervisor, pidfile)
+	if slices.Contains(failed, "SU103") || !strings.Contains(out, "refused with exit 2") {
+		t.Errorf("exit %d, failed %v; want SU103 to pass (the second start refused with exit 2)\n%s", code, failed, summaryOf(out))
+	}
+}
+
+// TestInterruptedVerifyCleansUp: dcheck verify stopped by SIGINT, SIGTERM or
+// a hangup while the start command runs leaves no process and no
+// temporary directory.
+func TestInterruptedVerifyCleansUp(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			tok := token(t)
+			tmp := t.TempDir()
+			started := filepath.Join(t.TempDir(), "started")
+			cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--start-timeout", "10m",
+				"--", "sh", "-c", `: >"$0"; exec sleep 1000.$1`, started, tok)
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() { cmd.Process.Kill(); <-done })
+			deadline := time.Now().Add(slow(30 * time.Second))
+			for {
+				if _, err := os.Stat(started); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the start command never ran\n%s", out.String())
+				}
+				time.Sleep(5 * time.Millisecond) // a file gives no event
+			}
+			cmd.Process.Signal(sig)
+			select {
+			case <-done:
+			case <-time.After(slow(time.Minute)):
+				t.Fatalf("dcheck verify did not end after %v\n%s", sig, out.String())
+			}
+			done <- nil // for the cleanup's receive
+			if left := leftovers(tok); len(left) > 0 {
+				t.Errorf("left running after %v:\n%s", sig, strings.Join(left, "\n"))
+			}
+			if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+				t.Errorf("%s left after %v", entries[0].Name(), sig)
+			}
+		})
+	}
+}
