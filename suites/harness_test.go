@@ -60,7 +60,7 @@ func TestSignalRefusesWhatTheRunDidNotStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	outsider, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	t.Cleanup(func() { unix.Kill(outsider, unix.SIGKILL) }) // by pid; init reaps it
+	t.Cleanup(func() { unix.Kill(outsider, unix.SIGKILL) })                            // by pid; init reaps it
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) { // setsid(1) gives no event
 		if sid, err := unix.Getsid(outsider); err == nil && sid == outsider {
 			break
