@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -35,33 +36,109 @@ func (s State) String() string {
 // Status is a daemon's state according to its pidfile.
 type Status struct {
 	State State
-	PID   int // The pid in the pidfile (Running, and Stale when readable); 0 otherwise
+	// PID is the pid the pidfile names (Running, and Stale when readable);
+	// 0 otherwise. For Running, it is the daemon only if Holds.
+	PID int
+	// Holds reports that process PID has the pidfile open: the very file
+	// StatusOf opened, compared by device and inode through that
+	// descriptor, not through the path (which can be swapped meanwhile).
+	// A locked pidfile whose pid does not hold it names a process that is
+	// not its daemon: a start still writing it, or a pidfile not to trust.
+	Holds bool
 }
 
 // StatusOf reports whether the daemon of pidfile runs. "Running" means
 // that some process holds the pidfile's lock, never that the pid it names
-// exists: a pid is reused, a lock dies with its holder. Testing the lock
-// takes a shared lock for an instant when nobody holds one.
+// exists: a pid is reused, a lock dies with its holder; Holds says whether
+// the named process has the file open. Testing the lock takes a shared
+// lock for an instant when nobody holds one.
+//
+// The pidfile is opened without following a symlink, must be a regular
+// file, and must sit in a directory that no user other than the caller and
+// root can write (or a sticky one, such as /tmp, with the pidfile owned by
+// the caller or root): otherwise another user could make it name any
+// process, and the error wraps ErrUnsafePidFile.
 func StatusOf(pidfile string) (Status, error) {
+	st, f, err := statusOf(pidfile)
+	if f != nil {
+		f.Close()
+	}
+	return st, err
+}
+
+// statusOf is StatusOf, and the open pidfile (nil when there is none) for
+// Stop to check identities against.
+func statusOf(pidfile string) (Status, *os.File, error) {
+	// The directory first: what an unsafe one holds at the path is not to
+	// be trusted, be it a file, a symlink or nothing.
+	sticky, err := checkPidFileDir(pidfile)
+	if err != nil {
+		return Status{}, nil, err
+	}
 	f, err := openPidFile(pidfile, os.O_RDONLY)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Status{State: NotRunning}, nil
+		return Status{State: NotRunning}, nil, nil
 	}
 	if err != nil {
-		return Status{}, err
+		return Status{}, nil, err
 	}
-	defer f.Close()
+	if err := checkPidFileOwner(pidfile, f, sticky); err != nil {
+		f.Close()
+		return Status{}, nil, err
+	}
 	pid, _ := readPID(f)
 	switch err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); {
 	case err == nil:
 		unix.Flock(int(f.Fd()), unix.LOCK_UN)
-		return Status{State: Stale, PID: pid}, nil
+		return Status{State: Stale, PID: pid}, f, nil
 	case errors.Is(err, unix.EWOULDBLOCK):
-		return Status{State: Running, PID: pid}, nil
+		holds := false
+		if pid > 0 {
+			holds, _ = holdsFile(pid, f)
+		}
+		return Status{State: Running, PID: pid, Holds: holds}, f, nil
 	default:
-		return Status{}, fmt.Errorf("lock %s: %w", pidfile, err)
+		f.Close()
+		return Status{}, nil, fmt.Errorf("lock %s: %w", pidfile, err)
 	}
 }
+
+// checkPidFileDir refuses a pidfile that another user could replace, as
+// systemd refuses an unsafe PIDFile=: one in a directory owned by another
+// user, or writable by group or others without the sticky bit. It reports
+// whether others may write the directory under the sticky bit (then the
+// pidfile's owner matters: checkPidFileOwner).
+func checkPidFileDir(path string) (sticky bool, err error) {
+	dir := filepath.Dir(path)
+	var d unix.Stat_t
+	if err := unix.Stat(dir, &d); err != nil {
+		return false, &fs.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	othersWrite := d.Mode&0o022 != 0
+	switch {
+	case !trustedUID(d.Uid):
+		return false, fmt.Errorf("%w: %s: its directory %s belongs to uid %d, who could replace it", ErrUnsafePidFile, path, dir, d.Uid)
+	case othersWrite && d.Mode&unix.S_ISVTX == 0:
+		return false, fmt.Errorf("%w: %s: its directory %s (mode %04o) is writable by other users", ErrUnsafePidFile, path, dir, d.Mode&0o7777)
+	}
+	return othersWrite, nil
+}
+
+// checkPidFileOwner refuses, in a sticky directory others can write, a
+// pidfile owned by another user: they created it, and write what they like.
+func checkPidFileOwner(path string, f *os.File, sticky bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if sticky && !trustedUID(st.Uid) {
+		return fmt.Errorf("%w: %s belongs to uid %d, neither root nor the caller", ErrUnsafePidFile, path, st.Uid)
+	}
+	return nil
+}
+
+// trustedUID: root, or the caller.
+func trustedUID(uid uint32) bool { return uid == 0 || uid == uint32(os.Geteuid()) }
 
 // Stopped is what Stop did.
 type Stopped struct {
@@ -71,14 +148,20 @@ type Stopped struct {
 
 // Stop stops the daemon of pidfile: SIGTERM, then SIGKILL after timeout.
 // It signals only a process that holds the pidfile open while its lock is
-// held, through a pidfd so that a reused pid cannot be hit, and returns
-// only when that process has exited, so that a restart never races the
-// old instance. It returns ErrNotRunning when nothing holds the lock (a
-// stale pidfile is left alone).
+// held, checked through the descriptor StatusOf opened (never the path
+// again) after taking a pidfd of the process, and signals through that
+// pidfd, so that neither a swapped pidfile nor a reused pid can be hit. It
+// returns only when that process has exited, so that a restart never races
+// the old instance. It returns ErrNotRunning when nothing holds the lock
+// (a stale pidfile is left alone), and an error wrapping ErrUnsafePidFile
+// for a pidfile another user could control.
 func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, error) {
-	st, err := StatusOf(pidfile)
+	st, f, err := statusOf(pidfile)
 	if err != nil {
 		return Stopped{}, err
+	}
+	if f != nil {
+		defer f.Close()
 	}
 	if st.State != Running {
 		return Stopped{}, fmt.Errorf("%s: %w (%s)", pidfile, ErrNotRunning, st.State)
@@ -92,8 +175,9 @@ func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, 
 	}
 	defer unix.Close(pidfd)
 	// The pid in the file is the daemon only if it holds the pidfile: a
-	// crashed daemon's pid may have gone to an unrelated process.
-	holds, err := holdsFile(st.PID, pidfile)
+	// crashed daemon's pid may have gone to an unrelated process. Checked
+	// after the pidfd is open, so the pidfd is the process checked.
+	holds, err := holdsFile(st.PID, f)
 	if err != nil {
 		return Stopped{}, err
 	}
@@ -147,10 +231,11 @@ func waitPidfd(ctx context.Context, pidfd int, timeout time.Duration) (bool, err
 	}
 }
 
-// holdsFile reports whether process pid has the file at path open.
-func holdsFile(pid int, path string) (bool, error) {
+// holdsFile reports whether process pid has f's file open: the file
+// itself, by device and inode through f, never its path again.
+func holdsFile(pid int, f *os.File) (bool, error) {
 	var want unix.Stat_t
-	if err := unix.Stat(path, &want); err != nil {
+	if err := unix.Fstat(int(f.Fd()), &want); err != nil {
 		return false, err
 	}
 	dir := "/proc/" + strconv.Itoa(pid) + "/fd"

@@ -220,20 +220,35 @@ func (d *Daemon) startOriginal() (*Child, error) {
 		timeout = DefaultStartTimeout
 	}
 	pid, err := awaitReady(r, d.PidFile, time.Now().Add(timeout))
-	cmd.Wait() // stage 1 exits as soon as it has started the daemon
-	if errors.Is(err, ErrStartTimeout) && pid > 0 {
-		unix.Kill(pid, unix.SIGKILL)
-		err = stepErr("ready", fmt.Errorf("%w: killed pid %d after %v", ErrStartTimeout, pid, timeout))
+	if err == nil {
+		cmd.Wait() // stage 1 exits as soon as it has started the daemon
+		return &Child{PID: pid}, nil
 	}
-	if err != nil {
-		// When Start fails, nothing it started is left: wait for the daemon
-		// that reported the failure to exit (it is on its way out).
+	// When Start fails, nothing it started is left, whatever stage it
+	// reached: the daemon may not have said its pid yet, or may have
+	// published the pidfile already. Everything it started is in the
+	// session stage 1 made, whose id is stage 1's pid (stage 2 never calls
+	// setsid; the kernel does not reuse the number while the session
+	// lives). A daemon that reported its failure is on its way out and gets
+	// a moment to go by itself; one that timed out gets SIGKILL at once.
+	grace := 5 * time.Second
+	if errors.Is(err, ErrStartTimeout) {
+		grace = 0
 		if pid > 0 {
-			waitGone(pid, 5*time.Second)
+			err = stepErr("ready", fmt.Errorf("%w: killed pid %d after %v", ErrStartTimeout, pid, timeout))
+		} else {
+			err = stepErr("ready", fmt.Errorf("%w: killed the daemon (it had not said its pid) after %v", ErrStartTimeout, timeout))
 		}
-		return nil, err
 	}
-	return &Child{PID: pid}, nil
+	if grace == 0 {
+		cmd.Process.Kill() // stage 1, if it has not started stage 2 yet
+	}
+	cmd.Wait()
+	killSession(cmd.Process.Pid, grace)
+	if c != nil && samePath(c.path, c.tmp) {
+		os.Remove(c.path) // the daemon had published it: it is ours to take back
+	}
+	return nil, err
 }
 
 // startStage runs in a re-executed process: stage 1 never returns.
@@ -251,7 +266,11 @@ func (d *Daemon) startStage(js string) error {
 	os.Unsetenv(stageEnv)
 	scrubExecEnv(stageEnv) // and from /proc/self/environ, where ps e shows it
 	d.hs, d.isDaemon = hs, true
-	hs.send("PID %d", os.Getpid())
+	if err := hs.send("PID %d", os.Getpid()); err != nil {
+		// The original process has given up (its start timed out) and
+		// reported the failure: a daemon it cannot account for must not run.
+		os.Exit(1)
+	}
 	if err := d.stage2(spec); err != nil {
 		hs.report(err)
 		d.Close()
@@ -601,15 +620,56 @@ func scrubExecEnv(name string) {
 	mem.WriteAt(out, start)
 }
 
-// waitGone waits up to timeout for pid to exit, then kills it.
-func waitGone(pid int, timeout time.Duration) {
+// exited reports whether pid has exited, zombies included (a pidfd is
+// readable once its process has exited, reaped or not).
+func exited(pid int) bool {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
-		return // already gone (or no pidfd: nothing better to do)
+		return true
 	}
 	defer unix.Close(fd)
-	if n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(timeout/time.Millisecond)); n > 0 {
-		return
+	n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
+	return n > 0
+}
+
+// killSession ends every process of session sid: it waits up to grace for
+// them to exit by themselves, then sends SIGKILL, each through a pidfd
+// taken before its session is checked again, and returns when none is
+// left (or after 10 s more). The members are found by getsid(2) on every
+// pid in /proc: a session gives no list of its own.
+func killSession(sid int, grace time.Duration) {
+	members := func() []int {
+		var out []int
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == os.Getpid() {
+				continue
+			}
+			if s, err := unix.Getsid(pid); err == nil && s == sid && !exited(pid) {
+				out = append(out, pid)
+			}
+		}
+		return out
 	}
-	unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+	for deadline := time.Now().Add(grace); time.Now().Before(deadline) && len(members()) > 0; {
+		time.Sleep(10 * time.Millisecond) // a session's end gives no event
+	}
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); {
+		pids := members()
+		if len(pids) == 0 {
+			return
+		}
+		for _, pid := range pids {
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				continue // gone
+			}
+			if s, err := unix.Getsid(pid); err == nil && s == sid {
+				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
+				unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 1000)
+			}
+			unix.Close(fd)
+		}
+	}
 }

@@ -417,6 +417,138 @@ func TestStopNeverSignalsAnUnrelatedProcess(t *testing.T) {
 	}
 }
 
+// TestStopFollowsTheFileItOpenedNotThePath: the pidfile's path is swapped,
+// again and again, between a file kept locked that names a victim and a
+// symlink to /dev/null, which every daemon (the victim too) has open. Stop
+// once checked "does the pid hold the pidfile" by the path again, followed
+// the symlink, and killed the victim. It must check the file it opened.
+func TestStopFollowsTheFileItOpenedNotThePath(t *testing.T) {
+	dir := t.TempDir()
+	victim := exec.Command("sleep", "1000") // stdin /dev/null: os/exec opens it
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	locked := filepath.Join(dir, "locked")
+	if err := os.WriteFile(locked, []byte(strconv.Itoa(victim.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lf, err := os.Open(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	pidfile := filepath.Join(dir, "victim.pid")
+	stop := make(chan struct{})
+	swapped := make(chan struct{})
+	go func() { // the attacker: rename(2) makes each swap atomic
+		defer close(swapped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			tmp := filepath.Join(dir, "tmp")
+			if i%2 == 0 {
+				os.Symlink("/dev/null", tmp)
+			} else {
+				os.Link(locked, tmp)
+			}
+			os.Rename(tmp, pidfile)
+		}
+	}()
+	for range 2000 {
+		if _, err := daemonize.Stop(context.Background(), pidfile, time.Second); err == nil {
+			t.Errorf("Stop succeeded: it signalled pid %d, which never held the pidfile", victim.Process.Pid)
+			break
+		}
+	}
+	close(stop)
+	<-swapped
+	if err := victim.Process.Signal(syscall.Signal(0)); err != nil || victim.ProcessState != nil {
+		t.Errorf("the victim was hit: %v", err)
+	}
+	var ws unix.WaitStatus
+	if pid, _ := unix.Wait4(victim.Process.Pid, &ws, unix.WNOHANG, nil); pid != 0 {
+		t.Errorf("the victim exited: %v", ws)
+	}
+}
+
+// TestStopRefusesAPidfileAnotherUserControls: a user who owns the pidfile's
+// directory (here nobody, through setpriv) swaps the path between a file
+// they keep locked, naming a root process, and a symlink to /dev/null.
+// gooddaemon stop as root once SIGTERMed the victim in 3 of 3 runs. A
+// pidfile in a directory another user can write is refused, unread, as
+// systemd refuses an unsafe PIDFile=.
+func TestStopRefusesAPidfileAnotherUserControls(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the attacker as nobody")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("no setpriv (util-linux)")
+	}
+	top := t.TempDir()
+	dir := filepath.Join(top, "nobody")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for d := top; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) // t.TempDir's levels are 0700: let nobody through
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	victim := exec.Command("sleep", "1000")
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	attack := `cd "$1" || exit 1
+echo "$2" >locked
+exec 3<locked
+flock 3
+while :; do ln -s /dev/null t1 2>/dev/null; mv -T t1 victim.pid; ln locked t2 2>/dev/null; mv -T t2 victim.pid; done`
+	attacker := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", attack, "sh", dir, strconv.Itoa(victim.Process.Pid))
+	attacker.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := attacker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		unix.Kill(-attacker.Process.Pid, unix.SIGKILL) // its process group, by id
+		attacker.Wait()
+		reapAdopted()
+	})
+	pidfile := filepath.Join(dir, "victim.pid")
+	deadline := time.Now().Add(slow(10 * time.Second))
+	for {
+		if _, err := os.Lstat(pidfile); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the attacker never made the pidfile")
+		}
+		time.Sleep(time.Millisecond) // a file gives no event
+	}
+	for range 3 {
+		r := gd(t, "stop", "-pidfile", pidfile)
+		if r.code == 0 || !strings.Contains(r.stderr, "unsafe pidfile") {
+			t.Errorf("stop: exit %d, stderr %q; want a refusal naming the unsafe pidfile", r.code, r.stderr)
+		}
+	}
+	_, err := daemonize.StatusOf(pidfile)
+	if !errors.Is(err, daemonize.ErrUnsafePidFile) {
+		t.Errorf("StatusOf: %v, want ErrUnsafePidFile", err)
+	}
+	var ws unix.WaitStatus
+	if pid, _ := unix.Wait4(victim.Process.Pid, &ws, unix.WNOHANG, nil); pid != 0 {
+		t.Errorf("the victim exited: %v", ws)
+	}
+}
+
 func TestBadPidFilePaths(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "target")
@@ -590,30 +722,68 @@ func TestPrivilegeDropCannotRegainRoot(t *testing.T) {
 	waitGone(t, pid)
 }
 
+// TestStartTimeoutKillsTheDaemon: whatever stage a timed-out start
+// reached, Start returns ErrStartTimeout with nothing of the daemon left
+// running and no pidfile left behind. With a budget too short for the
+// daemon to say its pid, Start once returned while the daemon ran on; with
+// one long enough to publish the pidfile, it once killed the daemon and
+// left its pidfile.
 func TestStartTimeoutKillsTheDaemon(t *testing.T) {
-	// A daemon that never calls Ready: this test binary, re-run as a
-	// daemon by the helper below.
-	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
-		t.Skip("helper")
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration
+	}{
+		{"the daemon has not said its pid yet", time.Nanosecond},
+		{"the daemon has published its pidfile", slow(500 * time.Millisecond)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := "DCHECK_TEST_TOKEN=" + strconv.FormatInt(time.Now().UnixNano(), 10)
+			pidfile := filepath.Join(t.TempDir(), "never.pid")
+			r := helperDaemon(t, "never-ready", tt.timeout, pidfile, tok)
+			if r.code != 1 || !strings.Contains(r.stderr, "ready: daemon not ready in time: killed") {
+				t.Errorf("exit %d, stderr %q; want 1, the daemon killed", r.code, r.stderr)
+			}
+			if left := carrying(tok); len(left) > 0 {
+				t.Errorf("processes of the failed start still run: %v", left)
+			}
+			if _, err := os.Lstat(pidfile); err == nil {
+				t.Errorf("%s is left behind", pidfile)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(pidfile)); len(entries) > 0 {
+				t.Errorf("left in the pidfile's directory: %s", entries[0].Name())
+			}
+			reapAdopted()
+		})
 	}
-	r := helperDaemon(t, "never-ready")
-	if r.code == 0 || !strings.Contains(r.stderr, "ready: daemon not ready in time: killed pid") {
-		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
-	}
-	var pid int
-	fmt.Sscanf(r.stderr[strings.Index(r.stderr, "killed pid")+len("killed pid "):], "%d", &pid)
-	if pid == 0 {
-		t.Fatalf("no pid in %q", r.stderr)
-	}
-	waitGone(t, pid)
 }
 
 func TestExitDuringStartUpIsReported(t *testing.T) {
-	r := helperDaemon(t, "exit-early")
+	// A budget the daemon never needs: it exits at once.
+	r := helperDaemon(t, "exit-early", slow(30*time.Second), "")
 	if r.code != 1 || r.stderr != "ready: daemon exited during start-up\n" {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 	reapAdopted()
+}
+
+// carrying lists the live processes whose environment holds kv.
+func carrying(kv string) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, []byte(kv+"\x00")) {
+			continue
+		}
+		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !bytes.Contains(st, []byte(") Z ")) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 func TestAnyUmaskIncludingZero(t *testing.T) {

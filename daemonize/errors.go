@@ -20,6 +20,12 @@ var (
 	// daemon has been killed.
 	ErrStartTimeout = errors.New("daemon not ready in time")
 
+	// ErrUnsafePidFile is wrapped by the error StatusOf and Stop return for
+	// a pidfile that another user could replace or rewrite: in a directory
+	// owned by another user, or writable by others without the sticky bit,
+	// or owned by another user. Its pid is not trusted, nor signalled.
+	ErrUnsafePidFile = errors.New("unsafe pidfile")
+
 	// ErrExitedEarly is wrapped by the *StepError Start returns when the
 	// daemon exited before it called Ready, without saying why.
 	ErrExitedEarly = errors.New("daemon exited during start-up")

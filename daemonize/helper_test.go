@@ -3,29 +3,43 @@ package daemonize_test
 import (
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/dcheck/dcheck/daemonize"
 )
 
+// slow scales the tests' time budgets: DCHECK_TEST_SLOW=3 on a machine
+// three times slower than usual. Nothing asserts a duration.
+func slow(d time.Duration) time.Duration {
+	if f, err := strconv.ParseFloat(os.Getenv("DCHECK_TEST_SLOW"), 64); err == nil && f >= 1 {
+		return time.Duration(float64(d) * f)
+	}
+	return d
+}
+
 // helperDaemon runs this test binary as a daemon that misbehaves as mode
 // says ("never-ready": it never calls Ready; "exit-early": it exits before
-// Ready, saying nothing), and returns what its starter did.
-func helperDaemon(t *testing.T, mode string) result {
+// Ready, saying nothing), with the given start timeout and pidfile ("" for
+// none), and returns what its starter did. env is added to the daemon's
+// environment (a token to find its processes by).
+func helperDaemon(t *testing.T, mode string, timeout time.Duration, pidfile string, env ...string) result {
 	t.Helper()
 	self, _ := os.Executable()
 	cmd := exec.Command(self, "-test.run=^TestNeverReadyHelper$")
-	cmd.Env = append(os.Environ(), "DCHECK_TEST_NEVER_READY="+mode)
+	cmd.Env = append(append(os.Environ(), "DCHECK_TEST_NEVER_READY="+mode,
+		"DCHECK_TEST_START_TIMEOUT="+timeout.String(), "DCHECK_TEST_PIDFILE="+pidfile), env...)
 	return run(t, cmd)
 }
 
-// TestNeverReadyHelper is the daemon of TestStartTimeoutKillsTheDaemon.
+// TestNeverReadyHelper is the daemon of the start-failure tests.
 func TestNeverReadyHelper(t *testing.T) {
 	if os.Getenv("DCHECK_TEST_NEVER_READY") == "" {
 		t.Skip("run by TestStartTimeoutKillsTheDaemon")
 	}
-	d := &daemonize.Daemon{StartTimeout: 300 * time.Millisecond}
+	timeout, _ := time.ParseDuration(os.Getenv("DCHECK_TEST_START_TIMEOUT"))
+	d := &daemonize.Daemon{StartTimeout: timeout, PidFile: os.Getenv("DCHECK_TEST_PIDFILE")}
 	child, err := d.Start()
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
