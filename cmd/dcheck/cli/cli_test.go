@@ -126,7 +126,7 @@ func TestCouldNotInspect(t *testing.T) {
 		{"an empty pidfile", []string{"--pidfile", filepath.Join(dir, "empty.pid")}, "empty.pid: bad pidfile: empty"},
 		{"a garbage pidfile", []string{"--pidfile", filepath.Join(dir, "garbage.pid")}, `garbage.pid: bad pidfile: "hello"`},
 		{"a negative pid in the pidfile", []string{"--pidfile", filepath.Join(dir, "negative.pid")}, "negative.pid: bad pidfile: -4 is not a valid pid"},
-		{"a huge pidfile", []string{"--pidfile", filepath.Join(dir, "huge.pid")}, "huge.pid: bad pidfile: more than 64 bytes"},
+		{"a huge pidfile", []string{"--pidfile", filepath.Join(dir, "huge.pid")}, "huge.pid: bad pidfile: larger than 4096 bytes"},
 		{"a directory as pidfile", []string{"--pidfile", filepath.Join(dir, "dir.pid")}, "dir.pid: not a regular file (a directory)"},
 		{"a pidfile naming a dead pid", []string{"--pidfile", filepath.Join(dir, "dead.pid")}, "dead.pid names pid 4194305, which is not running"},
 	}
