@@ -114,6 +114,9 @@ func TestPidfileNamingPid1InAPidNamespace(t *testing.T) {
 		{"a shell is pid 1 and runs dcheck", []string{"unshare", "-p", "-f", "--mount-proc", "sh", "-c", `"$@"; exit $?`, "sh", dcheck}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			outsider, sibling := startCanary(t, true), startCanary(t, false)
+			defer outsider.check(t)
+			defer sibling.check(t)
 			ctx, cancel := context.WithTimeout(context.Background(), slow(2*time.Minute))
 			defer cancel()
 			argv := append(tt.argv, "verify", "--pidfile", pidfile, "--", "sh", "-c", script, pidfile)
@@ -202,8 +205,9 @@ func TestLeaderThatCalledPthreadExitIsADaemon(t *testing.T) {
 	if _, err := os.Stat(le); err != nil {
 		t.Skip("no C compiler (cc): fixtures/c/leaderexit.c was not built")
 	}
-	pidfile := filepath.Join(t.TempDir(), "le.pid")
-	code, out, failed := verify(t, nil, "--pidfile", pidfile, "--reload", "--", le, pidfile)
+	tok := token(t)
+	pidfile := filepath.Join(t.TempDir(), "le-"+tok+".pid") // the token in its command line
+	code, out, failed := verifyIsolated(t, tok, "--pidfile", pidfile, "--reload", "--", le, pidfile)
 	if code != 0 || len(failed) > 0 {
 		t.Errorf("exit %d, failed %v; want every spec to pass\n%s", code, failed, summaryOf(out))
 	}
@@ -225,8 +229,9 @@ while :; do sleep 0.2 & c=$!; wait $c; done' "$pf" </dev/null >/dev/null 2>&1 &
 echo $! >&3`
 
 func TestSecondStartNeverCountsTheFirstDaemonsChildren(t *testing.T) {
-	pidfile := filepath.Join(t.TempDir(), "super.pid")
-	code, out, failed := verify(t, nil, "--pidfile", pidfile, "--", "sh", "-c", supervisor, pidfile)
+	tok := token(t)
+	pidfile := filepath.Join(t.TempDir(), "super-"+tok+".pid") // the token in its command line
+	code, out, failed := verifyIsolated(t, tok, "--pidfile", pidfile, "--", "sh", "-c", supervisor, pidfile)
 	if slices.Contains(failed, "SU103") || !strings.Contains(out, "refused with exit 2") {
 		t.Errorf("exit %d, failed %v; want SU103 to pass (the second start refused with exit 2)\n%s", code, failed, summaryOf(out))
 	}
@@ -238,6 +243,9 @@ func TestSecondStartNeverCountsTheFirstDaemonsChildren(t *testing.T) {
 func TestInterruptedVerifyCleansUp(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
+			outsider, sibling := startCanary(t, true), startCanary(t, false)
+			defer outsider.check(t)
+			defer sibling.check(t)
 			tok := token(t)
 			tmp := t.TempDir()
 			started := filepath.Join(t.TempDir(), "started")
