@@ -66,7 +66,7 @@ type harness struct {
 	daemon        int            // the daemon's pid, 0 when none was found
 	foreign       int            // a live pid the pidfile named that this run did not start, 0 when none
 	daemonSID     int            // its session
-	startOut      *bytes.Buffer  // what the start command printed (on the pty)
+	startOut      *headBuffer    // what the start command printed (on the pty), the first maxOutput bytes
 	fg            *exec.Cmd      // supervised: the running daemon
 	fgDone        chan string    // supervised: how it exited
 	report        *checks.Report // the judgement, taken once
@@ -201,7 +201,7 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 		return nil, fmt.Errorf("pty: %w", err)
 	}
 	h.ptm, h.pts = ptm, pts
-	h.startOut = &bytes.Buffer{}
+	h.startOut = &headBuffer{}
 	h.ptyDrained.Go(func() { io.Copy(h.startOut, ptm) })
 	work := filepath.Join(h.dir, "work")
 	if err := os.MkdirAll(work, 0o755); err != nil {
@@ -262,10 +262,52 @@ func (h *harness) shell(line string, timeout time.Duration, name string) (int, b
 	return h.waitCmd(cmd, timeout)
 }
 
-// output returns what a launchPlain command printed.
+// maxOutput is as much of what a command printed as a message quotes: a
+// daemon's output may be of any size.
+const maxOutput = 4 << 10
+
+// output returns what a launchPlain command printed: the first maxOutput
+// bytes, and how many more there were.
 func (h *harness) output(name string) string {
-	data, _ := os.ReadFile(filepath.Join(h.dir, name+".out"))
-	return strings.TrimSpace(string(data))
+	f, err := os.Open(filepath.Join(h.dir, name+".out"))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var b headBuffer
+	io.Copy(&b, io.LimitReader(f, maxOutput+1))
+	if st, err := f.Stat(); err == nil && st.Size() > maxOutput {
+		b.dropped = st.Size() - maxOutput
+	}
+	return b.String()
+}
+
+// headBuffer keeps the first maxOutput bytes written to it and counts the
+// rest.
+type headBuffer struct {
+	mu      sync.Mutex
+	buf     []byte
+	dropped int64
+}
+
+func (b *headBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	keep := min(len(p), maxOutput-len(b.buf))
+	b.buf = append(b.buf, p[:keep]...)
+	b.dropped += int64(len(p) - keep)
+	return len(p), nil
+}
+
+// String is what was kept, trimmed, with a note of what was not.
+func (b *headBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := strings.TrimSpace(string(b.buf))
+	if b.dropped > 0 {
+		s += fmt.Sprintf(" ... (%d more bytes)", b.dropped)
+	}
+	return s
 }
 
 // adopted lists the harness's live children that os/exec does not wait

@@ -286,3 +286,15 @@ func TestInterruptedVerifyCleansUp(t *testing.T) {
 		})
 	}
 }
+
+// TestStartOutputIsQuotedBounded: what a start command prints is the
+// daemon's to choose; verify once quoted 689 KB of it on one line.
+func TestStartOutputIsQuotedBounded(t *testing.T) {
+	code, out, failed := verifyIsolated(t, token(t), "--", "sh", "-c", "seq 1 300000; exit 1")
+	if code != 1 || !slices.Contains(failed, "SU101") {
+		t.Errorf("exit %d, failed %v; want 1 with SU101 failed\n%s", code, failed, summaryOf(out))
+	}
+	if len(out) > 128<<10 || !strings.Contains(out, "more bytes)") {
+		t.Errorf("dcheck verify printed %d bytes, and no note of what it left out", len(out))
+	}
+}

@@ -3,7 +3,9 @@ package suites
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -162,14 +164,14 @@ func sysvSpecs(hp **harness) {
 		}
 		code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
 		// SU102 is about this instant: read the pidfile before anything else.
-		pidAtExit, pidData, pidErr := 0, []byte(nil), error(nil)
+		pidAtExit, pidErr := 0, error(nil)
 		if h.cfg.PidFile != "" {
-			pidAtExit, pidData, pidErr = h.readPid()
+			pidAtExit, _, pidErr = h.readPid()
 		}
 		h.pts.Close()
 		h.pts = nil
 		h.findDaemon(pidAtExit)
-		h.recordReadiness(pidAtExit, pidData, pidErr)
+		h.recordReadiness(pidAtExit, pidErr)
 		if h.cfg.PidFile != "" && !timedOut && (pidAtExit == 0 || !alive(pidAtExit)) {
 			// SU102 has its verdict; the other specs judge the daemon once it
 			// has written its pidfile, however late.
@@ -356,13 +358,13 @@ func (h *harness) foreignMessage() string {
 // exits and reported by its own spec.
 type readiness struct{ status, message string }
 
-func (h *harness) recordReadiness(pid int, data []byte, err error) {
+func (h *harness) recordReadiness(pid int, err error) {
 	switch {
 	case h.cfg.PidFile == "" && h.daemon != 0:
 		h.readiness = readiness{"pass", fmt.Sprintf("no pidfile given; the daemon (pid %d) was running when the start command exited", h.daemon)}
 	case h.cfg.PidFile == "":
 		h.readiness = readiness{"fail", "no pidfile given, and no daemon was running when the start command exited"}
-	case err != nil && len(data) == 0 && !os.IsNotExist(err):
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, checks.ErrPidFile):
 		h.readiness = readiness{"fail", fmt.Sprintf("when the start command exited, %s could not be read: %v", h.cfg.PidFile, err)}
 	case err != nil:
 		h.readiness = readiness{"fail", fmt.Sprintf("when the start command exited, %s was not ready: %v", h.cfg.PidFile, err)}
