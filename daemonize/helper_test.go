@@ -3,21 +3,15 @@ package daemonize_test
 import (
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/dcheck/dcheck/daemonize"
+	"github.com/dcheck/dcheck/internal/testclock"
 )
 
-// slow scales the tests' time budgets: DCHECK_TEST_SLOW=3 on a machine
-// three times slower than usual. Nothing asserts a duration.
-func slow(d time.Duration) time.Duration {
-	if f, err := strconv.ParseFloat(os.Getenv("DCHECK_TEST_SLOW"), 64); err == nil && f >= 1 {
-		return time.Duration(float64(d) * f)
-	}
-	return d
-}
+// slow scales a test's time budget by the one factor all tests share.
+func slow(d time.Duration) time.Duration { return testclock.Scale(d) }
 
 // helperDaemon runs this test binary as a daemon that misbehaves as mode
 // says ("never-ready": it never calls Ready; "exit-early": it exits before

@@ -6,21 +6,16 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dcheck/dcheck/internal/testclock"
 )
 
-// slow scales every wait of these tests: DCHECK_TEST_SLOW=3 on a machine
-// three times slower than usual. Nothing here asserts a duration.
-func slow(d time.Duration) time.Duration {
-	if f, err := strconv.ParseFloat(os.Getenv("DCHECK_TEST_SLOW"), 64); err == nil && f >= 1 {
-		return time.Duration(float64(d) * f)
-	}
-	return d
-}
+// slow scales a test's time budget by the one factor all tests share.
+func slow(d time.Duration) time.Duration { return testclock.Scale(d) }
 
 // runCanary is the canary process (this test binary, run with
 // DCHECK_TEST_CANARY=LOG): it writes the name of every signal it receives to
