@@ -551,12 +551,14 @@ func (h *harness) judge() (*checks.Report, error) {
 	return h.report, h.reportErr
 }
 
-// How long the cleanup waits: for SIGTERM to work, for a new process of the
-// run to show up (a chain of helpers is adopted one link at a time), and in
-// all.
+// How long the cleanup waits: for SIGTERM to work, for a second empty look
+// at the run, and in all. One empty look would do in theory: every process
+// of the run descends from the harness (orphans are re-parented to it while
+// their parent exits, before the parent shows as a zombie), and the look
+// walks all of them; the second look is cheap insurance.
 const (
 	cleanupGrace  = 2 * time.Second
-	cleanupQuiet  = 300 * time.Millisecond
+	cleanupQuiet  = 50 * time.Millisecond
 	cleanupBudget = 30 * time.Second
 )
 
@@ -567,7 +569,7 @@ const (
 //  2. SIGKILL to whatever of the run is alive, again and again, until no
 //     process of it has been seen for cleanupQuiet (cleanupBudget at most):
 //     a helper started on SIGTERM, or a grandchild adopted once its parent
-//     died, appears only after the first look.
+//     died, appears only after an earlier look.
 //  3. Reap what was adopted, close the pty and the notify socket, remove
 //     the temporary directory.
 //
@@ -593,7 +595,7 @@ func (h *harness) cleanupOnceOnly() {
 			if time.Since(quietSince) >= cleanupQuiet {
 				break
 			}
-			time.Sleep(20 * time.Millisecond) // nothing announces a new process: look again
+			time.Sleep(10 * time.Millisecond) // nothing announces a new process: look again
 			continue
 		}
 		quietSince = time.Now()
