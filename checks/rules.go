@@ -231,7 +231,7 @@ dcheck reads stat fields 7 (tty_nr, the controlling terminal's device) and 8
 	Check: func(ev *Evidence, pol *Policy) Result {
 		st := ev.Process.Stat
 		if st.TTY == 0 && st.TPGID == -1 {
-			return pass("no controlling terminal")
+			return pass("no controlling terminal (tty_nr 0, tpgid -1)")
 		}
 		if st.TTY == 0 {
 			return fail("tpgid is %d although tty_nr is 0", st.TPGID)
@@ -748,7 +748,7 @@ wait; one that persists across two runs is a real leak.`,
 			return fail("zombie children not reaped: %s", strings.Join(z, ", "))
 		}
 		if len(s.Children) == 0 {
-			return pass("no children")
+			return pass("no children (task/*/children read for %s)", plural(len(s.Threads), "thread"))
 		}
 		return pass("%s, none a zombie", plural(len(s.Children), "child"))
 	},

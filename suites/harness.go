@@ -62,26 +62,24 @@ type harness struct {
 	refused    []string                // signals the guard refused to send (guard.go), for the summary
 	stopReaper func()
 
-	// What the run has learnt.
-	daemon        int            // the daemon's pid, 0 when none was found
+	// What the run has learnt (setup.go, lifecycle.go).
+	start         startFacts     // how the start command went
+	daemon        int            // the daemon's pid now, 0 when none was found
+	daemonSeen    int            // the daemon setup found and settled on, 0 when none
 	foreign       int            // a live pid the pidfile named that this run did not start, 0 when none
 	daemonSID     int            // its session
 	startOut      *headBuffer    // what the start command printed (on the pty), the first maxOutput bytes
 	fg            *exec.Cmd      // supervised: the running daemon
 	fgDone        chan string    // supervised: how it exited
+	mainpidNote   string         // supervised: MAINPID named another process
 	report        *checks.Report // the judgement, taken once
 	reportErr     error
-	stoppedOK     bool
+	stopped       stopFacts // the stop step, once
 	readiness     readiness // SU102's verdict, taken when the start command exited
 	notifiedReady bool      // supervised: READY=1 arrived
 	results       []result
 	ptm, pts      *os.File
 	ptyDrained    sync.WaitGroup
-}
-
-// result is one line of the summary.
-type result struct {
-	id, name, status, message string
 }
 
 func newHarness(cfg Config) (*harness, error) {
@@ -539,12 +537,14 @@ func (h *harness) policy() checks.Policy {
 	return pol
 }
 
-// judge inspects the daemon once; the DC specs share the result.
+// judge inspects the daemon once, during setup; the DC specs share the
+// result. Without a daemon, the error says why there is none.
 func (h *harness) judge() (*checks.Report, error) {
 	if h.report == nil && h.reportErr == nil {
-		if h.daemon == 0 {
-			h.reportErr = errors.New("no daemon was found to judge")
+		if h.daemon == 0 || !h.start.launched {
+			h.reportErr = errors.New("no daemon to judge: " + h.noDaemonReason())
 		} else {
+			h.daemonSeen = h.daemon
 			h.report, h.reportErr = h.fs.Inspect(h.daemon, h.policy())
 		}
 	}
@@ -627,12 +627,6 @@ func (h *harness) cleanupOnceOnly() {
 	running.Lock()
 	delete(running.set, h)
 	running.Unlock()
-}
-
-func (h *harness) record(id, name, status, message string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.results = append(h.results, result{id, name, status, message})
 }
 
 // waitReady waits for the supervised daemon's READY=1, the pidfile, or

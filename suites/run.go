@@ -14,28 +14,39 @@
 package suites
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 )
 
 // Run runs the whole suite for cfg from a Go test, with the Ginkgo
 // configuration of the command line (-ginkgo.label-filter and friends). It
 // must be the only Ginkgo suite of the test binary.
+//
+// A run that judged nothing (the label filter matched no spec, or every
+// selected spec was skipped or unknown) fails the test with
+// ErrNothingJudged: it is not a pass.
 func Run(t *testing.T, cfg Config) {
 	RegisterFailHandler(Fail)
 	Register(cfg)
 	suiteConfig, reporterConfig := GinkgoConfiguration()
-	RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
+	judgements.Store(0)
+	if RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig) && judgements.Load() == 0 {
+		t.Errorf("dcheck: %v (label filter %q): the run is not a pass", ErrNothingJudged, suiteConfig.LabelFilter)
+	}
 }
 
 // Reports says which Ginkgo reports a standalone run writes.
@@ -49,10 +60,15 @@ type Reports struct {
 
 // RunStandalone runs the suite outside go test, as dcheck verify does, and
 // reports whether every spec passed. It may be called once per process.
-// Report directories are created as needed.
+// Report directories are created as needed. A configuration or label
+// filter that is wrong gives an error wrapping ErrConfig, before anything
+// runs; a run that judged nothing gives ErrNothingJudged.
 func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	if err := cfg.Validate(); err != nil {
 		return false, err
+	}
+	if _, err := types.ParseLabelFilter(rep.LabelFilter); err != nil {
+		return false, fmt.Errorf("%w: label filter %q: %s", ErrConfig, rep.LabelFilter, labelFilterError(err))
 	}
 	for _, p := range []string{rep.JUnit, rep.JSON} {
 		if p != "" {
@@ -79,9 +95,27 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	})
 	defer stop()
 	t := &standaloneT{}
+	judgements.Store(0)
 	passed := RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
+	if passed && !t.failed && judgements.Load() == 0 {
+		return false, ErrNothingJudged
+	}
 	return passed && !t.failed, nil
 }
+
+// labelFilterError is Ginkgo's message for a bad label filter, on one line
+// and without its colour markup.
+func labelFilterError(err error) string {
+	msg := err.Error()
+	var ge types.GinkgoError
+	if errors.As(err, &ge) {
+		msg = ge.Message
+	}
+	return strings.Join(strings.Fields(colourMarkup.ReplaceAllString(msg, "")), " ")
+}
+
+// colourMarkup is Ginkgo's {{red}}...{{/}} formatting.
+var colourMarkup = regexp.MustCompile(`\{\{[a-z/-]*\}\}`)
 
 // onHangup calls fn when the process receives SIGHUP, until the returned
 // function is called.

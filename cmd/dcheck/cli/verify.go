@@ -25,7 +25,7 @@ func runVerify(args []string, io IO) (ExitCode, error) {
 		fmt.Fprintf(io.Err, "Usage: dcheck verify [flags] -- START COMMAND...\n\n"+
 			"Starts the daemon in a hostile environment, judges it with every rule, drives its\n"+
 			"lifecycle (second start, SIGHUP, stop, kill -9 and restart) and cleans up.\n"+
-			"Exit 0 if every spec passed, 1 if any failed, 2 on a usage error.\n\nFlags:\n")
+			"Exit 0 if every spec passed, 1 if any failed, 2 on a usage error, 3 if nothing was judged.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	start, err := parseArgs(fs, args)
@@ -44,6 +44,9 @@ func runVerify(args []string, io IO) (ExitCode, error) {
 	passed, err := suites.RunStandalone(o.cfg, o.reports)
 	if errors.Is(err, suites.ErrConfig) {
 		return ExitUsage, usagef("verify: %v", err)
+	}
+	if errors.Is(err, suites.ErrNothingJudged) {
+		return ExitUninspectable, &exitError{ExitUninspectable, fmt.Errorf("verify: %w: the label filter matched no spec that could judge the daemon", err)}
 	}
 	if err != nil {
 		return ExitFail, &exitError{ExitFail, err}

@@ -1,0 +1,106 @@
+package suites_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// Tests of the issue "Evidence": no spec passes without having looked.
+
+// summaryLines returns the summary's result lines: ID -> "OUTCOME  message".
+func summaryLines(out string) map[string]string {
+	lines := map[string]string{}
+	re := regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(PASS|FAIL|WARN|INFO|SKIP|UNKNOWN)\s*(.*)$`)
+	for _, m := range re.FindAllStringSubmatch(out, -1) {
+		lines[m[1]] = m[2] + "  " + m[3]
+	}
+	return lines
+}
+
+// TestEverySpecAloneJudgesWithEvidence: a label filter that selects one
+// spec once left the harness empty (the launch lived inside SU101) and
+// passed SU102 with an empty message. Each spec of the sysv profile, alone,
+// must run the setup and pass gooddaemon with a message naming what it saw.
+func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
+	for _, r := range checks.Rules() {
+		if r.SysV == checks.Off || r.ID == "SU111" || r.ID == "SU112" {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			pidfile := filepath.Join(dir, "g.pid")
+			start := []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "g.log")}
+			if r.ID == "DC502" { // as root there is no privilege to regain: drop to nobody
+				os.Chmod(dir, 0o755)
+				start = append(start, "-user", "nobody")
+			}
+			args := append([]string{"--label-filter", r.ID, "--reload", "--strict", "--pidfile", pidfile, "--"}, start...)
+			code, out, failed := verify(t, nil, args...)
+			lines := summaryLines(out)
+			line, ok := lines[r.ID]
+			if code != 0 || len(failed) > 0 || len(lines) != 1 || !ok || !strings.HasPrefix(line, "PASS  ") {
+				t.Fatalf("exit %d, failed %v, summary %v; want exit 0 and exactly %s PASS\n%s", code, failed, lines, r.ID, summaryOf(out))
+			}
+			if evidence := strings.TrimPrefix(line, "PASS  "); !regexp.MustCompile(`\d|/`).MatchString(evidence) {
+				t.Errorf("%s passed saying %q: no pid, path or value seen", r.ID, evidence)
+			}
+		})
+	}
+}
+
+// TestNothingJudgedIsNotGreen: a filter that selects nothing, or only
+// specs that cannot judge, is not a pass: exit 3. A malformed filter is a
+// usage error, one plain line.
+func TestNothingJudgedIsNotGreen(t *testing.T) {
+	pidfile := filepath.Join(t.TempDir(), "g.pid")
+	good := []string{"--pidfile", pidfile, "--", filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile}
+	code, out, _ := verify(t, nil, append([]string{"--label-filter", "NOPE"}, good...)...)
+	if code != 3 || !strings.Contains(out, "nothing was judged") {
+		t.Errorf("--label-filter NOPE: exit %d, want 3 saying nothing was judged\n%s", code, out)
+	}
+	// SU107 without --reload is skipped: the only selected spec.
+	code, out, _ = verify(t, nil, append([]string{"--label-filter", "SU107"}, good...)...)
+	if code != 3 || !strings.Contains(out, "nothing was judged") {
+		t.Errorf("--label-filter SU107 without --reload: exit %d, want 3\n%s", code, out)
+	}
+	code, out, _ = verify(t, nil, append([]string{"--label-filter", "(("}, good...)...)
+	if code != 2 || !strings.Contains(out, "label filter") || strings.Contains(out, "{{") || strings.Contains(out, "\x1b[") {
+		t.Errorf("a malformed filter: exit %d, want 2 with a plain message\n%s", code, out)
+	}
+}
+
+// A daemon that writes its pidfile and exits as soon as its starter has:
+// at the instant the start command exits the pidfile may name a live
+// process, but nothing is running once the run settles.
+const leavesAtOnce = `setsid sh -c 'echo $$ >"$0"; while kill -0 $1 2>/dev/null; do sleep 0.01; done' "$0" $$ </dev/null >/dev/null 2>&1 &
+while [ ! -s "$0" ]; do sleep 0.01; done`
+
+// A daemon that runs but never writes its pidfile.
+const neverWritesPidfile = `cd / && setsid sh -c 'exec sleep 1000' </dev/null >/dev/null 2>&1 &`
+
+func TestLifecycleSpecsPassOnlyOnEvidence(t *testing.T) {
+	t.Run("a daemon gone by the time the run settles was not ready, and its restart proves nothing", func(t *testing.T) {
+		pidfile := filepath.Join(t.TempDir(), "gone.pid")
+		_, out, _ := verify(t, nil, "--pidfile", pidfile, "--", "sh", "-c", leavesAtOnce, pidfile)
+		lines := summaryLines(out)
+		for id, want := range map[string]string{"SU102": "FAIL", "SU105": "UNKNOWN", "SU106": "UNKNOWN", "SU104": "UNKNOWN"} {
+			if !strings.HasPrefix(lines[id], want) {
+				t.Errorf("%s = %q, want %s\n%s", id, lines[id], want, summaryOf(out))
+			}
+		}
+	})
+	t.Run("a pidfile that never existed was not removed", func(t *testing.T) {
+		pidfile := filepath.Join(t.TempDir(), "never.pid")
+		_, out, failed := verify(t, nil, "--pidfile", pidfile, "--", "sh", "-c", neverWritesPidfile)
+		lines := summaryLines(out)
+		if !strings.HasPrefix(lines["SU105"], "UNKNOWN") || !strings.HasPrefix(lines["SU102"], "FAIL") {
+			t.Errorf("SU105 = %q, SU102 = %q; want UNKNOWN (nothing to remove) and FAIL; failed %v\n%s", lines["SU105"], lines["SU102"], failed, summaryOf(out))
+		}
+	})
+}

@@ -1,0 +1,306 @@
+package suites
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"golang.org/x/sys/unix"
+)
+
+// stopFacts is what the stop step saw.
+type stopFacts struct {
+	done           bool   // the step ran
+	pid            int    // the daemon it stopped; 0 when none ran
+	how            string // "SIGTERM" or "the stop command"
+	err            error  // the stop command failed, or the signal could not be sent
+	exited         bool   // the daemon exited within the stop timeout
+	status         string // how it ended, when visible
+	pidfileExisted bool   // the pidfile was there just before the stop
+}
+
+// stopDaemon is the stop step: once per run, by SU104, SU105, SU108, SU106
+// or the teardown, whichever comes first. The pidfile has the last word on
+// which process is the daemon (some re-daemonize on SIGHUP).
+func (h *harness) stopDaemon() stopFacts {
+	if h.stopped.done {
+		return h.stopped
+	}
+	h.stopped.done = true
+	if pid, ok := h.fromPidFile(); ok && pid != h.daemon {
+		h.findDaemon(pid)
+	}
+	if h.daemon == 0 || !alive(h.daemon) {
+		return h.stopped
+	}
+	f := stopFacts{done: true, pid: h.daemon, how: "SIGTERM"}
+	if h.cfg.Stop != "" {
+		f.how = "the stop command"
+	}
+	if h.cfg.PidFile != "" {
+		_, err := os.Lstat(h.cfg.PidFile)
+		f.pidfileExisted = err == nil
+	}
+	f.exited, f.status, f.err = h.stop(h.daemon, "stop")
+	if f.err == nil && !f.exited {
+		h.signal(h.daemon, unix.SIGKILL)
+		_, f.status = h.waitExit(h.daemon, 5*time.Second)
+	}
+	if h.fg != nil && f.status == "" {
+		select { // the supervised daemon is os/exec's child: its Wait has the status
+		case f.status = <-h.fgDone:
+			h.fgDone <- f.status
+		case <-time.After(time.Second):
+		}
+	}
+	if f.status == "" {
+		f.status = "exit status not visible"
+	}
+	h.stopped = f
+	return f
+}
+
+// stop stops pid with the stop command or SIGTERM and waits.
+func (h *harness) stop(pid int, name string) (bool, string, error) {
+	if h.cfg.Stop != "" {
+		code, timedOut, err := h.shell(h.cfg.Stop, h.cfg.StopTimeout, name)
+		if err != nil || timedOut || code != 0 {
+			return false, "", fmt.Errorf("stop command: exit %d, timed out %v, %v: %s", code, timedOut, err, h.output(name))
+		}
+	} else if err := h.signal(pid, unix.SIGTERM); err != nil {
+		return false, "", fmt.Errorf("SIGTERM to pid %d: %w", pid, err)
+	}
+	ok, how := h.waitExit(pid, h.cfg.StopTimeout)
+	return ok, how, nil
+}
+
+func (h *harness) stopQuietly(pid int) {
+	if ok, _, _ := h.stop(pid, "stop-quietly"); !ok {
+		h.signal(pid, unix.SIGKILL)
+		h.waitExit(pid, 5*time.Second)
+	}
+}
+
+// reloadAndStopSpecs are the specs both profiles share, in order: reload,
+// stop, pidfile removed, nothing left.
+func reloadAndStopSpecs(hp **harness) {
+	spec("SU107", func() { (*hp).reloadSpec() })
+	spec("SU104", func() { (*hp).stopSpec() })
+	spec("SU105", func() { (*hp).pidfileGoneSpec() })
+	spec("SU108", func() { (*hp).leftoversSpec() })
+}
+
+func (h *harness) reloadSpec() {
+	if !h.cfg.Reload {
+		h.conclude("SU107", Skipped, "not asked for (--reload)")
+	}
+	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+		h.conclude("SU107", Unknown, "no daemon running: %s", h.noDaemonReason())
+	}
+	pidBefore, _, _ := h.readPidIf()
+	if err := h.signal(h.daemon, unix.SIGHUP); err != nil {
+		h.conclude("SU107", Failed, "SIGHUP: %v", err)
+	}
+	// Nothing announces that a reload is over: watch for half a second.
+	deadline := time.Now().Add(500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		if !alive(h.daemon) {
+			old := h.daemon
+			_, how := h.waitExit(old, time.Second)
+			// Some daemons reload by re-executing and daemonizing again
+			// (sshd): a new pid in the pidfile. The later specs follow it.
+			if h.cfg.PidFile != "" {
+				if pid := h.awaitPidFile(min(2*time.Second, h.cfg.StartTimeout)); pid != 0 {
+					h.findDaemon(pid)
+					h.conclude("SU107", Failed, "pid %d exited on SIGHUP (%s); pid %d took its place in the pidfile", old, how, pid)
+				}
+			}
+			h.conclude("SU107", Failed, "pid %d died on SIGHUP (%s)", old, how)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pid, _, _ := h.readPidIf(); pid != pidBefore {
+		h.conclude("SU107", Failed, "the pidfile changed across SIGHUP: %d -> %d", pidBefore, pid)
+	}
+	h.conclude("SU107", Passed, "pid %d survived SIGHUP for 500 ms", h.daemon)
+}
+
+func (h *harness) stopSpec() {
+	f := h.stopDaemon()
+	switch {
+	case f.pid == 0:
+		h.conclude("SU104", Unknown, "no daemon running: %s", h.noDaemonReason())
+	case f.err != nil:
+		h.conclude("SU104", Failed, "%v", f.err)
+	case !f.exited:
+		h.conclude("SU104", Failed, "pid %d still ran %v after %s (killed: %s)", f.pid, h.cfg.StopTimeout, f.how, f.status)
+	}
+	AddReportEntry("exit status", f.status)
+	h.conclude("SU104", Passed, "pid %d exited after %s: %s", f.pid, f.how, f.status)
+}
+
+// pidfileGoneSpec passes only on evidence: the pidfile was there before a
+// clean stop, and is gone after it.
+func (h *harness) pidfileGoneSpec() {
+	if h.cfg.PidFile == "" {
+		h.conclude("SU105", Skipped, "no pidfile given")
+	}
+	f := h.stopDaemon()
+	switch {
+	case f.pid == 0:
+		h.conclude("SU105", Unknown, "no daemon was stopped: %s", h.noDaemonReason())
+	case f.err != nil || !f.exited:
+		h.conclude("SU105", Unknown, "the daemon did not stop cleanly (SU104)")
+	case !f.pidfileExisted:
+		h.conclude("SU105", Unknown, "there was no %s before the stop: nothing to remove", h.cfg.PidFile)
+	}
+	if _, err := os.Lstat(h.cfg.PidFile); err == nil {
+		_, holds, _ := h.readPid()
+		h.conclude("SU105", Failed, "%s is still there after a clean stop (%s)", h.cfg.PidFile, holds)
+	}
+	h.conclude("SU105", Passed, "%s was there before the stop of pid %d, and is gone after it", h.cfg.PidFile, f.pid)
+}
+
+func (h *harness) leftoversSpec() {
+	f := h.stopDaemon()
+	if f.pid == 0 {
+		h.conclude("SU108", Unknown, "no daemon was stopped: %s", h.noDaemonReason())
+	}
+	if alive(f.pid) {
+		h.conclude("SU108", Unknown, "the daemon still runs (SU104)")
+	}
+	left := map[int]bool{}
+	for _, pid := range h.adopted() {
+		left[pid] = true
+	}
+	for _, pid := range h.marked(h.daemonSID) {
+		left[pid] = true
+	}
+	if h.fg != nil {
+		delete(left, h.fg.Process.Pid)
+	}
+	if len(left) > 0 {
+		var desc []string
+		for pid := range left {
+			desc = append(desc, fmt.Sprintf("%d (%s)", pid, commOf(pid)))
+		}
+		slices.Sort(desc)
+		h.conclude("SU108", Failed, "still running after the daemon stopped: %s", strings.Join(desc, ", "))
+	}
+	h.conclude("SU108", Passed, "after pid %d stopped, nothing is left of session %d, adopted, or carrying the run's marker", f.pid, h.daemonSID)
+}
+
+func commOf(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(data))
+}
+
+// secondStartSpec is SU103 for a classic daemon: a second start while the
+// first runs must refuse, and start nothing.
+func (h *harness) secondStartSpec() {
+	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+		h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
+	}
+	before := h.ours()
+	_, pidData, _ := h.readPidIf()
+	cmd, err := h.launchPlain(h.cfg.Start, "second-start")
+	if err != nil {
+		h.conclude("SU103", Failed, "cannot run the start command: %v", err)
+	}
+	code, timedOut, _ := h.waitCmd(cmd, h.cfg.StartTimeout)
+	// A second instance that notices the first (a lock, a busy port) exits
+	// on its own a moment after its starter: give it two seconds. Processes
+	// of this run (adopted, or carrying its marker) that were not there
+	// before: a second instance, or one on its way out. The set must stay
+	// empty for 200 ms: an intermediate fork hands over to its child as it
+	// exits. What the first daemon starts meanwhile (a supervisor's managed
+	// program, a worker) is its own, not a second instance: only what does
+	// not descend from it, nor share its session, counts.
+	var extra []int
+	emptySince := time.Now()
+	for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(50 * time.Millisecond) { // ours() scans every process: not too often
+		extra = extra[:0]
+		for _, pid := range h.ours() {
+			if !slices.Contains(before, pid) && !h.ofFirstDaemon(pid) {
+				extra = append(extra, pid)
+			}
+		}
+		if len(extra) > 0 {
+			emptySince = time.Now()
+		}
+		if time.Since(emptySince) >= 200*time.Millisecond || time.Now().After(deadline) {
+			break
+		}
+	}
+	_, after, _ := h.readPidIf()
+	switch {
+	case len(extra) > 0:
+		for _, pid := range extra {
+			h.signal(pid, unix.SIGKILL)
+			h.waitExit(pid, 5*time.Second)
+		}
+		h.conclude("SU103", Failed, "a second start ran a second daemon (pid %v, killed)", extra)
+	case !alive(h.daemon):
+		h.conclude("SU103", Failed, "the first daemon (pid %d) died during the second start", h.daemon)
+	case string(after) != string(pidData):
+		h.conclude("SU103", Failed, "the second start changed the pidfile from %q to %q", pidData, after)
+	case timedOut:
+		h.conclude("SU103", Failed, "the second start did not exit within %v", h.cfg.StartTimeout)
+	case code == 0:
+		h.conclude("SU103", Warned, "the second start exited 0 although nothing started (want non-zero): %s", h.output("second-start"))
+	}
+	h.conclude("SU103", Passed, "while pid %d ran, a second start refused with exit %d and started nothing: %s", h.daemon, code, h.output("second-start"))
+}
+
+// restartSpec is SU106: after kill -9, a start over the stale pidfile
+// must run a new daemon. It proves something only of a daemon that ran.
+func (h *harness) restartSpec() {
+	if h.cfg.PidFile == "" {
+		h.conclude("SU106", Skipped, "no pidfile given")
+	}
+	if h.start.launched && h.daemonSeen == 0 {
+		h.conclude("SU106", Unknown, "no daemon ran after the first start: a restart of it proves nothing (%s)", h.noDaemonReason())
+	}
+	if !h.start.launched {
+		h.conclude("SU106", Unknown, "%s", h.noDaemonReason())
+	}
+	if f := h.stopDaemon(); f.pid != 0 && alive(f.pid) {
+		h.conclude("SU106", Unknown, "the first daemon (pid %d) would not stop (SU104)", f.pid)
+	}
+	first, err := h.startPlain("restart-1")
+	if err != nil {
+		h.conclude("SU106", Failed, "%v", err)
+	}
+	// A crash as a supervisor sees it: the daemon and everything it
+	// started killed at once (workers must not keep its port).
+	victims := append([]int{first}, descendantsOf(first)...)
+	for _, pid := range victims {
+		h.signal(pid, unix.SIGKILL)
+	}
+	for _, pid := range victims {
+		if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
+			h.conclude("SU106", Failed, "pid %d survived SIGKILL", pid)
+		}
+	}
+	var second int
+	if h.cfg.Restart != "" {
+		code, timedOut, err := h.shell(h.cfg.Restart, h.cfg.StartTimeout, "restart-2")
+		if err != nil || timedOut || code != 0 {
+			h.conclude("SU106", Failed, "after kill -9 the restart command failed (exit %d, timed out %v, %v): %s", code, timedOut, err, h.output("restart-2"))
+		}
+		second = h.awaitPidFile(h.cfg.StartTimeout)
+	} else {
+		second, err = h.startPlain("restart-2")
+		if err != nil {
+			h.conclude("SU106", Failed, "after kill -9 of pid %d: %v", first, err)
+		}
+	}
+	if second == 0 || second == first || !alive(second) {
+		h.conclude("SU106", Failed, "after kill -9 of pid %d the pidfile names %d, which does not run", first, second)
+	}
+	h.stopQuietly(second)
+	h.conclude("SU106", Passed, "pid %d killed with SIGKILL; the next start, over its stale pidfile, ran pid %d", first, second)
+}

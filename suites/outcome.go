@@ -1,0 +1,158 @@
+package suites
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// Outcome is what one spec concluded. The zero value is Unknown: a spec
+// that gathered nothing has not passed.
+type Outcome int
+
+// The outcomes. Passed, Failed, Warned and Noted are judgements, each with
+// the evidence in its message; Unknown says why nothing could be judged;
+// Skipped says why the spec does not apply.
+const (
+	Unknown Outcome = iota // the facts could not be gathered: never pass, never fail
+	Passed                 // judged, and right
+	Failed                 // judged, and wrong (an error rule)
+	Warned                 // judged, and wrong in a way that fails only with Strict
+	Noted                  // judged; worth knowing (an info rule), never a failure
+	Skipped                // does not apply: not asked for, or no pidfile given
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Passed:
+		return "pass"
+	case Failed:
+		return "fail"
+	case Warned:
+		return "warn"
+	case Noted:
+		return "info"
+	case Skipped:
+		return "skip"
+	}
+	return "unknown"
+}
+
+// judged reports whether the outcome is a judgement made on evidence.
+func (o Outcome) judged() bool { return o == Passed || o == Failed || o == Warned || o == Noted }
+
+// ErrNothingJudged is returned by RunStandalone, and reported by Run, when
+// the run judged nothing: the label filter matched no spec, or every
+// selected spec was skipped or could not be judged. Such a run is not a
+// pass.
+var ErrNothingJudged = errors.New("nothing was judged")
+
+// judgements counts the judgements of this process's runs, for Run and
+// RunStandalone to tell a run that judged nothing.
+var judgements atomic.Int64
+
+// result is one line of the summary.
+type result struct {
+	id, name string
+	outcome  Outcome
+	message  string
+}
+
+func (h *harness) record(id, name string, o Outcome, message string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.results = append(h.results, result{id, name, o, message})
+	if o.judged() {
+		judgements.Add(1)
+	}
+}
+
+// conclude records a lifecycle spec's outcome and ends the spec as Ginkgo
+// should show it: failed, passed (a warning unless Strict), or skipped
+// with the reason (Skip, and Unknown: not judged is not passed).
+func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
+	GinkgoHelper()
+	r := rule(id)
+	msg := fmt.Sprintf(format, a...)
+	h.record(r.ID, r.Name, o, msg)
+	switch o {
+	case Failed:
+		if h.daemon != 0 && alive(h.daemon) {
+			h.attachSnapshot()
+		}
+		Fail(fmt.Sprintf("%s %s: %s\nfix: %s", r.ID, r.Name, msg, r.Hint))
+	case Warned:
+		AddReportEntry("warning", r.ID+" "+r.Name+": "+msg)
+		if h.cfg.Strict {
+			Fail(fmt.Sprintf("%s %s (warning, --strict): %s", r.ID, r.Name, msg))
+		}
+	case Noted:
+		AddReportEntry("info", r.ID+" "+r.Name+": "+msg)
+	case Skipped:
+		Skip(r.ID + " " + r.Name + ": " + msg)
+	case Unknown:
+		Skip(r.ID + " " + r.Name + ": could not judge: " + msg)
+	}
+}
+
+// attachSnapshot adds the daemon's /proc snapshot to the spec's report,
+// so that a JUnit file alone says why a spec failed.
+func (h *harness) attachSnapshot() {
+	r, err := h.fs.Inspect(h.daemon, h.policy())
+	if err != nil {
+		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err))
+		return
+	}
+	js, _ := json.MarshalIndent(r, "", "  ")
+	AddReportEntry("snapshot", string(js))
+}
+
+// printSummary writes one line per spec: ID, name, outcome, message; the
+// signals the guard refused; the counts.
+func (h *harness) printSummary() {
+	tw := tabwriter.NewWriter(h.cfg.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\ndcheck verify: %s (%s)\n", strings.Join(h.cfg.Start, " "), h.cfg.Profile)
+	counts := map[Outcome]int{}
+	h.mu.Lock()
+	results := slices.Clone(h.results)
+	refused := slices.Compact(slices.Clone(h.refused))
+	h.mu.Unlock()
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.id, r.name, strings.ToUpper(r.outcome.String()), strings.ReplaceAll(r.message, "\n", " "))
+		counts[r.outcome]++
+	}
+	tw.Flush()
+	for _, r := range refused {
+		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
+	}
+	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %d warnings, %d unknown, %d skipped\n",
+		counts[Passed]+counts[Noted], counts[Failed], counts[Warned], counts[Unknown], counts[Skipped])
+	if counts[Passed]+counts[Noted]+counts[Failed]+counts[Warned] == 0 {
+		fmt.Fprintln(h.cfg.Out, "nothing was judged: this run is not a pass")
+	}
+}
+
+// staticOutcome turns a static rule's finding into the spec's outcome.
+func staticOutcome(f checks.Finding) Outcome {
+	switch {
+	case f.Status == checks.Pass:
+		return Passed
+	case f.Status == checks.Skip:
+		return Skipped
+	case f.Status != checks.Fail:
+		return Unknown
+	case f.Severity == checks.Error:
+		return Failed
+	case f.Severity == checks.Warning:
+		return Warned
+	}
+	return Noted
+}

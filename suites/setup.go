@@ -1,0 +1,140 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The run, in order. Setup runs before the first selected spec, whatever
+// the label filter selects; every spec judges facts recorded here or by a
+// step it asks for itself (lifecycle.go), never facts another spec left:
+//
+//  1. Launch the start command in the hostile environment (sysv) or as a
+//     supervisor would (supervised), and wait for it to exit (sysv) or to
+//     be ready (supervised).
+//  2. At the instant the start command exits, read the pidfile: SU102.
+//  3. Find the daemon (the pidfile's pid when it belongs to the run, else
+//     the oldest process the harness adopted) and let it settle.
+//  4. Judge it once with every static rule; the DC specs share the report.
+//  5. Lifecycle steps, each run once by the first spec that needs it: a
+//     second start (SU103), SIGHUP (SU107), the stop (SU104, SU105, SU108,
+//     and teardown when none of them ran), kill -9 and restart (SU106).
+//  6. Teardown: the stop if no spec made it, the summary, the cleanup.
+
+// startFacts is what step 1 saw of the start command.
+type startFacts struct {
+	launched bool          // the start command ran at all
+	err      error         // why it could not run, or how waiting for it failed
+	code     int           // its exit status (sysv)
+	timedOut bool          // it did not exit within the start timeout (sysv: killed)
+	exited   string        // supervised: it exited, and how
+	terminal string        // the daemon still holds the start command's terminal: which, and how
+	output   string        // what it printed, bounded
+	took     time.Duration // from launch to exit (sysv) or readiness (supervised)
+}
+
+// setUpSysV is steps 1 to 4 for a classic daemon.
+func (h *harness) setUpSysV() {
+	began := time.Now()
+	cmd, err := h.launchHostile(h.cfg.Start)
+	if err != nil {
+		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
+		return
+	}
+	h.start.launched = true
+	code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
+	// SU102 is about this instant: read the pidfile before anything else.
+	pidAtExit, pidErr := 0, error(nil)
+	if h.cfg.PidFile != "" {
+		pidAtExit, _, pidErr = h.readPid()
+	}
+	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, err, time.Since(began)
+	h.pts.Close()
+	h.pts = nil
+	h.findDaemon(pidAtExit)
+	h.recordReadiness(pidAtExit, pidErr)
+	seen := h.daemon
+	if h.cfg.PidFile != "" && !timedOut && code == 0 && (pidAtExit == 0 || !alive(pidAtExit)) {
+		// SU102 has its verdict; the other specs judge the daemon once it
+		// has written its pidfile, however late.
+		h.findDaemon(h.awaitPidFile(h.cfg.StartTimeout))
+	}
+	if !timedOut {
+		h.settle()
+	}
+	if h.readiness.outcome == Passed && (h.daemon == 0 || !alive(h.daemon)) {
+		h.readiness = readiness{Failed, fmt.Sprintf("the daemon (pid %d) seen when the start command exited was gone by the time the run settled: it was not ready, it was leaving", seen)}
+	}
+	// What the start command printed: everything, once the pty has no
+	// writer left; a daemon that keeps the pty open (a failure of its own,
+	// DC204) leaves the harness with what came in the first second.
+	drained := make(chan struct{})
+	go func() { h.ptyDrained.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(time.Second):
+	}
+	h.start.output = h.startOut.String()
+	h.start.terminal = h.holdsTerminal()
+	h.judge()
+}
+
+// setUpSupervised is steps 1, 3 and 4 for a daemon a supervisor runs: the
+// start command is the daemon, in the foreground.
+func (h *harness) setUpSupervised() {
+	began := time.Now()
+	cmd, err := h.launchPlain(h.cfg.Start, "daemon")
+	if err != nil {
+		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
+		return
+	}
+	h.start.launched = true
+	h.fg, h.fgDone = cmd, make(chan string, 1)
+	go func() {
+		code, _, err := h.waitCmd(cmd, 24*time.Hour)
+		switch {
+		case err != nil:
+			h.fgDone <- err.Error()
+		case code < 0:
+			h.fgDone <- "killed by a signal"
+		default:
+			h.fgDone <- fmt.Sprintf("exit status %d", code)
+		}
+	}()
+	notified, mainpid, exited := h.waitReady(context.Background(), h.cfg.StartTimeout)
+	h.start.took = time.Since(began)
+	h.notifiedReady = notified
+	if exited {
+		h.start.exited = <-h.fgDone
+		h.fgDone <- h.start.exited
+		h.start.output = h.output("daemon")
+		return
+	}
+	h.daemon = cmd.Process.Pid
+	if mainpid != 0 && mainpid != h.daemon {
+		h.mainpidNote = fmt.Sprintf("MAINPID=%d, not the started pid %d", mainpid, h.daemon)
+		if h.ofRun(mainpid) {
+			h.daemon = mainpid
+		}
+	}
+	if st, ok := procStat(h.daemon); ok {
+		h.daemonSID = st.Session
+	}
+	h.track(h.daemon)
+	h.judge()
+}
+
+// startSummary says how the start command ended, in a user's words.
+func (f startFacts) startSummary() string {
+	switch {
+	case f.err != nil:
+		return f.err.Error()
+	case f.timedOut:
+		return "it did not exit within the start timeout (killed)"
+	case f.code != 0:
+		return fmt.Sprintf("it exited %d: %s", f.code, strings.TrimSpace(f.output))
+	}
+	return "it exited 0"
+}
