@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -190,4 +191,36 @@ func severityWords(s Severity) string {
 		return "not judged"
 	}
 	return string(s)
+}
+
+// maxListed is how many items a message lists before it counts the rest:
+// a process may hold thousands of descriptors, and a finding is one line.
+const maxListed = 10
+
+// listAtMost joins the first maxListed items and counts the others; the
+// JSON report keeps the whole snapshot.
+func listAtMost(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:maxListed], ", "), len(items)-maxListed)
+}
+
+// fdRanges writes ascending descriptor numbers as ranges: "fd 0, 3-268
+// (267 descriptors)".
+func fdRanges(nums []int) string {
+	var parts []string
+	for i := 0; i < len(nums); {
+		j := i
+		for j+1 < len(nums) && nums[j+1] == nums[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, strconv.Itoa(nums[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", nums[i], nums[j]))
+		}
+		i = j + 1
+	}
+	return fmt.Sprintf("fd %s (%s)", listAtMost(parts), plural(len(nums), "descriptor"))
 }

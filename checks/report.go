@@ -144,6 +144,7 @@ func viewProcess(s *Snapshot) ProcessView {
 	note("parent", s.ParentErr)
 	note("sockets", s.SocketsErr)
 	for _, d := range s.FDs {
+		note("fd/"+strconv.Itoa(d.Num), d.StatErr)
 		fv := FDView{FD: d.Num, Target: d.Target, Kind: d.Kind, Deleted: d.Deleted, Terminal: d.Terminal}
 		if d.HasInfo() {
 			fv.Flags = "0" + strconv.FormatUint(uint64(d.Info.Flags), 8)

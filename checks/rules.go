@@ -414,7 +414,10 @@ terminal emulator such as sshd or tmux holds one legitimately.`,
 			}
 		}
 		if len(ttys) > 0 {
-			return fail("open on a terminal: %s", strings.Join(ttys, ", "))
+			return fail("open on a terminal: %s", listAtMost(ttys))
+		}
+		if r, ok := unreadableFDs(s); ok {
+			return r
 		}
 		return pass("none of %d descriptors is a terminal", len(s.FDs))
 	},
@@ -456,9 +459,15 @@ file open for appending (a log), and passes.`,
 				}
 			}
 			if len(held) > 0 {
-				return fail("holds the starter's descriptor: %s", strings.Join(held, ", "))
+				return fail("holds the starter's descriptor: %s", listAtMost(held))
 			}
-			return pass("holds none of the %d inherited files", len(pol.Inherited))
+			if r, ok := unreadableFDs(s); ok {
+				return r
+			}
+			return pass("holds none of the %d inherited files among its %d descriptors", len(pol.Inherited), len(s.FDs))
+		}
+		if r, ok := unreadableFDs(s); ok {
+			return r
 		}
 		var suspects []string
 		for _, d := range s.FDs {
@@ -468,9 +477,9 @@ file open for appending (a log), and passes.`,
 			suspects = append(suspects, fmt.Sprintf("fd %d %s (%s)", d.Num, d.Target, d.Kind))
 		}
 		if len(suspects) == 0 {
-			return pass("no descriptor above 2 looks inherited")
+			return pass("no descriptor above 2 looks inherited (%d descriptors)", len(s.FDs))
 		}
-		return pass("no inherited file named (--inherited); these could be inherited: %s", strings.Join(suspects, ", "))
+		return pass("no inherited file named (--inherited); these could be inherited: %s", listAtMost(suspects))
 	},
 }
 
@@ -745,7 +754,7 @@ wait; one that persists across two runs is a real leak.`,
 			}
 		}
 		if len(z) > 0 {
-			return fail("zombie children not reaped: %s", strings.Join(z, ", "))
+			return fail("zombie children not reaped: %s", listAtMost(z))
 		}
 		if len(s.Children) == 0 {
 			return pass("no children (task/*/children read for %s)", plural(len(s.Threads), "thread"))
@@ -858,12 +867,12 @@ journal use one).`,
 			return unknown("the descriptors", s.FDsErr)
 		}
 		for _, n := range []int{1, 2} {
-			if d := s.fd(n); d != nil && !d.IsDevNull() {
+			if d := s.fd(n); d != nil && d.StatErr == nil && !d.IsDevNull() {
 				return pass("fd %d goes to %s", n, d.Target)
 			}
 		}
 		for _, d := range s.FDs {
-			if d.Num < 3 {
+			if d.Num < 3 || d.StatErr != nil {
 				continue
 			}
 			if d.Kind == FDFile && d.Writable() && !(ev.PidFile != nil && d.Dev == ev.PidFile.Dev && d.Ino == ev.PidFile.Ino) &&
@@ -877,6 +886,9 @@ journal use one).`,
 		if s.SocketsErr != nil {
 			return unknown("its sockets", s.SocketsErr)
 		}
+		if r, ok := unreadableFDs(s); ok {
+			return r
+		}
 		return fail("stdout and stderr are /dev/null or closed, and it holds no log file and no syslog or journal socket")
 	},
 }
@@ -888,4 +900,25 @@ func (s *Snapshot) fd(n int) *FD {
 		return nil
 	}
 	return &s.FDs[i]
+}
+
+// unreadableFDs is the unknown result for a rule that needs every
+// descriptor when some could not be examined (permission denied, most
+// often), with the descriptors as ranges: "fd 3-268 (266 descriptors):
+// permission denied". ok is false when every descriptor was examined.
+func unreadableFDs(s *Snapshot) (Result, bool) {
+	var nums []int
+	var first error
+	for _, d := range s.FDs {
+		if d.StatErr != nil {
+			nums = append(nums, d.Num)
+			if first == nil {
+				first = d.StatErr
+			}
+		}
+	}
+	if len(nums) == 0 {
+		return Result{}, false
+	}
+	return unknown(fmt.Sprintf("%s of its %d descriptors", fdRanges(nums), len(s.FDs)), first), true
 }

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -289,5 +290,51 @@ func TestVerdict(t *testing.T) {
 		if got := VerdictOf(tt.findings, tt.strict); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestUnreadableDescriptorsAreNeverPass: dcheck 1 as root, where pid 1's
+// descriptors could be listed but not read (permission denied), once
+// passed DC204 "none of 270 descriptors is a terminal", DC503 "fd 1 goes
+// to " and DC205 with a 268-item line. What was not seen is unknown, said
+// in ranges on one short line, and every unreadable descriptor is in the
+// JSON report's unreadable map.
+func TestUnreadableDescriptorsAreNeverPass(t *testing.T) {
+	denied := &fs.PathError{Op: "readlink", Path: "/proc/1/fd/N", Err: fs.ErrPermission}
+	ev := goodEvidence()
+	ev.Process.FDs = nil
+	for n := range 270 {
+		ev.Process.FDs = append(ev.Process.FDs, FD{Num: n, Kind: FDUnknown, StatErr: denied})
+	}
+	for _, pol := range []Policy{{}, {Inherited: []FileID{{Path: "/tmp/sentinel", Dev: 1, Ino: 99}}}} {
+		findings, _ := Judge(ev, pol)
+		for _, f := range findings {
+			switch f.ID {
+			case "DC204", "DC205", "DC503":
+				if f.Status != Unknown || !strings.Contains(f.Message, "fd 0-269 (270 descriptors)") || !strings.Contains(f.Message, "permission denied") {
+					t.Errorf("%s = %s %q; want unknown naming fd 0-269 and why", f.ID, f.Status, f.Message)
+				}
+				if len(f.Message) > 200 {
+					t.Errorf("%s's message is %d bytes long", f.ID, len(f.Message))
+				}
+			}
+		}
+	}
+	r := NewReport(ev, Policy{})
+	if len(r.Process.Unreadable) < 270 || r.Process.Unreadable["fd/268"] == "" {
+		t.Errorf("the JSON report lists %d unreadable parts, want every descriptor", len(r.Process.Unreadable))
+	}
+}
+
+func TestListsInMessagesAreBounded(t *testing.T) {
+	if got := fdRanges([]int{0, 3, 4, 5, 9, 11, 12}); got != "fd 0, 3-5, 9, 11-12 (7 descriptors)" {
+		t.Errorf("fdRanges = %q", got)
+	}
+	var many []string
+	for i := range 25 {
+		many = append(many, fmt.Sprintf("fd %d", i))
+	}
+	if got := listAtMost(many); !strings.HasSuffix(got, "fd 9 and 15 more") {
+		t.Errorf("listAtMost = %q", got)
 	}
 }
