@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -186,7 +185,7 @@ func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, t
 	return 0, timedOut, nil
 }
 
-// launchHostile starts the start command in the hostile environment: a new
+// launchHostile prepares the start command for the hostile environment: a new
 // pty as controlling terminal and stdio, a temporary working directory,
 // umask 0037, SIGHUP ignored and SIGUSR1 blocked, the sentinel file on
 // descriptor 9 without close-on-exec, TERM, SSH_TTY and the run's marker in
@@ -212,15 +211,19 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	script := fmt.Sprintf(`trap '' %s; umask %04o; exec "$@"`, strings.Join(ign, " "), StarterUmask)
 	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel,
 		Env: h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")}
-	cmd := l.Command("/bin/sh", append([]string{"-c", script, "sh"}, argv...)...)
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	return l.Command("/bin/sh", append([]string{"-c", script, "sh"}, argv...)...), nil
+}
+
+// startOnThisThread starts cmd with the starter's blocked signals. The
+// caller has locked its goroutine to its thread: the mask is the forking
+// thread's, and so is a tracee (cmd.SysProcAttr.Ptrace).
+func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 	restore, err := sigaction.BlockOnThread(starterBlocked...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer restore()
-	return cmd, h.startCmd(cmd)
+	return h.startCmd(cmd)
 }
 
 // launchPlain starts argv as a supervisor would: in a new session, in "/",

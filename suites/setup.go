@@ -33,28 +33,40 @@ type startFacts struct {
 	terminal string        // the daemon still holds the start command's terminal: which, and how
 	output   string        // what it printed, bounded
 	took     time.Duration // from launch to exit (sysv) or readiness (supervised)
+
+	frozen    int   // sysv: processes of the run stopped while the pidfile was read at the exit
+	freezeErr error // sysv: one would not stop: the look was not frozen
 }
 
 // setUpSysV is steps 1 to 4 for a classic daemon.
 func (h *harness) setUpSysV() {
-	began := time.Now()
 	cmd, err := h.launchHostile(h.cfg.Start)
 	if err != nil {
 		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
 		return
 	}
-	h.start.launched = true
-	code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
-	// SU102 is about this instant: read the pidfile before anything else.
-	pidAtExit, pidErr := 0, error(nil)
-	if h.cfg.PidFile != "" {
-		pidAtExit, _, pidErr = h.readPid()
+	// SU102 is about the instant the start command exits: the pidfile is
+	// read there, with the rest of the run stopped (freeze.go).
+	x := h.startTraced(cmd, h.cfg.StartTimeout)
+	if cmd.Process == nil {
+		h.start.err = fmt.Errorf("cannot run the start command: %v", x.err)
+		return
 	}
-	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, err, time.Since(began)
+	h.start.launched = true
+	code, timedOut, pidAtExit, pidErr := x.code, x.timedOut, x.pid, x.pidErr
+	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, x.err, x.took
+	h.start.frozen, h.start.freezeErr = x.frozen, x.freezeErr
 	h.pts.Close()
 	h.pts = nil
 	h.findDaemon(pidAtExit)
 	h.recordReadiness(pidAtExit, pidErr)
+	if h.cfg.PidFile != "" && !timedOut {
+		if x.freezeErr != nil {
+			h.readiness.message += fmt.Sprintf(" (looked at in the start command's exit stop, but %v)", x.freezeErr)
+		} else {
+			h.readiness.message += fmt.Sprintf(" (looked at in the start command's exit stop, %s of the run stopped)", plural(x.frozen, "other process", "other processes"))
+		}
+	}
 	seen := h.daemon
 	if h.cfg.PidFile != "" && !timedOut && code == 0 && (pidAtExit == 0 || !alive(pidAtExit)) {
 		// SU102 has its verdict; the other specs judge the daemon once it
@@ -137,4 +149,11 @@ func (f startFacts) startSummary() string {
 		return fmt.Sprintf("it exited %d: %s", f.code, strings.TrimSpace(f.output))
 	}
 	return "it exited 0"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
