@@ -79,6 +79,10 @@ func (h *harness) setUpSysV() {
 	if h.readiness.outcome == Passed && (h.daemon == 0 || !alive(h.daemon)) {
 		h.readiness = readiness{Failed, fmt.Sprintf("the daemon (pid %d) seen when the start command exited was gone by the time the run settled: it was not ready, it was leaving", seen)}
 	}
+	// Judged at rest, now: some daemons change later (rsyslogd closes the
+	// starter's terminal a second or two after it settles).
+	h.start.terminal = h.holdsTerminal()
+	h.judge()
 	// What the start command printed: everything, once the pty has no
 	// writer left; a daemon that keeps the pty open (a failure of its own,
 	// DC204) leaves the harness with what came in the first second.
@@ -89,8 +93,6 @@ func (h *harness) setUpSysV() {
 	case <-time.After(time.Second):
 	}
 	h.start.output = h.startOut.String()
-	h.start.terminal = h.holdsTerminal()
-	h.judge()
 }
 
 // setUpSupervised is steps 1, 3 and 4 for a daemon a supervisor runs: the
