@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,6 +50,8 @@ func TestMain(m *testing.M) {
 //	exec ARGV...   set signal dispositions and mask from DCHECK_DFL,
 //	               DCHECK_IGN, DCHECK_BLK (comma-separated numbers), then exec
 //	inspect        judge DCHECK_PID and print the JSON report
+//	idle           wait forever: a multi-threaded Go process to look at
+//	listen PATH    the same, listening on a Unix socket at PATH
 func helper(mode string, args []string) int {
 	switch mode {
 	case "exec":
@@ -73,6 +76,15 @@ func helper(mode string, args []string) int {
 			}
 		}
 		return fail(syscall.Exec(path, args, env))
+	case "idle": // a Go process, its runtime's threads and all, that waits
+		select {}
+	case "listen": // the same, listening on the Unix socket args[0]
+		l, err := net.Listen("unix", args[0])
+		if err != nil {
+			return fail(err)
+		}
+		defer l.Close()
+		select {}
 	case "inspect":
 		pid, _ := strconv.Atoi(os.Getenv("DCHECK_PID"))
 		fsys, err := checks.NewFS(os.Getenv("DCHECK_PROC"))

@@ -920,5 +920,8 @@ func unreadableFDs(s *Snapshot) (Result, bool) {
 	if len(nums) == 0 {
 		return Result{}, false
 	}
+	if len(nums) == len(s.FDs) {
+		return unknown("any of its descriptors, "+fdRanges(nums), first), true
+	}
 	return unknown(fmt.Sprintf("%s of its %d descriptors", fdRanges(nums), len(s.FDs)), first), true
 }
