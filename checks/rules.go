@@ -653,7 +653,10 @@ waiting in sigwait). When the starter's blocked and ignored signals are known
 ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. (Every
 thread, not the main one: the Go runtime blocks most signals in its idle
 threads, the main thread included, and takes them on the others.) Otherwise
-SIGHUP or SIGINT ignored is a warning: probably inherited.`,
+SIGHUP, SIGINT or SIGQUIT ignored is a note (info), never a failure: nohup(1)
+leaves SIGHUP ignored and a non-interactive shell's & leaves SIGINT and
+SIGQUIT ignored, but a daemon may ignore them by design, and without the
+starter the two cannot be told apart.`,
 	Hint: "reset every signal to SIG_DFL and the mask to empty (sigprocmask(SIG_SETMASK, &empty)) before anything else",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
@@ -683,9 +686,19 @@ SIGHUP or SIGINT ignored is a warning: probably inherited.`,
 			}
 			return pass("SIGTERM reaches it; none of the starter's blocked (%s) or ignored (%s) signals remain", pol.Starter.Blocked, pol.Starter.Ignored)
 		}
-		if i := ign & (sigBit(unix.SIGHUP) | sigBit(unix.SIGINT)); i != 0 {
-			return Result{Status: Fail, Severity: Warning,
-				Message: fmt.Sprintf("%s ignored: probably inherited (nohup?), so reload or interrupt requests are lost", i)}
+		// Without the starter's facts, an ignored SIGHUP, SIGINT or SIGQUIT
+		// may be inherited or chosen: say which starters leave which, as a
+		// note, never as a failure.
+		if i := ign & (sigBit(unix.SIGHUP) | sigBit(unix.SIGINT) | sigBit(unix.SIGQUIT)); i != 0 {
+			var causes []string
+			if i.Has(unix.SIGHUP) {
+				causes = append(causes, "nohup(1) leaves SIGHUP ignored")
+			}
+			if i.Has(unix.SIGINT) || i.Has(unix.SIGQUIT) {
+				causes = append(causes, "a non-interactive shell's & leaves SIGINT and SIGQUIT ignored")
+			}
+			return Result{Status: Fail, Severity: Info,
+				Message: fmt.Sprintf("%s ignored: inherited or by design, which cannot be told without the starter (%s; dcheck verify knows its starter)", i, strings.Join(causes, "; "))}
 		}
 		var everywhere SignalSet
 		for _, sig := range blk.Signals() {
