@@ -275,14 +275,33 @@ func (h *harness) restartSpec() {
 		h.conclude("SU106", Failed, "%v", err)
 	}
 	// A crash as a supervisor sees it: the daemon and everything it
-	// started killed at once (workers must not keep its port).
-	victims := append([]int{first}, descendantsOf(first)...)
-	for _, pid := range victims {
-		h.signal(pid, unix.SIGKILL)
+	// started killed at once (workers must not keep its port). A worker
+	// forked while the tree was listed shows up in the next look, as a
+	// descendant or, orphaned, in the daemon's session.
+	sid := 0
+	if st, ok := procStat(first); ok {
+		sid = st.Session
 	}
-	for _, pid := range victims {
-		if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
-			h.conclude("SU106", Failed, "pid %d survived SIGKILL", pid)
+	for round := 0; ; round++ {
+		var victims []int
+		for _, pid := range append(append([]int{first}, descendantsOf(first)...), h.sessionMembers(sid)...) {
+			if alive(pid) && !slices.Contains(victims, pid) {
+				victims = append(victims, pid)
+			}
+		}
+		if len(victims) == 0 {
+			break
+		}
+		if round == 10 {
+			h.conclude("SU106", Failed, "the tree of pid %d kept growing under SIGKILL: %v", first, victims)
+		}
+		for _, pid := range victims {
+			h.signal(pid, unix.SIGKILL)
+		}
+		for _, pid := range victims {
+			if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
+				h.conclude("SU106", Failed, "pid %d survived SIGKILL", pid)
+			}
 		}
 	}
 	var second int
@@ -303,4 +322,20 @@ func (h *harness) restartSpec() {
 	}
 	h.stopQuietly(second)
 	h.conclude("SU106", Passed, "pid %d killed with SIGKILL; the next start, over its stale pidfile, ran pid %d", first, second)
+}
+
+// sessionMembers lists the live processes of session sid (none for 0, or
+// for the harness's own session, which is never the run's).
+func (h *harness) sessionMembers(sid int) []int {
+	if own, err := unix.Getsid(0); sid == 0 || err != nil || sid == own {
+		return nil
+	}
+	var out []int
+	pids, _ := h.fs.PIDs()
+	for _, pid := range pids {
+		if st, ok := procStat(pid); ok && st.Alive() && st.Session == sid {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
