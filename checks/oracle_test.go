@@ -113,15 +113,18 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 					t.Fatalf("Take(%d): %v", pid, err)
 				}
 				ps := psFacts(t, []string{strconv.Itoa(pid)})[pid]
+				lsof, _ := exec.Command("lsof", "-n", "-P", "-w", "-F", "ftn", "-p", strconv.Itoa(pid)).Output()
+				pwdx, pwdxErr := exec.Command("pwdx", strconv.Itoa(pid)).Output()
 				if s, err = fsys.Take(pid); err != nil {
 					t.Fatalf("Take(%d): %v", pid, err)
 				}
-				problems = comparePs(s, ps)
-				if psView(before) == psView(s) && len(problems) == 0 {
+				problems = append(comparePs(s, ps), compareLsof(s, lsof)...)
+				problems = append(problems, comparePwdx(s, string(pwdx), pwdxErr)...)
+				if rest(before) == rest(s) && len(problems) == 0 {
 					break
 				}
-				if psView(before) != psView(s) {
-					problems = append(problems, fmt.Sprintf("never at rest: %+v, then %+v", psView(before), psView(s)))
+				if rest(before) != rest(s) {
+					problems = append(problems, fmt.Sprintf("never at rest: %s, then %s", rest(before), rest(s)))
 				}
 				if try == 50 {
 					for _, p := range problems {
@@ -131,8 +134,6 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond) // a process at rest gives no event
 			}
-			compareLsof(t, s)
-			comparePwdx(t, s)
 			compareLocks(t, s, locks)
 		})
 	}
@@ -205,11 +206,16 @@ func parsePs(t *testing.T, out []byte) map[int]psRow {
 	return rows
 }
 
-// psView is what ps shows of a snapshot, for telling two looks apart.
-func psView(s *checks.Snapshot) psRow {
-	return psRow{ppid: s.Stat.PPID, pgid: s.Stat.PGRP, sid: s.Stat.Session, tpgid: s.Stat.TPGID, nlwp: int(s.Stat.Threads),
-		tty: strconv.Itoa(s.Stat.TTY), stat: string(s.Stat.State), blocked: uint64(s.Status.SigBlocked),
-		ignored: uint64(s.Status.SigIgnored), caught: uint64(s.Status.SigCaught)}
+// rest is what the tools compare of a snapshot, for telling two looks
+// apart: the stat and status facts, the descriptors, the directory.
+func rest(s *checks.Snapshot) string {
+	var fds []string
+	for _, d := range s.FDs {
+		fds = append(fds, fmt.Sprintf("%d=%s", d.Num, d.Target))
+	}
+	return fmt.Sprintf("%d/%d/%d/%d %c %d threads %d tty %x/%x/%x cwd %s fds %s", s.Stat.PPID, s.Stat.PGRP, s.Stat.Session,
+		s.Stat.TPGID, s.Stat.State, s.Stat.Threads, s.Stat.TTY, uint64(s.Status.SigBlocked), uint64(s.Status.SigIgnored),
+		uint64(s.Status.SigCaught), s.Cwd.Path, strings.Join(fds, ","))
 }
 
 // comparePs lists where ps and the snapshot disagree.
@@ -252,9 +258,8 @@ func comparePs(s *checks.Snapshot, ps psRow) []string {
 // compareLsof compares the descriptors with lsof's (-F: f fd, t type, n
 // name). lsof also lists cwd, rtd, txt and mem entries: only numbered
 // descriptors are compared.
-func compareLsof(t *testing.T, s *checks.Snapshot) {
-	t.Helper()
-	out, _ := exec.Command("lsof", "-n", "-P", "-w", "-F", "ftn", "-p", strconv.Itoa(s.PID)).Output()
+func compareLsof(s *checks.Snapshot, out []byte) []string {
+	var problems []string
 	type entry struct{ typ, name string }
 	theirs := map[int]entry{}
 	fd := -1
@@ -287,9 +292,9 @@ func compareLsof(t *testing.T, s *checks.Snapshot) {
 	}
 	if s.FDsErr != nil {
 		if len(theirs) > 0 {
-			t.Errorf("dcheck could not list the descriptors (%v), lsof listed %d", s.FDsErr, len(theirs))
+			problems = append(problems, fmt.Sprintf("dcheck could not list the descriptors (%v), lsof listed %d", s.FDsErr, len(theirs)))
 		}
-		return
+		return problems
 	}
 	// Descriptors whose link cannot be read (permission denied, as for an
 	// init run by another user namespace's root): lsof -F leaves them out,
@@ -312,9 +317,9 @@ func compareLsof(t *testing.T, s *checks.Snapshot) {
 			}
 		}
 		if denied != len(unreadable) {
-			t.Errorf("dcheck could not read %d descriptors, lsof says permission denied for %d", len(unreadable), denied)
+			problems = append(problems, fmt.Sprintf("dcheck could not read %d descriptors, lsof says permission denied for %d", len(unreadable), denied))
 		}
-		return
+		return problems
 	}
 	var ours []int
 	for _, d := range s.FDs {
@@ -331,7 +336,7 @@ func compareLsof(t *testing.T, s *checks.Snapshot) {
 				want += " (deleted)"
 			}
 			if e.name != want && !(d.Kind == checks.FDChar && strings.HasPrefix(d.Target, "/dev/pts/") && e.name == d.Target) {
-				t.Errorf("fd %d: dcheck %q (%s), lsof %q (%s)", d.Num, want, d.Kind, e.name, e.typ)
+				problems = append(problems, fmt.Sprintf("fd %d: dcheck %q (%s), lsof %q (%s)", d.Num, want, d.Kind, e.name, e.typ))
 			}
 		}
 	}
@@ -341,33 +346,32 @@ func compareLsof(t *testing.T, s *checks.Snapshot) {
 	}
 	slices.Sort(lsofs)
 	if !slices.Equal(ours, lsofs) {
-		t.Errorf("descriptors: dcheck %d (%v...), lsof %d (%v...)", len(ours), ours[:min(len(ours), 8)], len(lsofs), lsofs[:min(len(lsofs), 8)])
+		problems = append(problems, fmt.Sprintf("descriptors: dcheck %d (%v...), lsof %d (%v...)", len(ours), ours[:min(len(ours), 8)], len(lsofs), lsofs[:min(len(lsofs), 8)]))
 	}
+	return problems
 }
 
 // comparePwdx compares the working directory with pwdx's. pwdx prints the
 // link text, with the kernel's " (deleted)" when the directory is gone.
-func comparePwdx(t *testing.T, s *checks.Snapshot) {
-	t.Helper()
-	out, err := exec.Command("pwdx", strconv.Itoa(s.PID)).Output()
+func comparePwdx(s *checks.Snapshot, out string, err error) []string {
 	if s.CwdErr != nil {
 		if err == nil {
-			t.Errorf("dcheck could not read the cwd (%v), pwdx said %q", s.CwdErr, out)
+			return []string{fmt.Sprintf("dcheck could not read the cwd (%v), pwdx said %q", s.CwdErr, out)}
 		}
-		return
+		return nil
 	}
 	if err != nil {
-		t.Errorf("pwdx failed (%v) where dcheck read %q", err, s.Cwd.Path)
-		return
+		return []string{fmt.Sprintf("pwdx failed (%v) where dcheck read %q", err, s.Cwd.Path)}
 	}
-	_, theirs, _ := strings.Cut(strings.TrimSpace(string(out)), ": ")
+	_, theirs, _ := strings.Cut(strings.TrimSpace(out), ": ")
 	ours := s.Cwd.Path
 	if s.Cwd.Deleted {
 		ours += " (deleted)"
 	}
 	if ours != theirs {
-		t.Errorf("cwd: dcheck %q, pwdx %q", ours, theirs)
+		return []string{fmt.Sprintf("cwd: dcheck %q, pwdx %q", ours, theirs)}
 	}
+	return nil
 }
 
 type lockRow struct {
