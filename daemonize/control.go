@@ -111,7 +111,9 @@ func statusOf(pidfile string) (Status, *os.File, error) {
 func checkPidFileDir(path string) (sticky bool, err error) {
 	dir := filepath.Dir(path)
 	var d unix.Stat_t
-	if err := unix.Stat(dir, &d); err != nil {
+	if err := unix.Stat(dir, &d); errors.Is(err, unix.ENOENT) {
+		return false, nil // no directory, no pidfile: the open says so
+	} else if err != nil {
 		return false, &fs.PathError{Op: "stat", Path: dir, Err: err}
 	}
 	othersWrite := d.Mode&0o022 != 0
