@@ -49,7 +49,6 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 		{"a flock(1) lock held", launch{script: `flock --no-fork "` + filepath.Join(dir, "f.lock") + `" sleep 1000 </dev/null >/dev/null 2>&1 & echo $!`}},
 		{"1,000 descriptors", launch{script: `bash -c 'for i in $(seq 10 1009); do eval "exec $i</dev/null"; done; exec sleep 1000' </dev/null >/dev/null 2>&1 & echo $!`}},
 		{"a deleted file held open", launch{script: `exec 3>"` + filepath.Join(dir, "del") + `"; rm "` + filepath.Join(dir, "del") + `"; sleep 1000 </dev/null >/dev/null 2>&1 & echo $!`}},
-		{"a pipe", launch{script: `sleep 1000 </dev/null 2>/dev/null | cat >/dev/null & echo $!`, comm: "cat"}},
 		{"nohup in the background", launch{script: `nohup sleep 1000 >/dev/null 2>&1 & echo $!`}},
 		{"a correct shell daemon, locked pidfile", launch{script: goodScript, setsid: true, env: []string{"PIDFILE=" + filepath.Join(dir, "good.pid"), "LOG=" + filepath.Join(dir, "good.log")}}},
 		{"running as nobody", launch{script: `setpriv --reuid=65534 --regid=65534 --clear-groups sleep 1000 </dev/null >/dev/null 2>&1 & echo $!`}},
@@ -70,6 +69,18 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 	t.Cleanup(func() { onPty.Process.Kill(); onPty.Wait() })
 	waitFor(t, "sleep on the pty to exec", func() bool { return commOf(onPty.Process.Pid) == "sleep" })
 	pids["a process on a pty, its terminal"] = onPty.Process.Pid
+	// cat reading a pipe from sleep: the shell that runs both is the one
+	// started (and killed with its descendants when the test ends).
+	pipeline := start(t, launch{script: `sh -c 'sleep 1000 | cat' </dev/null >/dev/null 2>&1 & echo $!`, comm: "sh"})
+	waitFor(t, "cat on its pipe", func() bool {
+		for _, c := range descendants(pipeline) {
+			if commOf(c) == "cat" {
+				pids["a pipe"] = c
+				return true
+			}
+		}
+		return false
+	})
 	// A process with a zombie child, and the zombie itself.
 	parent := start(t, launch{setsid: true, script: `cd /; sh -c 'sleep 0 & exec sleep 1000' </dev/null >/dev/null 2>&1 & echo $!`})
 	pids["the parent of a zombie"] = parent
