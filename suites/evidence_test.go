@@ -104,3 +104,19 @@ func TestLifecycleSpecsPassOnlyOnEvidence(t *testing.T) {
 		}
 	})
 }
+
+// TestAWarningIsOneOutcome: a spec that warns passes (without --strict),
+// and once said so twice: WARN, then PASS for the same spec. daemon3's
+// second start exits 0 although it refused (SU103 warns); verify() fails
+// the test on any spec with two summary lines.
+func TestAWarningIsOneOutcome(t *testing.T) {
+	d3 := filepath.Join(bin, "daemon3")
+	if _, err := os.Stat(d3); err != nil {
+		t.Skip("no C compiler (cc): fixtures/c/daemon3.c was not built")
+	}
+	pidfile := filepath.Join(t.TempDir(), "d3.pid")
+	_, out, _ := verify(t, nil, "--label-filter", "SU103", "--pidfile", pidfile, "--", d3, pidfile)
+	if line := summaryLines(out)["SU103"]; !strings.HasPrefix(line, "WARN") {
+		t.Errorf("SU103 = %q, want WARN\n%s", line, summaryOf(out))
+	}
+}

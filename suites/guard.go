@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"os"
 	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
 )
 
 // The harness runs other people's daemons, often as root, and a daemon
@@ -107,15 +110,10 @@ func (h *harness) protected(pid int) string {
 	case pid == me:
 		return "the harness itself"
 	}
-	for p := me; p > 1; {
-		st, ok := procStat(p)
-		if !ok {
-			break
-		}
-		if st.PPID == pid {
+	for a := range ancestors(me) {
+		if a.PID == pid {
 			return "an ancestor of the harness"
 		}
-		p = st.PPID
 	}
 	own, err := unix.Getsid(0)
 	if sid, serr := unix.Getsid(pid); err == nil && serr == nil && sid == own {
@@ -131,15 +129,13 @@ func (h *harness) ofRun(pid int) bool {
 		return false // gone, or older than the run
 	}
 	me := os.Getpid()
-	for p, depth := st, 0; depth < 1<<12; depth++ {
-		if p.PPID == me {
+	for a := range ancestors(pid) {
+		if a.PID == me {
 			return true
 		}
-		parent, ok := procStat(p.PPID)
-		if p.PPID <= 1 || !ok || parent.StartTime+1 < h.startTicks {
+		if a.StartTime+1 < h.startTicks {
 			break // a parent older than the run is not of it
 		}
-		p = parent
 	}
 	return h.carriesMarker(pid)
 }
@@ -183,17 +179,26 @@ func descendantsOf(pid int) []int {
 // descendsFrom reports whether ancestor is pid's parent, grandparent, and
 // so on (an orphan has lost that line: its parent is now the reaper).
 func descendsFrom(pid, ancestor int) bool {
-	for p, depth := pid, 0; p > 1 && depth < 1<<12; depth++ {
-		st, ok := procStat(p)
-		if !ok {
-			return false
-		}
-		if st.PPID == ancestor {
+	for a := range ancestors(pid) {
+		if a.PID == ancestor {
 			return true
 		}
-		p = st.PPID
 	}
 	return false
+}
+
+// ancestors yields the stat of pid's parent, its parent, and so on, up to
+// but not including pid 1 (or the first one that cannot be read). The one
+// walk up the parent chain that the guard and SU103 share.
+func ancestors(pid int) iter.Seq[checks.ProcStat] {
+	return func(yield func(checks.ProcStat) bool) {
+		st, ok := procStat(pid)
+		for depth := 0; ok && st.PPID > 1 && depth < 1<<12; depth++ {
+			if st, ok = procStat(st.PPID); !ok || !yield(st) {
+				return
+			}
+		}
+	}
 }
 
 // runProcesses lists every live process of the run that the harness can

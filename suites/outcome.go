@@ -75,9 +75,11 @@ func (h *harness) record(id, name string, o Outcome, message string) {
 	}
 }
 
-// conclude records a lifecycle spec's outcome and ends the spec as Ginkgo
-// should show it: failed, passed (a warning unless Strict), or skipped
-// with the reason (Skip, and Unknown: not judged is not passed).
+// conclude records a spec's outcome and ends the spec as Ginkgo should
+// show it: failed, passed (a warning unless Strict), or skipped with the
+// reason (Skipped, and Unknown: not judged is not passed). Every spec,
+// static or lifecycle, ends here. Failed, Skipped and Unknown end the spec;
+// after Passed, Warned and Noted it returns, and the caller must too.
 func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	GinkgoHelper()
 	r := rule(id)
@@ -85,9 +87,7 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	h.record(r.ID, r.Name, o, msg)
 	switch o {
 	case Failed:
-		if h.daemon != 0 && alive(h.daemon) {
-			h.attachSnapshot()
-		}
+		h.attachSnapshot(r)
 		Fail(fmt.Sprintf("%s %s: %s\nfix: %s", r.ID, r.Name, msg, r.Hint))
 	case Warned:
 		AddReportEntry("warning", r.ID+" "+r.Name+": "+msg)
@@ -103,9 +103,18 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	}
 }
 
-// attachSnapshot adds the daemon's /proc snapshot to the spec's report,
-// so that a JUnit file alone says why a spec failed.
-func (h *harness) attachSnapshot() {
+// attachSnapshot adds the daemon's /proc snapshot to a failed spec's
+// report, so that a JUnit file alone says why: for a static rule the
+// report it was judged on, for a lifecycle spec a look now.
+func (h *harness) attachSnapshot(rl *checks.Rule) {
+	if rl.Kind == checks.Static && h.report != nil {
+		js, _ := json.MarshalIndent(h.report, "", "  ")
+		AddReportEntry("snapshot", string(js))
+		return
+	}
+	if h.daemon == 0 || !alive(h.daemon) {
+		return
+	}
 	r, err := h.fs.Inspect(h.daemon, h.policy())
 	if err != nil {
 		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err))

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -57,9 +58,11 @@ func TestMain(m *testing.M) {
 	// The pthread_exit daemon, when there is a C compiler (tests that need
 	// it skip, saying so, when there is none).
 	if cc, err := exec.LookPath("cc"); err == nil {
-		if out, err := exec.Command(cc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(dir, "leaderexit"), "../fixtures/c/leaderexit.c").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "building leaderexit.c: %v\n%s", err, out)
-			os.Exit(2)
+		for _, name := range []string{"leaderexit", "daemon3"} {
+			if out, err := exec.Command(cc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(dir, name), "../fixtures/c/"+name+".c").CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "building %s.c: %v\n%s", name, err, out)
+				os.Exit(2)
+			}
 		}
 	}
 	code := m.Run()
@@ -96,6 +99,13 @@ func verify(t *testing.T, env []string, args ...string) (int, string, []string) 
 	cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--json-report", report}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(?:PASS|FAIL|WARN|INFO|SKIP|UNKNOWN)`).FindAllStringSubmatch(string(out), -1) {
+		if seen[m[1]] {
+			t.Errorf("%s has two outcomes in the summary:\n%s", m[1], summaryOf(string(out)))
+		}
+		seen[m[1]] = true
+	}
 	code := 0
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
