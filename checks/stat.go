@@ -3,7 +3,10 @@ package checks
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // ProcStat is /proc/PID/stat, see proc_pid_stat(5). Field numbers are the
@@ -183,4 +186,38 @@ func (p *fieldParser) uint(rest [][]byte, n int) uint64 {
 		p.fail(n, v)
 	}
 	return i
+}
+
+// Tasks lists the thread IDs of process pid (/proc/PID/task), ascending.
+// The error is ErrNoProcess when the process is gone.
+func (f *FS) Tasks(pid int) ([]int, error) {
+	path := f.path(strconv.Itoa(pid), "task")
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if isGone(err) {
+			return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+		}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	return numericNames(fd, path)
+}
+
+// TaskStatus reads /proc/PID/task/TID/status: one thread's state, masks and
+// context switches. The error is ErrNoProcess when the thread is gone.
+func (f *FS) TaskStatus(pid, tid int) (ProcStatus, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	data, err := readFileBounded(f.path(strconv.Itoa(pid), "task", strconv.Itoa(tid), "status"), maxSmallFile, *bp)
+	if err != nil {
+		if isGone(err) {
+			return ProcStatus{}, fmt.Errorf("pid %d: task %d: %w", pid, tid, ErrNoProcess)
+		}
+		return ProcStatus{}, err
+	}
+	st, err := parseStatus(data)
+	if err != nil {
+		return st, fmt.Errorf("pid %d: task %d: %w", pid, tid, err)
+	}
+	return st, nil
 }

@@ -40,6 +40,9 @@ type ProcStatus struct {
 	CapBnd     uint64    // Capability bounding set, line CapBnd
 	CapAmb     uint64    // Ambient capabilities, line CapAmb (Linux 4.3+)
 	NoNewPrivs bool      // The no_new_privs bit, line NoNewPrivs
+
+	VoluntarySwitches    uint64 // Times the thread gave up the CPU to wait, line voluntary_ctxt_switches
+	NonvoluntarySwitches uint64 // Times it was preempted, line nonvoluntary_ctxt_switches
 }
 
 // SignalSet is a set of signals as the kernel prints it in status: bit n-1
@@ -110,6 +113,7 @@ var statusKeys = map[string]bool{
 	"Uid": true, "Gid": true, "Groups": true, "NStgid": true, "NSpid": true, "NSpgid": true, "NSsid": true,
 	"Threads": true, "SigPnd": true, "ShdPnd": true, "SigBlk": true, "SigIgn": true, "SigCgt": true,
 	"CapInh": true, "CapPrm": true, "CapEff": true, "CapBnd": true, "CapAmb": true, "NoNewPrivs": true,
+	"voluntary_ctxt_switches": true, "nonvoluntary_ctxt_switches": true,
 }
 
 func (s *ProcStatus) set(key, val string) error {
@@ -172,6 +176,10 @@ func (s *ProcStatus) set(key, val string) error {
 		err = parseHexSet(val, &s.CapAmb)
 	case "NoNewPrivs":
 		s.NoNewPrivs = val == "1"
+	case "voluntary_ctxt_switches":
+		s.VoluntarySwitches, err = strconv.ParseUint(val, 10, 64)
+	case "nonvoluntary_ctxt_switches":
+		s.NonvoluntarySwitches, err = strconv.ParseUint(val, 10, 64)
 	}
 	return err
 }
