@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,8 +47,14 @@ A daemon whose original process exits before the daemon has written its
 pidfile leaves them an empty or missing file, or the pid of a process that
 has already exited: they report a failure, or worse, track the wrong process.
 
-The suite reads the pidfile right after the start command exits. Without a
-pidfile, it checks that the daemon has been adopted by then.`,
+The suite decides it by cause, not by timing: it traces the start command
+and everything it forks, holds each forked process before its first
+instruction until the start command waits for something (every traced
+process asleep, twice in a row, with no context switch between), and reads
+the pidfile in the start command's exit stop with the rest of the run
+stopped. A start command that exits without waiting for its daemon exits
+while the daemon has not run, every time. Without a pidfile, it checks that
+the daemon has been adopted by then.`,
 		"exit the original process only after the daemon has written its pidfile (a readiness pipe)"),
 	lifecycle("SU103", "single-instance", "a second start while it runs starts no second daemon and leaves the first and its pidfile alone",
 		"APUE 13.5", Error, Error,
@@ -90,6 +97,21 @@ The suite marks every process it starts (an environment variable) and, after
 the stop, looks for live processes that carry the mark or share the daemon's
 session.`,
 		"stop and wait for child processes before exiting"),
+	lifecycle("SU109", "concurrent-starts", "eight starts at once run exactly one daemon, and the pidfile is never empty or stale meanwhile",
+		"APUE 13.5; daemon(7) SysV step 12", Error, Error,
+		`Boot scripts, configuration management and impatient people start a daemon
+twice at the same moment. The pidfile's lock exists for that race: a daemon
+that checks for a pidfile and creates it later (the classic recipe) lets two
+starts both pass the check, and two daemons run with one pidfile between
+them.
+
+With a pidfile, after the stop, the suite releases eight start commands at
+once (each waits on one shared pipe) and polls the pidfile until they have
+all exited and the run has settled. Exactly one daemon may remain; the
+pidfile must name it, and must never be seen empty, unreadable or naming a
+dead pid while it exists; the losing starts should exit non-zero (exit 0 is
+a warning, as for SU103). The winner is then stopped.`,
+		"take the pidfile's lock before deciding to run, and publish the pid atomically (write a locked temporary file, then link(2) it into place)"),
 	lifecycle("SU111", "stays-in-foreground", "supervised: the start command is the daemon and keeps running",
 		"daemon(7) New-Style Daemons", Off, Error,
 		`Under a supervisor (systemd Type=simple or notify, runit, a container
@@ -646,9 +668,12 @@ hear what it is sent. daemon(7) resets every signal handler to its default and
 the signal mask to empty, first thing.
 
 dcheck reads SigIgn and SigBlk from /proc/PID/status and every thread's
-task/TID/status. SIGTERM ignored fails; SIGTERM blocked in every thread fails
-unless something takes it anyway (a signalfd whose mask has it, or a thread
-waiting in sigwait). When the starter's blocked and ignored signals are known
+task/TID/status. SIGTERM ignored fails. SIGTERM blocked in every thread is
+looked at again, every 5 ms for 300 ms: a daemon may block it only around
+each wait. Blocked at every look, it fails unless something takes it
+anyway (a signalfd whose mask has it, or a thread waiting in sigwait); with
+a handler installed it is a note (info): such a daemon unblocks it between
+waits, for microseconds no look can catch, and SU104 tests the stop itself. When the starter's blocked and ignored signals are known
 (the suites record them), one still blocked in every thread or still
 ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. (Every
 thread, not the main one: the Go runtime blocks most signals in its idle
@@ -665,7 +690,16 @@ starter the two cannot be told apart.`,
 			return fail("SIGTERM is ignored: the daemon cannot be stopped cleanly")
 		}
 		if blockedEverywhere(s, unix.SIGTERM) && !takesAnyway(s, unix.SIGTERM) {
-			return fail("SIGTERM is blocked in every thread and no signalfd or sigwait takes it")
+			w := s.TermWindow
+			switch {
+			case w != nil && w.Unblocked != 0:
+				// Blocked at one instant, not as a policy: thread Unblocked
+				// had it open at At.
+			case s.Status.SigCaught.Has(unix.SIGTERM):
+				return Result{Status: Fail, Severity: Info, Message: fmt.Sprintf("SIGTERM is blocked in every thread%s, but it has a handler: a daemon that unblocks it between waits (around epoll_wait or pselect) takes it there, which /proc cannot show; dcheck verify sends it (SU104)", w.text())}
+			default:
+				return fail("SIGTERM is blocked in every thread%s, and no handler, signalfd or sigwait takes it", w.text())
+			}
 		}
 		if pol.Starter != nil {
 			var kept []string
@@ -684,7 +718,7 @@ starter the two cannot be told apart.`,
 			if len(kept) > 0 {
 				return fail("%s", strings.Join(kept, "; "))
 			}
-			return pass("SIGTERM reaches it; none of the starter's blocked (%s) or ignored (%s) signals remain", pol.Starter.Blocked, pol.Starter.Ignored)
+			return pass("SIGTERM reaches it%s; none of the starter's blocked (%s) or ignored (%s) signals remain", s.TermWindow.open(), pol.Starter.Blocked, pol.Starter.Ignored)
 		}
 		// Without the starter's facts, an ignored SIGHUP, SIGINT or SIGQUIT
 		// may be inherited or chosen: say which starters leave which, as a
@@ -706,25 +740,31 @@ starter the two cannot be told apart.`,
 				everywhere |= sigBit(sig)
 			}
 		}
-		return pass("SIGTERM reaches it (blocked in every thread: %s; ignored: %s)", everywhere, ign)
+		return pass("SIGTERM reaches it%s (blocked in every thread: %s; ignored: %s)", s.TermWindow.open(), everywhere, ign)
 	},
+}
+
+// text says what a window of looks saw, for a message.
+func (w *SignalWindow) text() string {
+	if w == nil {
+		return ""
+	}
+	return fmt.Sprintf(" at each of %d looks over %v", w.Looks+1, w.Span.Round(time.Millisecond))
+}
+
+// open says when a window saw SIGTERM unblocked, for a pass message.
+func (w *SignalWindow) open() string {
+	if w == nil || w.Unblocked == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (blocked in every thread at the first look, unblocked in thread %d %v later)", w.Unblocked, w.At.Round(time.Millisecond))
 }
 
 func sigBit(sig unix.Signal) SignalSet { return 1 << (uint(sig) - 1) }
 
 // blockedEverywhere reports whether every thread blocks sig, so that the
 // kernel can deliver it to none.
-func blockedEverywhere(s *Snapshot, sig unix.Signal) bool {
-	if len(s.Threads) == 0 {
-		return s.Status.SigBlocked.Has(sig)
-	}
-	for _, t := range s.Threads {
-		if !t.SigBlocked.Has(sig) {
-			return false
-		}
-	}
-	return true
-}
+func blockedEverywhere(s *Snapshot, sig unix.Signal) bool { return s.blockedEverywhere(sig) }
 
 // takesAnyway reports whether a blocked sig is still taken: by a signalfd
 // or a thread sleeping in sigwait/sigtimedwait.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +36,11 @@ type Snapshot struct {
 
 	Threads    []Thread // Every thread, with its own signal mask: /proc/PID/task
 	ThreadsErr error
+
+	// TermWindow is what further looks at every thread's mask saw, taken
+	// only when the first found SIGTERM blocked in every thread; nil
+	// otherwise, and for a fixture tree (nothing there changes).
+	TermWindow *SignalWindow
 
 	Children    []Child // Child processes of every thread: /proc/PID/task/TID/children
 	ChildrenErr error
@@ -130,6 +136,23 @@ type Thread struct {
 	Wchan string
 }
 
+// SignalWindow is a series of looks at every thread's blocked mask. A mask
+// seen at one instant is not the daemon's policy: some block SIGTERM only
+// around each wait and take it between. The series is longer than such a
+// wait usually lasts; a gap of microseconds between waits still escapes it.
+type SignalWindow struct {
+	Looks     int           // how many looks, after the first
+	Span      time.Duration // over how long
+	Unblocked int           // a thread seen with SIGTERM unblocked; 0 when none was
+	At        time.Duration // when, after the first look
+}
+
+// Window's timing: termLooks looks, termEvery apart.
+const (
+	termLooks = 60
+	termEvery = 5 * time.Millisecond
+)
+
 // Child is a child process.
 type Child struct {
 	PID   int    // Its process ID
@@ -223,6 +246,9 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		}
 	}
 	s.readThreads(dirfd, dirpath, buf)
+	if isProc(f.root+"/") && s.ThreadsErr == nil && s.blockedEverywhere(unix.SIGTERM) {
+		s.TermWindow = watchTermMask(dirfd, dirpath, buf)
+	}
 	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads, buf)
 	// The parent is read when DC101 needs more than its pid: when it is
 	// not pid 1, or the process lives in a nested pid namespace.
@@ -487,6 +513,52 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 		}
 		s.Threads = append(s.Threads, t)
 	}
+}
+
+// blockedEverywhere reports whether every thread blocks sig.
+func (s *Snapshot) blockedEverywhere(sig unix.Signal) bool {
+	if len(s.Threads) == 0 {
+		return s.Status.SigBlocked.Has(sig)
+	}
+	for _, t := range s.Threads {
+		if !t.SigBlocked.Has(sig) {
+			return false
+		}
+	}
+	return true
+}
+
+// watchTermMask looks at every thread's mask termLooks times, until one
+// thread has SIGTERM unblocked.
+func watchTermMask(dirfd int, dirpath string, buf []byte) *SignalWindow {
+	w := &SignalWindow{}
+	tdir := dirpath + "/task"
+	began := time.Now()
+	for w.Looks < termLooks {
+		time.Sleep(termEvery)
+		w.Looks++
+		tfd, err := unix.Openat(dirfd, "task", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			break // gone
+		}
+		tids, _ := numericNames(tfd, tdir)
+		for _, tid := range tids {
+			data, err := readAtBounded(tfd, tdir, strconv.Itoa(tid)+"/status", maxSmallFile, buf)
+			if err != nil {
+				continue
+			}
+			if st, err := parseStatus(data); err == nil && !st.SigBlocked.Has(unix.SIGTERM) {
+				w.Unblocked, w.At = tid, time.Since(began)
+				break
+			}
+		}
+		unix.Close(tfd)
+		if w.Unblocked != 0 {
+			break
+		}
+	}
+	w.Span = time.Since(began)
+	return w
 }
 
 // readChildren reads every thread's children file and the state of each

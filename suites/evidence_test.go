@@ -1,10 +1,13 @@
 package suites_test
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dcheck/dcheck/checks"
@@ -118,5 +121,74 @@ func TestAWarningIsOneOutcome(t *testing.T) {
 	_, out, _ := verify(t, nil, "--label-filter", "SU103", "--pidfile", pidfile, "--", d3, pidfile)
 	if line := summaryLines(out)["SU103"]; !strings.HasPrefix(line, "WARN") {
 		t.Errorf("SU103 = %q, want WARN\n%s", line, summaryOf(out))
+	}
+}
+
+// TestSU102IsDecidedByEvidence: whether the pidfile exists when the start
+// command exits is decided by what the start command waits for, not by
+// scheduling. gooddaemon waits for its daemon's readiness and passes every
+// time; the classic Python recipe and glibc's daemon(3) exit without
+// waiting and fail every time, on an idle machine or a busy one, however
+// fast the child would have been.
+func TestSU102IsDecidedByEvidence(t *testing.T) {
+	runs := 50
+	if testing.Short() {
+		runs = 10
+	}
+	python := ""
+	if out, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		python = strings.TrimSpace(string(out)) // the interpreter itself, not a shim script
+	}
+	type fixture struct {
+		name, want, needs string
+		start             func(pidfile string) []string
+	}
+	fixtures := []fixture{
+		{"gooddaemon", "PASS", "", func(p string) []string {
+			return []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", p, "-log", p + ".log"}
+		}},
+		{"python recipe", "FAIL", python, func(p string) []string {
+			recipe, _ := filepath.Abs("../fixtures/python/doublefork.py")
+			return []string{python, recipe, p}
+		}},
+		{"daemon(3)", "FAIL", filepath.Join(bin, "daemon3"), func(p string) []string {
+			return []string{filepath.Join(bin, "daemon3"), p}
+		}},
+	}
+	for _, f := range fixtures {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			if f.needs != "" {
+				if _, err := os.Stat(f.needs); err != nil {
+					t.Skipf("%s is not available (python3 or cc missing): %v", f.needs, err)
+				}
+			}
+			got := map[string]int{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 3)
+			for i := range runs {
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					pidfile := filepath.Join(t.TempDir(), fmt.Sprintf("r%d.pid", i))
+					args := append([]string{"--label-filter", "SU102", "--pidfile", pidfile, "--"}, f.start(pidfile)...)
+					_, out, _ := verifyAlone(t, nil, args...)
+					status, _, _ := strings.Cut(summaryLines(out)["SU102"], "  ")
+					mu.Lock()
+					got[status]++
+					if status != f.want && got[status] == 1 {
+						t.Errorf("run %d: SU102 %s, want %s:\n%s", i, status, f.want, summaryOf(out))
+					}
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			if got[f.want] != runs {
+				t.Errorf("SU102 over %d runs: %v; want %s every time", runs, got, f.want)
+			}
+		})
 	}
 }

@@ -3,9 +3,12 @@ package suites
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -14,20 +17,42 @@ import (
 )
 
 // SU102 asks what the pidfile said at the instant the start command
-// exited. Read after the exit, the answer depends on scheduling: the
-// classic recipe's grandchild may write the pidfile in the microseconds
-// before the harness looks, or not. So the harness decides it by evidence:
+// exited, and whether that is so by design or by luck. Read after the
+// exit, the answer depends on scheduling: the classic recipe's grandchild
+// may write the pidfile in the microseconds before anyone looks, or not.
+// So the harness decides it by evidence, and causally:
 //
-//  1. The start command runs traced (ptrace, PTRACE_O_TRACEEXIT): it stops
-//     on its way out, before its exit is visible to anyone.
-//  2. There, every other process of the run is stopped (SIGSTOP, and a wait
-//     until /proc shows each stopped), again until no new one appears.
-//  3. The pidfile is read: nothing of the run can write it meanwhile.
-//  4. The processes are continued (SIGCONT), then the start command is let
-//     go, and its exit status collected.
+//  1. The start command runs traced (ptrace), and so does every process it
+//     forks (PTRACE_O_TRACEFORK, TRACEVFORK): each stops on its way out,
+//     and each new process stops before its first instruction.
+//  2. A process made by fork is held there until the run is quiet: every
+//     other traced process asleep (state S) in two looks in a row with no
+//     context switch between them. That is the start command waiting for
+//     something (a readiness pipe, wait(2), a sleep): only then may what it
+//     forked run. A start command that exits without waiting exits while
+//     its children are still held, so the pidfile they would write cannot
+//     exist, every time. A process made by vfork is never held: its parent
+//     is suspended until it execs or exits.
+//  3. When the start command stops on its way out, every other process of
+//     the run is stopped for real (each tracee is detached into a SIGSTOP;
+//     the rest are sent one), again until no new one appears; the pidfile
+//     is read; then they are continued (SIGCONT) and the start command is
+//     let go.
 //
-// The start command's children are not traced. A daemon that watches its
-// children (SIGCHLD with CLD_STOPPED) may see them stop and continue once.
+// The hold never outlasts holdCap: a start command that never sleeps (it
+// spins) lets its children go then, and the summary says so. Tracing ends
+// with the start command: every tracee is detached before the tracer's
+// thread exits (PTRACE_O_EXITKILL would kill them otherwise). A daemon
+// that watches its children (SIGCHLD with CLD_STOPPED) may see them stop
+// and continue once; a process of the run that stops itself during the
+// start is resumed (ptrace without PTRACE_SEIZE cannot keep a group-stop).
+
+// holdCap bounds how long a forked process is held while the start command
+// never waits.
+const holdCap = 2 * time.Second
+
+// pollEvery is how often the tracer looks for ptrace events and quiet.
+const pollEvery = 500 * time.Microsecond
 
 // exitFacts is what the traced start saw.
 type exitFacts struct {
@@ -39,93 +64,511 @@ type exitFacts struct {
 	pidErr    error         // why it held none
 	took      time.Duration // launch to exit
 	freezeErr error         // a process that would not stop in time
+
+	held       int    // processes forked during the start, held until the start command waited, then let go
+	heldAtExit []int  // of them, those still held when it exited: they had not run at all
+	letGo      string // a hold given up at holdCap: on whom, and for how long
+}
+
+// howLooked says how the pidfile was looked at, for SU102's message.
+func (f exitFacts) howLooked() string {
+	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
+	if f.freezeErr != nil {
+		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.freezeErr)
+	}
+	if f.held > 0 {
+		how += fmt.Sprintf("; %s it forked held until it waited", plural(f.held, "process", "processes"))
+	}
+	if len(f.heldAtExit) > 0 {
+		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.heldAtExit))
+	}
+	if f.letGo != "" {
+		how += "; " + f.letGo
+	}
+	return how
+}
+
+func pidList(pids []int) string {
+	s := make([]string, len(pids))
+	for i, p := range pids {
+		s[i] = strconv.Itoa(p)
+	}
+	if len(pids) == 1 {
+		return "pid " + s[0]
+	}
+	return "pids " + strings.Join(s, ", ")
+}
+
+// tracee is one traced process of the start.
+type tracee struct {
+	vfork    bool      // made by vfork: never held
+	started  bool      // its first stop was seen
+	held     time.Time // when its hold began; zero when not held
+	vforking bool      // it waits for its vfork child (until PTRACE_EVENT_VFORK_DONE)
+	stuck    bool      // its traced thread, the leader, has exited (pthread_exit): it can neither stop for the tracer nor be detached
+}
+
+// startTrace follows the start command and its descendants.
+type startTrace struct {
+	h          *harness
+	root       int
+	tracees    map[int]*tracee
+	optionsSet bool
+	seenExit   bool
+	timedOut   *atomic.Bool
+	quiet      map[int]uint64 // tid → context switches at the last quiet look; nil when it was not quiet
+	f          exitFacts
+	began      time.Time
 }
 
 // startTraced runs cmd as the traced start command, with the timeout, and
-// reads the pidfile at its exit (steps 1 to 4). It needs a thread of its
-// own for the whole run: a tracee belongs to the thread that started it.
+// reads the pidfile at its exit. It needs a thread of its own for the
+// whole run: a tracee belongs to the thread that attached it.
 func (h *harness) startTraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
 	done := make(chan exitFacts, 1)
 	go func() {
 		// Never unlocked: the thread ends with the goroutine, and with it
 		// the starter's signal mask set on it.
 		runtime.LockOSThread()
-		done <- h.traceStart(cmd, timeout)
+		t := h.traceStart(cmd, timeout)
+		done <- t.f
+		t.awaitStuck()
 	}()
 	return <-done
 }
 
-func (h *harness) traceStart(cmd *exec.Cmd, timeout time.Duration) exitFacts {
-	var f exitFacts
+// awaitStuck waits, on the tracer's thread, for each tracee that could not
+// be detached to end, and reaps it as its tracer: its real parent can reap
+// it only then. Were the thread to exit first, PTRACE_O_EXITKILL would kill
+// the daemon.
+func (t *startTrace) awaitStuck() {
+	for pid, tr := range t.tracees {
+		if !tr.stuck {
+			continue
+		}
+		for {
+			var ws unix.WaitStatus
+			_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+			if !errors.Is(err, unix.EINTR) {
+				break
+			}
+		}
+	}
+}
+
+func (h *harness) traceStart(cmd *exec.Cmd, timeout time.Duration) *startTrace {
+	t := &startTrace{h: h, tracees: map[int]*tracee{}, timedOut: new(atomic.Bool)}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Ptrace = true
-	began := time.Now()
+	t.began = time.Now()
 	if err := h.startOnThisThread(cmd); err != nil {
-		f.err = err
-		return f
+		t.f.err = err
+		return t
 	}
-	pid := cmd.Process.Pid
+	t.root = cmd.Process.Pid
+	t.tracees[t.root] = &tracee{}
 	defer func() {
 		h.mu.Lock()
-		delete(h.waiting, pid)
+		delete(h.waiting, t.root)
 		h.mu.Unlock()
 		cmd.Wait() // releases what os/exec holds; the process was reaped here
 	}()
-	var timedOut atomic.Bool
+	defer t.releaseAll()
 	watchdog := time.AfterFunc(timeout, func() {
-		timedOut.Store(true)
-		h.signal(pid, unix.SIGKILL)
+		t.timedOut.Store(true)
+		h.signal(t.root, unix.SIGKILL)
 	})
 	defer watchdog.Stop()
-	defer func() { f.timedOut = timedOut.Load() }()
-	seenExit, optionsSet := false, false
+	for {
+		busy, done := t.step()
+		if done {
+			t.f.timedOut = t.timedOut.Load()
+			return t
+		}
+		t.maybeLetGo()
+		if !busy {
+			time.Sleep(pollEvery)
+		}
+	}
+}
+
+// step collects every pending ptrace event and acts on it. It reports
+// whether there was any, and whether the start command is gone.
+func (t *startTrace) step() (busy, done bool) {
+	for _, pid := range t.pids() {
+		for {
+			var ws unix.WaitStatus
+			got, err := unix.Wait4(pid, &ws, unix.WNOHANG|unix.WALL, nil)
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			if err != nil { // ECHILD: gone without a word to us
+				delete(t.tracees, pid)
+				if pid == t.root {
+					t.f.err = fmt.Errorf("waiting for the start command: %w", err)
+					return true, true
+				}
+				break
+			}
+			if got == 0 {
+				break
+			}
+			busy = true
+			if t.event(pid, ws) {
+				return true, true
+			}
+			if t.tracees[pid] == nil {
+				break
+			}
+		}
+	}
+	return busy, false
+}
+
+// pids lists the tracees, the start command first.
+func (t *startTrace) pids() []int {
+	pids := []int{t.root}
+	for pid := range t.tracees {
+		if pid != t.root {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// event acts on one wait status of a tracee. It reports whether the start
+// command is gone.
+func (t *startTrace) event(pid int, ws unix.WaitStatus) bool {
+	tr := t.tracees[pid]
+	if ws.Exited() || ws.Signaled() {
+		delete(t.tracees, pid)
+		if pid != t.root {
+			return false
+		}
+		t.f.took = time.Since(t.began)
+		t.f.code = -1
+		if ws.Exited() {
+			t.f.code = ws.ExitStatus()
+		}
+		if !t.seenExit { // killed before its exit stop: look now, as before
+			t.f.pid, t.f.pidErr = t.h.lookAtPidFile()
+		}
+		return true
+	}
+	if !ws.Stopped() {
+		return false
+	}
+	sig, inject := ws.StopSignal(), 0
+	switch cause := ws.TrapCause(); {
+	case pid == t.root && !t.optionsSet && sig == unix.SIGTRAP && cause == 0:
+		// The stop after the first execve (PTRACE_TRACEME).
+		t.optionsSet = true
+		tr.started = true
+		opts := unix.PTRACE_O_TRACEEXIT | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL |
+			unix.PTRACE_O_TRACEFORK | unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEVFORKDONE
+		if err := unix.PtraceSetOptions(pid, opts); err != nil {
+			t.f.err = fmt.Errorf("ptrace options: %w", err)
+		}
+	case !tr.started:
+		// A new process in its first stop (the SIGSTOP of an auto-attach).
+		tr.started = true
+		if !tr.vfork {
+			tr.held = time.Now()
+			if len(t.holding()) == 1 {
+				t.quiet = nil
+			}
+			return false // stays stopped until the run is quiet
+		}
+	case sig == unix.SIGTRAP && (cause == unix.PTRACE_EVENT_FORK || cause == unix.PTRACE_EVENT_VFORK):
+		if msg, err := unix.PtraceGetEventMsg(pid); err == nil && msg > 0 {
+			t.tracees[int(msg)] = &tracee{vfork: cause == unix.PTRACE_EVENT_VFORK}
+			tr.vforking = cause == unix.PTRACE_EVENT_VFORK
+		}
+	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_VFORK_DONE:
+		tr.vforking = false
+	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_EXEC:
+	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_EXIT:
+		if pid == t.root {
+			t.seenExit = true
+			if t.timedOut.Load() {
+				t.f.pid, t.f.pidErr = t.h.lookAtPidFile() // killed: nothing to decide
+			} else {
+				t.freezeAndLook()
+			}
+		}
+	default:
+		inject = int(sig) // a signal for the process: deliver it
+	}
+	if err := unix.PtraceCont(pid, inject); err != nil && !errors.Is(err, unix.ESRCH) && pid == t.root {
+		t.f.err = fmt.Errorf("ptrace: %w", err)
+	}
+	return false
+}
+
+// holding lists the processes held in their first stop.
+func (t *startTrace) holding() []int {
+	var held []int
+	for pid, tr := range t.tracees {
+		if !tr.held.IsZero() {
+			held = append(held, pid)
+		}
+	}
+	return held
+}
+
+// maybeLetGo continues the held processes once the run is quiet (two
+// looks in a row), or once one has been held for holdCap.
+func (t *startTrace) maybeLetGo() {
+	held := t.holding()
+	if len(held) == 0 {
+		return
+	}
+	for _, pid := range held {
+		if d := time.Since(t.tracees[pid].held); d > holdCap {
+			t.f.letGo = fmt.Sprintf("pid %d was held %s while the start command never waited, then let go", pid, d.Round(time.Millisecond))
+			t.letGo(held)
+			t.f.held -= len(held)
+			return
+		}
+	}
+	now, quiet := t.look()
+	switch {
+	case !quiet:
+		t.quiet = nil
+	case t.quiet != nil && maps.Equal(now, t.quiet):
+		t.letGo(held)
+	default:
+		t.quiet = now
+	}
+}
+
+func (t *startTrace) letGo(held []int) {
+	t.f.held += len(held)
+	for _, pid := range held {
+		t.tracees[pid].held = time.Time{}
+		unix.PtraceCont(pid, 0) // the first stop's SIGSTOP is dropped
+	}
+	t.quiet = nil
+}
+
+// look reports whether every thread of every traced process not held is
+// asleep waiting (S; D for a parent suspended in vfork), and each thread's
+// context switches: unchanged between two quiet looks, none of them ran.
+func (t *startTrace) look() (map[int]uint64, bool) {
+	fsys := proc()
+	if fsys == nil {
+		return nil, false
+	}
+	switches := map[int]uint64{}
+	for pid, tr := range t.tracees {
+		if !tr.held.IsZero() {
+			continue
+		}
+		tids, err := fsys.Tasks(pid)
+		if err != nil {
+			return nil, false
+		}
+		for _, tid := range tids {
+			st, err := fsys.TaskStatus(pid, tid)
+			if err == nil && st.State == 'Z' && tid == pid && len(tids) > 1 {
+				continue // a leader that called pthread_exit: it runs no more
+			}
+			if err != nil || !(st.State == 'S' || st.State == 'D' && tr.vforking) {
+				return nil, false
+			}
+			switches[tid] = st.VoluntarySwitches + st.NonvoluntarySwitches
+		}
+	}
+	return switches, true
+}
+
+// freezeAndLook is step 3, while the start command sits in its exit stop.
+func (t *startTrace) freezeAndLook() {
+	h := t.h
+	var stopped []int
+	deadline := time.Now().Add(5 * time.Second)
+	// The tracees: each into a real stop, untraced. A parent suspended in
+	// vfork cannot run until its child does, and is left as it is.
+	for {
+		var next []int
+		for pid, tr := range t.tracees {
+			if pid != t.root && !tr.vforking && !tr.stuck {
+				next = append(next, pid)
+			}
+		}
+		if len(next) == 0 {
+			break
+		}
+		for _, pid := range next {
+			if tr := t.tracees[pid]; !tr.held.IsZero() || !tr.started && !tr.vfork {
+				t.f.heldAtExit = append(t.f.heldAtExit, pid) // forked, and not run yet
+			}
+			if err := t.stopAndDetach(pid, unix.SIGSTOP, deadline); err != nil {
+				t.f.freezeErr = err
+				break
+			}
+			if t.tracees[pid] == nil || t.tracees[pid].stuck {
+				stopped = append(stopped, pid)
+			}
+		}
+		if t.f.freezeErr != nil {
+			break
+		}
+	}
+	// Everything else of the run.
+	for t.f.freezeErr == nil {
+		var fresh []int
+		for _, p := range h.runProcesses() {
+			if p != t.root && t.tracees[p] == nil && !slices.Contains(stopped, p) {
+				fresh = append(fresh, p)
+			}
+		}
+		if len(fresh) == 0 {
+			break
+		}
+		for _, p := range fresh {
+			if h.signal(p, unix.SIGSTOP) == nil {
+				stopped = append(stopped, p)
+			}
+		}
+		for _, p := range fresh {
+			if err := awaitStopped(p, deadline); err != nil {
+				t.f.freezeErr = err
+				break
+			}
+		}
+	}
+	t.f.frozen = len(stopped)
+	t.f.pid, t.f.pidErr = h.lookAtPidFile()
+	for _, p := range stopped {
+		h.signal(p, unix.SIGCONT)
+	}
+}
+
+// stopAndDetach brings tracee pid to a ptrace stop (a held one is in one
+// already), detaches it delivering sig (SIGSTOP: it stays stopped, untraced;
+// 0: it runs on), and for SIGSTOP waits until /proc shows it stopped.
+// Processes it forks meanwhile become tracees, for the caller's next round.
+func (t *startTrace) stopAndDetach(pid int, sig unix.Signal, deadline time.Time) error {
+	tr := t.tracees[pid]
+	if st, ok := procStat(pid); ok && st.LeaderExited() {
+		// Its traced thread has exited: no stop will be reported, and it
+		// stays traced until it ends (awaitStuck). Its live threads take a
+		// SIGSTOP as any process's do.
+		tr.stuck = true
+		if sig != unix.SIGSTOP {
+			return nil
+		}
+		if err := t.h.signal(pid, unix.SIGSTOP); err != nil {
+			return nil
+		}
+		return awaitThreadsStopped(pid, deadline)
+	}
+	if tr.held.IsZero() && tr.started {
+		if err := t.h.signal(pid, unix.SIGSTOP); err != nil {
+			delete(t.tracees, pid)
+			return nil // gone, or not the run's: nothing to hold
+		}
+		for !t.inStop(pid) {
+			if _, ok := t.tracees[pid]; !ok {
+				return nil // it exited
+			}
+			if st, ok := procStat(pid); ok && st.LeaderExited() {
+				tr.stuck = true // its leader exited meanwhile: see above
+				return awaitThreadsStopped(pid, deadline)
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("pid %d did not stop within 5 s", pid)
+			}
+			time.Sleep(pollEvery)
+		}
+	} else if !tr.started {
+		// Forked but its first stop not yet collected.
+		for {
+			var ws unix.WaitStatus
+			got, err := unix.Wait4(pid, &ws, unix.WNOHANG|unix.WALL, nil)
+			if err != nil && !errors.Is(err, unix.EINTR) {
+				delete(t.tracees, pid)
+				return nil
+			}
+			if got == pid && ws.Stopped() {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("pid %d did not stop within 5 s", pid)
+			}
+			time.Sleep(pollEvery)
+		}
+	}
+	delete(t.tracees, pid)
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(pid), 0, uintptr(sig), 0, 0)
+	if errno != 0 && errno != unix.ESRCH {
+		return fmt.Errorf("ptrace detach %d: %w", pid, errno)
+	}
+	if sig == unix.SIGSTOP {
+		return awaitStopped(pid, deadline)
+	}
+	return nil
+}
+
+// inStop collects pid's pending events until it reports a signal stop for
+// SIGSTOP (or a group-stop), continuing it past every other event. It
+// reports whether pid is now in that stop.
+func (t *startTrace) inStop(pid int) bool {
 	for {
 		var ws unix.WaitStatus
-		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		got, err := unix.Wait4(pid, &ws, unix.WNOHANG|unix.WALL, nil)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			f.err = fmt.Errorf("waiting for the start command: %w", err)
-			return f
+			delete(t.tracees, pid)
+			return false
 		}
-		switch {
-		case ws.Exited():
-			f.code, f.took = ws.ExitStatus(), time.Since(began)
-			if !seenExit { // killed before the exit event: look now, as before
-				f.pid, f.pidErr = h.lookAtPidFile()
-			}
-			return f
-		case ws.Signaled():
-			f.code, f.took = -1, time.Since(began)
-			if !seenExit {
-				f.pid, f.pidErr = h.lookAtPidFile()
-			}
-			return f
-		case !ws.Stopped():
-			continue
+		if got == 0 {
+			return false
 		}
-		sig, inject := ws.StopSignal(), 0
-		switch {
-		case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXIT:
-			seenExit = true
-			if !timedOut.Load() {
-				f.frozen, f.freezeErr, f.pid, f.pidErr = h.lookFrozen(pid)
-			}
-		case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:
-		case sig == unix.SIGTRAP && ws.TrapCause() == 0 && !optionsSet:
-			// The stop after the first execve (PTRACE_TRACEME).
-			optionsSet = true
-			if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_TRACEEXIT|unix.PTRACE_O_TRACEEXEC|unix.PTRACE_O_EXITKILL); err != nil {
-				f.err = fmt.Errorf("ptrace options: %w", err)
-			}
-		default:
-			inject = int(sig) // a signal for the start command: deliver it
+		if ws.Exited() || ws.Signaled() {
+			delete(t.tracees, pid)
+			return false
 		}
-		if err := unix.PtraceCont(pid, inject); err != nil && !errors.Is(err, unix.ESRCH) {
-			f.err = fmt.Errorf("ptrace: %w", err)
+		if ws.Stopped() && ws.StopSignal() == unix.SIGSTOP {
+			return true
+		}
+		if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && (ws.TrapCause() == unix.PTRACE_EVENT_FORK || ws.TrapCause() == unix.PTRACE_EVENT_VFORK) {
+			if msg, err := unix.PtraceGetEventMsg(pid); err == nil && msg > 0 {
+				t.tracees[int(msg)] = &tracee{vfork: ws.TrapCause() == unix.PTRACE_EVENT_VFORK}
+			}
+		}
+		inject := 0
+		if ws.Stopped() && ws.StopSignal() != unix.SIGTRAP {
+			inject = int(ws.StopSignal())
+		}
+		unix.PtraceCont(pid, inject)
+	}
+}
+
+// releaseAll detaches every tracee still traced, letting it run on: the
+// tracer's thread is about to end. A process suspended in vfork is
+// detached once its child has been.
+func (t *startTrace) releaseAll() {
+	deadline := time.Now().Add(5 * time.Second)
+	for t.detachable() > 0 && time.Now().Before(deadline) {
+		progress := false
+		for _, pid := range t.pids() {
+			tr := t.tracees[pid]
+			if tr == nil || tr.vforking || tr.stuck {
+				continue
+			}
+			if err := t.stopAndDetach(pid, 0, deadline); err == nil {
+				progress = true
+			}
+		}
+		if !progress {
+			t.step() // a vfork done, perhaps
+			time.Sleep(pollEvery)
 		}
 	}
 }
@@ -139,45 +582,51 @@ func (h *harness) lookAtPidFile() (int, error) {
 	return pid, err
 }
 
-// lookFrozen is steps 2 to 4, while the start command (pid) sits in its
-// exit stop.
-func (h *harness) lookFrozen(pid int) (int, error, int, error) {
-	var stopped []int
-	var freezeErr error
-	deadline := time.Now().Add(time.Second)
+// detachable counts the tracees that are not stuck.
+func (t *startTrace) detachable() int {
+	n := 0
+	for _, tr := range t.tracees {
+		if !tr.stuck {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitThreadsStopped waits until every live thread of pid is stopped.
+func awaitThreadsStopped(pid int, deadline time.Time) error {
+	fsys := proc()
 	for {
-		var fresh []int
-		for _, p := range h.runProcesses() {
-			if p != pid && !slices.Contains(stopped, p) {
-				fresh = append(fresh, p)
+		tids, err := fsys.Tasks(pid)
+		if err != nil {
+			return nil // gone
+		}
+		all := true
+		for _, tid := range tids {
+			if st, err := fsys.TaskStatus(pid, tid); err == nil && st.State != 'T' && st.State != 't' && st.State != 'Z' {
+				all = false
 			}
 		}
-		if len(fresh) == 0 {
-			break
+		if all {
+			return nil
 		}
-		for _, p := range fresh {
-			if h.signal(p, unix.SIGSTOP) == nil {
-				stopped = append(stopped, p)
-			}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pid %d did not stop within 5 s", pid)
 		}
-		for _, p := range fresh {
-			for !isStopped(p) {
-				if time.Now().After(deadline) {
-					freezeErr = fmt.Errorf("pid %d did not stop within a second", p)
-					break
-				}
-				time.Sleep(100 * time.Microsecond) // a stop gives no event to a non-parent
-			}
-		}
-		if freezeErr != nil {
-			break
-		}
+		time.Sleep(100 * time.Microsecond)
 	}
-	pidAt, pidErr := h.lookAtPidFile()
-	for _, p := range stopped {
-		h.signal(p, unix.SIGCONT)
+}
+
+// awaitStopped waits until /proc shows pid stopped (T or t), or gone. A
+// stop gives no event to a process that is not the parent: it polls.
+func awaitStopped(pid int, deadline time.Time) error {
+	for !isStopped(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("pid %d did not stop within 5 s", pid)
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
-	return len(stopped), freezeErr, pidAt, pidErr
+	return nil
 }
 
 // isStopped reports whether pid is stopped (T), or gone.

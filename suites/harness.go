@@ -228,8 +228,9 @@ func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 
 // launchPlain starts argv as a supervisor would: in a new session, in "/",
 // stdin /dev/null, stdout and stderr to a file, the marker (and
-// NOTIFY_SOCKET when playing systemd) in the environment.
-func (h *harness) launchPlain(argv []string, name string) (*exec.Cmd, error) {
+// NOTIFY_SOCKET when playing systemd) in the environment; files are
+// descriptors 3 onwards.
+func (h *harness) launchPlain(argv []string, name string, files ...*os.File) (*exec.Cmd, error) {
 	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -251,6 +252,7 @@ func (h *harness) launchPlain(argv []string, name string) (*exec.Cmd, error) {
 		return name == "TERM" || name == "OLDPWD" || name == "DISPLAY" || name == "WINDOWID" ||
 			strings.HasPrefix(name, "SSH_") || strings.HasPrefix(name, "XDG_SESSION_")
 	})
+	cmd.ExtraFiles = files
 	return cmd, h.startCmd(cmd)
 }
 

@@ -61,11 +61,7 @@ func (h *harness) setUpSysV() {
 	h.findDaemon(pidAtExit)
 	h.recordReadiness(pidAtExit, pidErr)
 	if h.cfg.PidFile != "" && !timedOut {
-		if x.freezeErr != nil {
-			h.readiness.message += fmt.Sprintf(" (looked at in the start command's exit stop, but %v)", x.freezeErr)
-		} else {
-			h.readiness.message += fmt.Sprintf(" (looked at in the start command's exit stop, %s of the run stopped)", plural(x.frozen, "other process", "other processes"))
-		}
+		h.readiness.message += " (" + x.howLooked() + ")"
 	}
 	seen := h.daemon
 	if h.cfg.PidFile != "" && !timedOut && code == 0 && (pidAtExit == 0 || !alive(pidAtExit)) {

@@ -124,6 +124,7 @@ func sysvSpecs(hp **harness) {
 	spec("SU103", func() { (*hp).secondStartSpec() })
 	reloadAndStopSpecs(hp)
 	spec("SU106", func() { (*hp).restartSpec() })
+	spec("SU109", func() { (*hp).concurrentStartsSpec() })
 }
 
 // readinessMessage is SU102's message; its zero value says why nothing was
@@ -193,4 +194,5 @@ func supervisedSpecs(hp **harness) {
 		h := *hp
 		h.conclude("SU106", Skipped, "a supervisor restarts a foreground daemon itself")
 	})
+	spec("SU109", func() { (*hp).concurrentStartsSpec() })
 }

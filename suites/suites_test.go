@@ -95,6 +95,13 @@ func verify(t *testing.T, env []string, args ...string) (int, string, []string) 
 	defer outsider.check(t)
 	defer sibling.check(t)
 	env = append(env, fmt.Sprintf("CANARY_PID=%d", outsider.pid()), fmt.Sprintf("CANARY_SIBLING_PID=%d", sibling.pid()))
+	return verifyAlone(t, env, args...)
+}
+
+// verifyAlone is verify without the canaries, for tests that repeat one
+// run many times to measure a verdict, not the harness's safety.
+func verifyAlone(t *testing.T, env []string, args ...string) (int, string, []string) {
+	t.Helper()
 	report := filepath.Join(t.TempDir(), "reports", "report.json")
 	cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--json-report", report}, args...)...)
 	cmd.Env = append(os.Environ(), env...)

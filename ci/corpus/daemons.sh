@@ -13,14 +13,12 @@
 # and may prepare files under $T first.
 
 corpus_redis() {
-  race=1 # redis forks and its parent exits before the pidfile is written
   need=redis-server pidfile=$T/redis.pid stop="redis-cli -p 46379 shutdown nosave" flags=(--reload)
   start=(redis-server --daemonize yes --port 46379 --bind 127.0.0.1 --pidfile "$pidfile"
          --dir "$T" --logfile "$T/redis.log" --save "")
 }
 
 corpus_memcached() {
-  race=1
   # memcached writes its pidfile after dropping to -u: give it a directory
   # of that user's, as the Debian package does (/run/memcached).
   mkdir -p "$T/run" && chown nobody "$T/run"
@@ -82,7 +80,6 @@ CONF
 }
 
 corpus_sshd() {
-  race=1
   need=openssh-server pidfile=$T/sshd.pid stop="" flags=(--reload)
   mkdir -p /run/sshd # sshd's privilege separation directory
   ssh-keygen -q -t ed25519 -N "" -f "$T/hostkey" </dev/null
@@ -92,13 +89,11 @@ corpus_sshd() {
 }
 
 corpus_libslack_daemon() {
-  race=1
   need=daemon pidfile=$T/corpus.pid stop="daemon --name=corpus --pidfiles=$T --stop" flags=()
   start=(daemon --name=corpus --pidfiles="$T" -- sleep 100000)
 }
 
 corpus_daemonize() {
-  race=1
   need=daemonize pidfile=$T/daemonize.pid stop="" flags=()
   start=(daemonize -p "$pidfile" -l "$T/daemonize.lock" -c / /bin/sleep 100000)
 }
@@ -109,7 +104,6 @@ corpus_start_stop_daemon() {
 }
 
 corpus_python3_daemon() {
-  race=1
   need=python3-daemon pidfile=$T/pydaemon.pid stop="" flags=()
   start=(/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/pydaemon.py" "$pidfile")
 }
