@@ -675,7 +675,9 @@ anyway (a signalfd whose mask has it, or a thread waiting in sigwait); with
 a handler installed it is a note (info): such a daemon unblocks it between
 waits, for microseconds no look can catch, and SU104 tests the stop itself. When the starter's blocked and ignored signals are known
 (the suites record them), one still blocked in every thread or still
-ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. (Every
+ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. In the
+supervised profile the parent is the starter: a signal both ignore fails the
+same way (CPython ignores SIGXFSZ, and supervisord's programs inherit it). (Every
 thread, not the main one: the Go runtime blocks most signals in its idle
 threads, the main thread included, and takes them on the others.) Otherwise
 SIGHUP, SIGINT or SIGQUIT ignored is a note (info), never a failure: nohup(1)
@@ -719,6 +721,13 @@ starter the two cannot be told apart.`,
 				return fail("%s", strings.Join(kept, "; "))
 			}
 			return pass("SIGTERM reaches it%s; none of the starter's blocked (%s) or ignored (%s) signals remain", s.TermWindow.open(), pol.Starter.Blocked, pol.Starter.Ignored)
+		}
+		// Supervised, the parent is the starter: what it ignores and the
+		// daemon still ignores was inherited (SIGPIPE is exempt).
+		if pol.Profile == ProfileSupervised && s.Parent != nil {
+			if i := ign & s.Parent.SigIgnored &^ sigBit(unix.SIGPIPE); i != 0 {
+				return fail("kept %s ignored, as its supervisor %s (pid %d) has it: inherited, not reset", i, s.Parent.Name, s.Parent.PID)
+			}
 		}
 		// Without the starter's facts, an ignored SIGHUP, SIGINT or SIGQUIT
 		// may be inherited or chosen: say which starters leave which, as a

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -194,10 +195,31 @@ func TestRules(t *testing.T) {
 		}, Policy{}, Fail, Warning, ""},
 
 		{"DC401", "SIGTERM ignored fails", func(e *Evidence) { e.Process.Status.SigIgnored = sigBit(unix.SIGTERM) }, Policy{}, Fail, Error, "ignored"},
-		{"DC401", "SIGTERM blocked in every thread fails", func(e *Evidence) {
+		{"DC401", "SIGTERM blocked in every thread, without a handler, fails", func(e *Evidence) {
 			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
+			e.Process.Status.SigCaught = 0
 			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101, SigBlocked: sigBit(unix.SIGTERM)}}
-		}, Policy{}, Fail, Error, "every thread"},
+			e.Process.TermWindow = &SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
+		}, Policy{}, Fail, Error, "blocked in every thread at each of 61 looks over 300ms, and no handler"},
+		{"DC401", "supervised, the supervisor's ignored SIGXFSZ kept fails", func(e *Evidence) {
+			e.Process.Status.SigIgnored = sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)
+			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
+		}, Policy{Profile: ProfileSupervised}, Fail, Error, "kept SIGXFSZ ignored, as its supervisor supervisord (pid 40) has it"},
+		{"DC401", "supervised, only SIGPIPE shared with the supervisor passes", func(e *Evidence) {
+			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
+			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
+		}, Policy{Profile: ProfileSupervised}, Pass, Error, ""},
+		{"DC401", "SIGTERM blocked in every thread at every look, with a handler, is a note", func(e *Evidence) {
+			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
+			e.Process.Status.SigCaught = sigBit(unix.SIGTERM)
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.TermWindow = &SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
+		}, Policy{}, Fail, Info, "but it has a handler"},
+		{"DC401", "SIGTERM blocked at the first look, seen open later, passes saying when", func(e *Evidence) {
+			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
+			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.TermWindow = &SignalWindow{Looks: 12, Span: 60 * time.Millisecond, Unblocked: 100, At: 60 * time.Millisecond}
+		}, Policy{}, Pass, Error, "unblocked in thread 100 60ms later"},
 		{"DC401", "SIGTERM blocked in one thread of two passes", func(e *Evidence) {
 			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101}}
 		}, Policy{}, Pass, Error, ""},

@@ -171,6 +171,8 @@ type Parent struct {
 	PID   int    // Its process ID
 	Name  string // Its name, from its status
 	NSPID []int  // Its pid in each pid namespace, outermost first
+
+	SigIgnored SignalSet // Its ignored signals (SigIgn): under a supervisor, what the daemon was started with
 }
 
 // Take reads process pid. It returns ErrNoProcess (or ErrHidden) when there
@@ -604,7 +606,7 @@ func (f *FS) readParent(ppid int, buf []byte) (*Parent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pid %d: status: %w", ppid, err)
 	}
-	return &Parent{PID: ppid, Name: st.Name, NSPID: st.NSPID}, nil
+	return &Parent{PID: ppid, Name: st.Name, NSPID: st.NSPID, SigIgnored: st.SigIgnored}, nil
 }
 
 // Zombie reports whether the process has exited and waits to be reaped: all

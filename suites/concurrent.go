@@ -52,12 +52,12 @@ func (h *harness) watchPidFile(stop <-chan struct{}) <-chan pidfileWatch {
 			case err != nil:
 				w.reads++
 				if w.bad == "" {
-					w.bad = fmt.Sprintf("%v, %v after the release", err, time.Since(began).Round(time.Millisecond))
+					w.bad = fmt.Sprintf("%v (%v after the release)", err, time.Since(began).Round(time.Millisecond))
 				}
 			default:
 				w.reads++
 				if !alive(pid) && w.bad == "" {
-					w.bad = fmt.Sprintf("naming pid %d (%q), which does not run, %v after the release", pid, quote(data), time.Since(began).Round(time.Millisecond))
+					w.bad = fmt.Sprintf("%s names pid %d (%q), which does not run (%v after the release)", h.cfg.PidFile, pid, quote(data), time.Since(began).Round(time.Millisecond))
 				}
 			}
 			time.Sleep(200 * time.Microsecond)
@@ -166,7 +166,7 @@ func (h *harness) concurrentStartsSpec() {
 		_, _, err := h.readPid()
 		h.conclude(id, Failed, "after %d starts at once no daemon runs and %s names none (%v); the starts exited %s", concurrentStarts, h.cfg.PidFile, err, strings.Join(exits, ", "))
 	case seen.bad != "":
-		h.conclude(id, Failed, "while %d starts raced, %s was seen %s", concurrentStarts, h.cfg.PidFile, seen.bad)
+		h.conclude(id, Failed, "while %d starts raced, a look at the pidfile found: %s", concurrentStarts, seen.bad)
 	case !h.supervised() && zeros == 0:
 		h.conclude(id, Failed, "pid %d runs, but none of the %d starts exited 0 (%s)", winner, concurrentStarts, strings.Join(exits, ", "))
 	case !h.supervised() && running > 0:

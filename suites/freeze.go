@@ -229,7 +229,10 @@ func (t *startTrace) step() (busy, done bool) {
 
 // pids lists the tracees, the start command first.
 func (t *startTrace) pids() []int {
-	pids := []int{t.root}
+	var pids []int
+	if t.tracees[t.root] != nil {
+		pids = append(pids, t.root)
+	}
 	for pid := range t.tracees {
 		if pid != t.root {
 			pids = append(pids, pid)
