@@ -39,17 +39,14 @@ import (
 //     is read; then they are continued (SIGCONT) and the start command is
 //     let go.
 //
-// The hold never outlasts holdCap: a start command that never sleeps (it
-// spins) lets its children go then, and the summary says so. Tracing ends
+// A start command that never sleeps (it spins) holds its children until it
+// exits or the start timeout kills it: a machine that is merely busy only
+// delays its sleep, so no shorter limit would be safe. Tracing ends
 // with the start command: every tracee is detached before the tracer's
 // thread exits (PTRACE_O_EXITKILL would kill them otherwise). A daemon
 // that watches its children (SIGCHLD with CLD_STOPPED) may see them stop
 // and continue once; a process of the run that stops itself during the
 // start is resumed (ptrace without PTRACE_SEIZE cannot keep a group-stop).
-
-// holdCap bounds how long a forked process is held while the start command
-// never waits.
-const holdCap = 2 * time.Second
 
 // pollEvery is how often the tracer looks for ptrace events and quiet.
 const pollEvery = 500 * time.Microsecond
@@ -65,9 +62,8 @@ type exitFacts struct {
 	took      time.Duration // launch to exit
 	freezeErr error         // a process that would not stop in time
 
-	held       int    // processes forked during the start, held until the start command waited, then let go
-	heldAtExit []int  // of them, those still held when it exited: they had not run at all
-	letGo      string // a hold given up at holdCap: on whom, and for how long
+	held       int   // processes forked during the start, held until the start command waited, then let go
+	heldAtExit []int // of them, those still held when it exited: they had not run at all
 }
 
 // howLooked says how the pidfile was looked at, for SU102's message.
@@ -81,9 +77,6 @@ func (f exitFacts) howLooked() string {
 	}
 	if len(f.heldAtExit) > 0 {
 		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.heldAtExit))
-	}
-	if f.letGo != "" {
-		how += "; " + f.letGo
 	}
 	return how
 }
@@ -322,19 +315,11 @@ func (t *startTrace) holding() []int {
 }
 
 // maybeLetGo continues the held processes once the run is quiet (two
-// looks in a row), or once one has been held for holdCap.
+// looks in a row).
 func (t *startTrace) maybeLetGo() {
 	held := t.holding()
 	if len(held) == 0 {
 		return
-	}
-	for _, pid := range held {
-		if d := time.Since(t.tracees[pid].held); d > holdCap {
-			t.f.letGo = fmt.Sprintf("pid %d was held %s while the start command never waited, then let go", pid, d.Round(time.Millisecond))
-			t.letGo(held)
-			t.f.held -= len(held)
-			return
-		}
 	}
 	now, quiet := t.look()
 	switch {
