@@ -691,7 +691,7 @@ starter the two cannot be told apart.`,
 		if ign.Has(unix.SIGTERM) {
 			return fail("SIGTERM is ignored: the daemon cannot be stopped cleanly")
 		}
-		if blockedEverywhere(s, unix.SIGTERM) && !takesAnyway(s, unix.SIGTERM) {
+		if s.blockedEverywhere(unix.SIGTERM) && !takesAnyway(s, unix.SIGTERM) {
 			w := s.TermWindow
 			switch {
 			case w != nil && w.Unblocked != 0:
@@ -707,7 +707,7 @@ starter the two cannot be told apart.`,
 			var kept []string
 			var b SignalSet
 			for _, sig := range pol.Starter.Blocked.Signals() {
-				if blockedEverywhere(s, sig) {
+				if s.blockedEverywhere(sig) {
 					b |= sigBit(sig)
 				}
 			}
@@ -745,7 +745,7 @@ starter the two cannot be told apart.`,
 		}
 		var everywhere SignalSet
 		for _, sig := range blk.Signals() {
-			if blockedEverywhere(s, sig) {
+			if s.blockedEverywhere(sig) {
 				everywhere |= sigBit(sig)
 			}
 		}
@@ -770,10 +770,6 @@ func (w *SignalWindow) open() string {
 }
 
 func sigBit(sig unix.Signal) SignalSet { return 1 << (uint(sig) - 1) }
-
-// blockedEverywhere reports whether every thread blocks sig, so that the
-// kernel can deliver it to none.
-func blockedEverywhere(s *Snapshot, sig unix.Signal) bool { return s.blockedEverywhere(sig) }
 
 // takesAnyway reports whether a blocked sig is still taken: by a signalfd
 // or a thread sleeping in sigwait/sigtimedwait.

@@ -517,7 +517,8 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 	}
 }
 
-// blockedEverywhere reports whether every thread blocks sig.
+// blockedEverywhere reports whether every thread blocks sig, so that the
+// kernel can deliver it to none.
 func (s *Snapshot) blockedEverywhere(sig unix.Signal) bool {
 	if len(s.Threads) == 0 {
 		return s.Status.SigBlocked.Has(sig)

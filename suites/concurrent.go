@@ -57,21 +57,13 @@ func (h *harness) watchPidFile(stop <-chan struct{}) <-chan pidfileWatch {
 			default:
 				w.reads++
 				if !alive(pid) && w.bad == "" {
-					w.bad = fmt.Sprintf("%s names pid %d (%q), which does not run (%v after the release)", h.cfg.PidFile, pid, quote(data), time.Since(began).Round(time.Millisecond))
+					w.bad = fmt.Sprintf("%s names pid %d (%s), which does not run (%v after the release)", h.cfg.PidFile, pid, checks.QuoteHead(data), time.Since(began).Round(time.Millisecond))
 				}
 			}
 			time.Sleep(200 * time.Microsecond)
 		}
 	}()
 	return out
-}
-
-func quote(data []byte) string {
-	s := strings.TrimSpace(string(data))
-	if len(s) > 32 {
-		s = s[:32] + "…"
-	}
-	return s
 }
 
 // concurrentStartsSpec is SU109: after the stop, eight start commands
