@@ -676,8 +676,8 @@ a handler installed it is a note (info): such a daemon unblocks it between
 waits, for microseconds no look can catch, and SU104 tests the stop itself. When the starter's blocked and ignored signals are known
 (the suites record them), one still blocked in every thread or still
 ignored fails; SIGPIPE is exempt, as daemons ignore it on purpose. In the
-supervised profile the parent is the starter: a signal both ignore fails the
-same way (CPython ignores SIGXFSZ, and supervisord's programs inherit it). (Every
+supervised profile the parent is the starter: a standard signal (1-31) both
+ignore fails the same way (CPython ignores SIGXFSZ, and supervisord's programs inherit it). (Every
 thread, not the main one: the Go runtime blocks most signals in its idle
 threads, the main thread included, and takes them on the others.) Otherwise
 SIGHUP, SIGINT or SIGQUIT ignored is a note (info), never a failure: nohup(1)
@@ -725,7 +725,10 @@ starter the two cannot be told apart.`,
 		// Supervised, the parent is the starter: what it ignores and the
 		// daemon still ignores was inherited (SIGPIPE is exempt).
 		if pol.Profile == ProfileSupervised && s.Parent != nil {
-			if i := ign & s.Parent.SigIgnored &^ sigBit(unix.SIGPIPE); i != 0 {
+			// The standard signals only: 32 and up are glibc's own and
+			// real-time signals, which a starter's runtime may leave ignored.
+			const standard = SignalSet(1)<<31 - 1
+			if i := ign & s.Parent.SigIgnored & standard &^ sigBit(unix.SIGPIPE); i != 0 {
 				return fail("kept %s ignored, as its supervisor %s (pid %d) has it: inherited, not reset", i, s.Parent.Name, s.Parent.PID)
 			}
 		}

@@ -205,6 +205,10 @@ func TestRules(t *testing.T) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)
 			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
 		}, Policy{Profile: ProfileSupervised}, Fail, Error, "kept SIGXFSZ ignored, as its supervisor supervisord (pid 40) has it"},
+		{"DC401", "supervised, glibc's signal 32 shared with the supervisor passes", func(e *Evidence) {
+			e.Process.Status.SigIgnored = SignalSet(1) << 31
+			e.Process.Parent = &Parent{PID: 40, Name: "dcheck", SigIgnored: SignalSet(1) << 31}
+		}, Policy{Profile: ProfileSupervised}, Pass, Error, ""},
 		{"DC401", "supervised, only SIGPIPE shared with the supervisor passes", func(e *Evidence) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
 			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
