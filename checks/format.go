@@ -19,7 +19,7 @@ const (
 )
 
 // statusOrder is the order in which the text report groups findings.
-var statusOrder = []Status{Fail, Unknown, Pass, Skip}
+var statusOrder = []Status{Fail, Unknown, Waived, Pass, Skip}
 
 // WriteText writes the report for a person: a heading, the findings grouped
 // by status (failures first), one line each with ID, name, severity and
@@ -48,12 +48,15 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 		fmt.Fprintf(&b, "\n%s\n", paint(statusColor(st), strings.ToUpper(string(st))))
 		for _, f := range group {
 			sev := ""
-			if st == Fail || st == Unknown {
+			if st == Fail || st == Unknown || st == Waived {
 				sev = " [" + string(f.Severity) + "]"
 			}
 			fmt.Fprintf(&b, "  %s %-20s%s %s\n", paint(statusColor(st), f.ID), f.Name, sev, printable(f.Message))
 			if f.Hint != "" {
 				fmt.Fprintf(&b, "        %s\n", paint(ansiDim, "fix: "+f.Hint))
+			}
+			if w := f.Waiver; w != nil {
+				fmt.Fprintf(&b, "        %s\n", paint(ansiDim, waiverLine(w)))
 			}
 		}
 	}
@@ -62,11 +65,29 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 	return err
 }
 
-// summary counts what decided the verdict: "(2 errors failed, 1 warning)".
+// waiverLine says what a waiver did, under its finding.
+func waiverLine(w *WaiverView) string {
+	until := ""
+	if w.Expires != "" {
+		until = " until " + w.Expires
+	}
+	switch {
+	case w.Expired:
+		return "a waiver expired after " + w.Expires + ", so this counts: " + printable(w.Reason)
+	case w.Unused:
+		return "waiver not needed (the rule did not fail)" + until + ": " + printable(w.Reason)
+	}
+	return "waived" + until + ": " + printable(w.Reason)
+}
+
+// summary counts what decided the verdict: "(2 errors failed, 1 warning)",
+// and the waived findings apart.
 func summary(r *Report) string {
-	var errs, warns, unknowns int
+	var errs, warns, unknowns, waived int
 	for _, f := range r.Findings {
 		switch {
+		case f.Status == Waived:
+			waived++
 		case f.Status == Fail && f.Severity == Error:
 			errs++
 		case f.Status == Fail && f.Severity == Warning:
@@ -88,6 +109,9 @@ func summary(r *Report) string {
 	}
 	if unknowns > 0 {
 		parts = append(parts, plural(unknowns, "error rule")+" could not be judged")
+	}
+	if waived > 0 {
+		parts = append(parts, plural(waived, "finding")+" waived")
 	}
 	if len(parts) == 0 {
 		return ""

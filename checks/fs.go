@@ -21,7 +21,7 @@ const DefaultMount = "/proc"
 // Bounds on what one read of a /proc file takes. The sizes /proc reports
 // are lies (0 for most files), so every read is bounded.
 const (
-	maxSmallFile = 16 << 10  // stat, status, fdinfo, children, wchan
+	maxSmallFile = 16 << 10  // stat, status, fdinfo, children, wchan, cmdline (cut there)
 	maxEnviron   = 256 << 10 // environ: larger environments are truncated
 	maxLocks     = 4 << 20   // /proc/locks
 )

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"io/fs"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,6 +71,25 @@ type Policy struct {
 	// Strict makes a failed warning fail the verdict. False means only
 	// errors do.
 	Strict bool
+
+	// Waivers are accepted exceptions, at most one per rule (the first
+	// wins). Nil means none.
+	Waivers []Waiver
+
+	// Now is the time waivers' expiry is judged at. The zero value means
+	// the time of judging.
+	Now time.Time
+
+	// Name is what reports call the daemon (Report.Name), as its owner
+	// named it. Empty means no name was given.
+	Name string
+
+	// Tailor, when not nil, is called with each process once it has been
+	// read and before it is judged, with a copy of this policy to adjust
+	// for that process (dcheck's --config matches entries this way). It
+	// must not keep either pointer. When it sets PidFile and none was set,
+	// that pidfile is read and judged as well.
+	Tailor func(s *Snapshot, pol *Policy)
 }
 
 // StarterFacts describe the process that ran the daemon's start command, as

@@ -14,6 +14,7 @@ const Schema = "dcheck/v1"
 type Report struct {
 	Schema   string       `json:"schema"`            // Always Schema
 	PID      int          `json:"pid"`               // The process judged
+	Name     string       `json:"name,omitempty"`    // What its owner calls it (Policy.Name)
 	Profile  Profile      `json:"profile"`           // The profile it was judged against
 	Strict   bool         `json:"strict"`            // Whether failed warnings fail the verdict
 	Verdict  Verdict      `json:"verdict"`           // pass, fail or unknown
@@ -26,6 +27,8 @@ type Report struct {
 // is null, and its reason is in Unreadable.
 type ProcessView struct {
 	Comm       string            `json:"comm"`
+	Exe        *string           `json:"exe"`     // null when unreadable; without " (deleted)"
+	Cmdline    []string          `json:"cmdline"` // empty arguments dropped
 	State      string            `json:"state"`
 	PPID       int               `json:"ppid"`
 	PGID       int               `json:"pgid"`
@@ -91,7 +94,7 @@ func NewReport(ev *Evidence, pol Policy) *Report {
 	pol.Profile = pol.profile()
 	findings, verdict := Judge(ev, pol)
 	r := &Report{
-		Schema: Schema, PID: ev.Process.PID, Profile: pol.Profile, Strict: pol.Strict,
+		Schema: Schema, PID: ev.Process.PID, Name: pol.Name, Profile: pol.Profile, Strict: pol.Strict,
 		Verdict: verdict, Process: viewProcess(ev.Process), Findings: findings,
 	}
 	if pf := ev.PidFile; pf != nil {
@@ -114,7 +117,7 @@ func viewProcess(s *Snapshot) ProcessView {
 		NSPID: s.Status.NSPID, UIDs: s.Status.UIDs, GIDs: s.Status.GIDs, Groups: s.Status.Groups,
 		SigBlocked: s.Status.SigBlocked.String(), SigIgnored: s.Status.SigIgnored.String(),
 		SigCaught: s.Status.SigCaught.String(), Threads: int(s.Stat.Threads),
-		FDs: []FDView{}, Children: []ChildView{}, Environ: s.Environ, SharedTID: s.SharedTID,
+		FDs: []FDView{}, Children: []ChildView{}, Environ: s.Environ, Cmdline: s.Cmdline, SharedTID: s.SharedTID,
 	}
 	if v.Groups == nil {
 		v.Groups = []int{}
@@ -129,12 +132,17 @@ func viewProcess(s *Snapshot) ProcessView {
 		u := fmt.Sprintf("%04o", s.Status.Umask)
 		v.Umask = &u
 	}
+	if s.ExeErr == nil {
+		v.Exe = &s.Exe.Path
+	}
 	if s.CwdErr == nil {
 		v.Cwd = &s.Cwd.Path
 	}
 	if s.RootErr == nil {
 		v.Root = &s.Root.Path
 	}
+	note("exe", s.ExeErr)
+	note("cmdline", s.CmdlineErr)
 	note("cwd", s.CwdErr)
 	note("root", s.RootErr)
 	note("environ", s.EnvironErr)
@@ -157,6 +165,9 @@ func viewProcess(s *Snapshot) ProcessView {
 	}
 	if s.Parent != nil {
 		v.Parent = &ParentView{PID: s.Parent.PID, Comm: s.Parent.Name}
+	}
+	if v.Cmdline == nil {
+		v.Cmdline = []string{}
 	}
 	if v.Environ == nil {
 		v.Environ = []string{}
@@ -211,6 +222,18 @@ func (f *FS) inspectOnce(pid int, pol Policy) (*Report, error) {
 		return nil, err
 	}
 	ev.Process = s
+	if tailor := pol.Tailor; tailor != nil {
+		pol.Tailor = nil
+		given := pol.PidFile
+		tailor(s, &pol)
+		if given == "" && pol.PidFile != "" {
+			pf, err := f.ReadPidFile(pol.PidFile)
+			if err != nil {
+				return nil, err
+			}
+			ev.PidFile = pf
+		}
+	}
 	if pf := ev.PidFile; pf != nil && needsLockTable(s, pf) {
 		pf.Locks, pf.LocksErr = f.LocksOn(pf.Dev, pf.Ino)
 	}

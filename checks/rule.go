@@ -25,6 +25,9 @@ const (
 	Fail    Status = "fail"    // It does not
 	Unknown Status = "unknown" // What the rule needs could not be read; the message says why
 	Skip    Status = "skip"    // The rule does not apply: profile, or no pidfile given
+	// Waived is a failed or unknown finding that a waiver (Policy.Waivers)
+	// accepts: never pass, and it does not decide the verdict.
+	Waived Status = "waived"
 )
 
 // Kind says what a rule is judged from.
@@ -115,6 +118,9 @@ type Finding struct {
 	Message  string   `json:"message"`
 	Hint     string   `json:"hint,omitempty"` // How to fix: only on fail and unknown
 	Spec     string   `json:"spec"`
+	// Waiver is the waiver for this rule, if the policy had one: it says
+	// whether it applied (Status is Waived), had expired, or was unused.
+	Waiver *WaiverView `json:"waiver,omitempty"`
 }
 
 // Verdict is the overall outcome for one process.
@@ -131,7 +137,7 @@ const (
 // catalogue order. Every static rule appears exactly once in the findings.
 // The verdict is fail if a finding of severity error failed (or of severity
 // warning, with pol.Strict), else unknown if a finding of severity error is
-// unknown, else pass.
+// unknown, else pass. A waived finding decides nothing.
 func Judge(ev *Evidence, pol Policy) ([]Finding, Verdict) {
 	pol.Profile = pol.profile()
 	findings := make([]Finding, 0, len(rules))
@@ -149,6 +155,7 @@ func judgeRule(r *Rule, ev *Evidence, pol *Policy) Finding {
 	if f.Severity == Off {
 		f.Status = Skip
 		f.Message = fmt.Sprintf("not judged in the %s profile", pol.Profile)
+		applyWaiver(&f, pol)
 		return f
 	}
 	res := r.Check(ev, pol)
@@ -156,6 +163,7 @@ func judgeRule(r *Rule, ev *Evidence, pol *Policy) Finding {
 	if res.Severity != "" {
 		f.Severity = res.Severity
 	}
+	applyWaiver(&f, pol)
 	if f.Status == Fail || f.Status == Unknown {
 		f.Hint = r.Hint
 	}

@@ -2,6 +2,7 @@ package checks
 
 import (
 	"errors"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -17,8 +18,9 @@ type ScanResult struct {
 
 // Scan judges every process that looks like a daemon: not a kernel thread,
 // no controlling terminal, and a parent that is the reaper (pol.Reaper, or
-// pid 1 when that is zero). pol.PidFile is ignored: each process is judged
-// without one. Processes that exit while Scan reads them are dropped. The
+// pid 1 when that is zero). The calling process is never one of them (a
+// scan run from a job of the reaper would judge itself). pol.PidFile is
+// ignored: each process is judged without one, unless pol.Tailor names it. Processes that exit while Scan reads them are dropped. The
 // results are in pid order; workers <= 0 means one per CPU.
 func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
 	pids, err := f.PIDs()
@@ -30,6 +32,9 @@ func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	pol.PidFile = ""
+	if f.live {
+		pids = slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() })
+	}
 	reaper := pol.Reaper
 	if reaper == 0 {
 		reaper = 1

@@ -22,6 +22,17 @@ type Snapshot struct {
 	Stat   ProcStat   // /proc/PID/stat
 	Status ProcStatus // /proc/PID/status (the thread group leader's signal mask)
 
+	// Exe is the program the process runs: /proc/PID/exe, without the
+	// kernel's " (deleted)" suffix (Deleted says whether it had one: the
+	// binary was replaced, as by a package upgrade, after the exec).
+	Exe    PathInfo
+	ExeErr error
+	// Cmdline is the argument vector: /proc/PID/cmdline, empty arguments
+	// dropped. A process may rewrite it (setproctitle), so it names an
+	// instance, never a program.
+	Cmdline    []string
+	CmdlineErr error
+
 	Cwd     PathInfo // Current directory: /proc/PID/cwd
 	CwdErr  error
 	Root    PathInfo // Root directory, as chroot(2) set it: /proc/PID/root
@@ -229,6 +240,12 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 		}
 	}
 
+	s.Exe, s.ExeErr = readLinkInfo(shared, sharedPath, "exe")
+	if data, err := readAtBounded(shared, sharedPath, "cmdline", maxSmallFile, buf); err != nil {
+		s.CmdlineErr = err
+	} else {
+		s.Cmdline = parseEnviron(data)
+	}
 	s.Cwd, s.CwdErr = readPathInfo(shared, sharedPath, "cwd")
 	s.Root, s.RootErr = readPathInfo(shared, sharedPath, "root")
 	if data, err := readAtBounded(shared, sharedPath, "environ", maxEnviron+1, buf); err != nil {
@@ -308,6 +325,18 @@ func readPathInfo(dirfd int, dirpath, name string) (PathInfo, error) {
 		return p, &fs.PathError{Op: "stat", Path: dirpath + "/" + name, Err: err}
 	}
 	p.Dev, p.Ino = st.Dev, st.Ino
+	return p, nil
+}
+
+// readLinkInfo reads a /proc symlink without following it: enough for a
+// path, and allowed where the target is out of reach.
+func readLinkInfo(dirfd int, dirpath, name string) (PathInfo, error) {
+	var p PathInfo
+	target, err := readlinkat(dirfd, name)
+	if err != nil {
+		return p, &fs.PathError{Op: "readlink", Path: dirpath + "/" + name, Err: err}
+	}
+	p.Path, p.Deleted = strings.CutSuffix(target, " (deleted)")
 	return p, nil
 }
 
@@ -689,6 +718,8 @@ func parseUnixDgram(data []byte) (map[uint64]bool, error) {
 // descriptors were closed and its cwd, root and memory released when it
 // exited, so /proc shows them empty or not at all.
 func (s *Snapshot) markZombie() {
+	s.Exe, s.ExeErr = PathInfo{}, ErrZombie
+	s.Cmdline, s.CmdlineErr = nil, ErrZombie
 	s.Cwd, s.CwdErr = PathInfo{}, ErrZombie
 	s.Root, s.RootErr = PathInfo{}, ErrZombie
 	s.Environ, s.EnvironErr = nil, ErrZombie

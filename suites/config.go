@@ -63,6 +63,18 @@ type Config struct {
 	// warnings without failing.
 	Strict bool
 
+	// Waivers are accepted exceptions to rules, static or lifecycle: a
+	// spec that would fail, warn or be unknown ends waived instead (a skip
+	// that names the waiver's reason), until the waiver expires. Nil means
+	// none.
+	Waivers []checks.Waiver
+
+	// Tailor, when not nil, adjusts the policy for the daemon once the
+	// harness has found it (dcheck verify --config): its umask, cwds,
+	// waivers and name apply to every spec. Profile and Reaper are the
+	// harness's and are kept.
+	Tailor func(s *checks.Snapshot, pol *checks.Policy)
+
 	// Out receives the summary printed after the last spec. Nil means
 	// os.Stdout.
 	Out io.Writer

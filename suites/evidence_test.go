@@ -18,7 +18,7 @@ import (
 // summaryLines returns the summary's result lines: ID -> "OUTCOME  message".
 func summaryLines(out string) map[string]string {
 	lines := map[string]string{}
-	re := regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(PASS|FAIL|WARN|INFO|SKIP|UNKNOWN)\s*(.*)$`)
+	re := regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(PASS|FAIL|WARN|INFO|SKIP|UNKNOWN|WAIVED)\s*(.*)$`)
 	for _, m := range re.FindAllStringSubmatch(out, -1) {
 		lines[m[1]] = m[2] + "  " + m[3]
 	}

@@ -62,16 +62,18 @@ type harness struct {
 	stopReaper func()
 
 	// What the run has learnt (setup.go, lifecycle.go).
-	start         startFacts     // how the start command went
-	daemon        int            // the daemon's pid now, 0 when none was found
-	daemonSeen    int            // the daemon setup found and settled on, 0 when none
-	foreign       int            // a live pid the pidfile named that this run did not start, 0 when none
-	daemonSID     int            // its session
-	startOut      *headBuffer    // what the start command printed (on the pty), the first maxOutput bytes
-	fg            *exec.Cmd      // supervised: the running daemon
-	fgDone        chan string    // supervised: how it exited
-	mainpidNote   string         // supervised: MAINPID named another process
-	report        *checks.Report // the judgement, taken once
+	start         startFacts      // how the start command went
+	daemon        int             // the daemon's pid now, 0 when none was found
+	daemonSeen    int             // the daemon setup found and settled on, 0 when none
+	foreign       int             // a live pid the pidfile named that this run did not start, 0 when none
+	daemonSID     int             // its session
+	startOut      *headBuffer     // what the start command printed (on the pty), the first maxOutput bytes
+	fg            *exec.Cmd       // supervised: the running daemon
+	fgDone        chan string     // supervised: how it exited
+	mainpidNote   string          // supervised: MAINPID named another process
+	waivers       []checks.Waiver // the waivers Config.Tailor chose for the daemon
+	tailored      bool            // Config.Tailor has run: waivers are its
+	report        *checks.Report  // the judgement, taken once
 	reportErr     error
 	stopped       stopFacts // the stop step, once
 	readiness     readiness // SU102's verdict, taken when the start command exited
@@ -526,7 +528,17 @@ func (h *harness) readPid() (int, []byte, error) {
 // launch's starter facts.
 func (h *harness) policy() checks.Policy {
 	pol := checks.Policy{Profile: h.cfg.Profile, Umask: h.cfg.Umask, Cwds: h.cfg.Cwds,
-		Reaper: os.Getpid(), PidFile: h.cfg.PidFile, Strict: h.cfg.Strict}
+		Reaper: os.Getpid(), PidFile: h.cfg.PidFile, Strict: h.cfg.Strict, Waivers: h.cfg.Waivers}
+	if tailor := h.cfg.Tailor; tailor != nil {
+		pol.Tailor = func(s *checks.Snapshot, p *checks.Policy) {
+			profile, reaper := p.Profile, p.Reaper
+			tailor(s, p)
+			p.Profile, p.Reaper = profile, reaper
+			h.mu.Lock()
+			h.waivers, h.tailored = p.Waivers, true
+			h.mu.Unlock()
+		}
+	}
 	if h.cfg.Profile != checks.ProfileSupervised {
 		u := uint32(StarterUmask)
 		var blk, ign checks.SignalSet
@@ -540,6 +552,18 @@ func (h *harness) policy() checks.Policy {
 		pol.Inherited = []checks.FileID{h.sentID}
 	}
 	return pol
+}
+
+// waiver returns the waiver for rule id: the tailored policy's once the
+// daemon has been judged, the configuration's before.
+func (h *harness) waiver(id string) (checks.WaiverView, bool) {
+	h.mu.Lock()
+	pol := checks.Policy{Waivers: h.cfg.Waivers}
+	if h.tailored {
+		pol.Waivers = h.waivers
+	}
+	h.mu.Unlock()
+	return pol.WaiverFor(id)
 }
 
 // judge inspects the daemon once, during setup; the DC specs share the

@@ -28,6 +28,7 @@ const (
 	Warned                 // judged, and wrong in a way that fails only with Strict
 	Noted                  // judged; worth knowing (an info rule), never a failure
 	Skipped                // does not apply: not asked for, or no pidfile given
+	Waived                 // judged wrong or unknown, and a waiver accepts it: never pass
 )
 
 func (o Outcome) String() string {
@@ -42,12 +43,16 @@ func (o Outcome) String() string {
 		return "info"
 	case Skipped:
 		return "skip"
+	case Waived:
+		return "waived"
 	}
 	return "unknown"
 }
 
 // judged reports whether the outcome is a judgement made on evidence.
-func (o Outcome) judged() bool { return o == Passed || o == Failed || o == Warned || o == Noted }
+func (o Outcome) judged() bool {
+	return o == Passed || o == Failed || o == Warned || o == Noted || o == Waived
+}
 
 // ErrNothingJudged is returned by RunStandalone, and reported by Run, when
 // the run judged nothing: the label filter matched no spec, or every
@@ -84,6 +89,15 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	GinkgoHelper()
 	r := rule(id)
 	msg := fmt.Sprintf(format, a...)
+	if o == Failed || o == Warned || o == Unknown {
+		if w, ok := h.waiver(r.ID); ok {
+			if w.Expired {
+				msg += fmt.Sprintf(" (a waiver expired after %s: %s)", w.Expires, w.Reason)
+			} else {
+				o, msg = Waived, msg+" (waived: "+w.Reason+")"
+			}
+		}
+	}
 	h.record(r.ID, r.Name, o, msg)
 	switch o {
 	case Failed:
@@ -100,6 +114,8 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 		Skip(r.ID + " " + r.Name + ": " + msg)
 	case Unknown:
 		Skip(r.ID + " " + r.Name + ": could not judge: " + msg)
+	case Waived:
+		Skip(r.ID + " " + r.Name + ": " + msg)
 	}
 }
 
@@ -142,8 +158,12 @@ func (h *harness) printSummary() {
 	for _, r := range refused {
 		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
 	}
-	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %d warnings, %d unknown, %d skipped\n",
-		counts[Passed]+counts[Noted], counts[Failed], counts[Warned], counts[Unknown], counts[Skipped])
+	waived := ""
+	if counts[Waived] > 0 {
+		waived = fmt.Sprintf(", %d waived", counts[Waived])
+	}
+	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %d warnings, %d unknown, %d skipped%s\n",
+		counts[Passed]+counts[Noted], counts[Failed], counts[Warned], counts[Unknown], counts[Skipped], waived)
 	if counts[Passed]+counts[Noted]+counts[Failed]+counts[Warned] == 0 {
 		fmt.Fprintln(h.cfg.Out, "nothing was judged: this run is not a pass")
 	}
@@ -156,6 +176,8 @@ func staticOutcome(f checks.Finding) Outcome {
 		return Passed
 	case f.Status == checks.Skip:
 		return Skipped
+	case f.Status == checks.Waived:
+		return Waived
 	case f.Status != checks.Fail:
 		return Unknown
 	case f.Severity == checks.Error:

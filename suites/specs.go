@@ -87,7 +87,11 @@ func staticSpecs(hp **harness) {
 			}
 			for _, f := range rep.Findings {
 				if f.ID == r.ID {
-					h.conclude(r.ID, staticOutcome(f), "%s", f.Message)
+					msg := f.Message
+					if f.Status == checks.Waived {
+						msg += " (waived: " + f.Waiver.Reason + ")"
+					}
+					h.conclude(r.ID, staticOutcome(f), "%s", msg)
 					return // passed, warned or noted: one outcome only
 				}
 			}

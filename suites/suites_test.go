@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	bin = dir
-	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon"} {
+	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon", "./../fixtures/broken": "brokendaemon"} {
 		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
 			os.Exit(2)
@@ -107,7 +107,7 @@ func verifyAlone(t *testing.T, env []string, args ...string) (int, string, []str
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	seen := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(?:PASS|FAIL|WARN|INFO|SKIP|UNKNOWN)`).FindAllStringSubmatch(string(out), -1) {
+	for _, m := range regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(?:PASS|FAIL|WARN|INFO|SKIP|UNKNOWN|WAIVED)`).FindAllStringSubmatch(string(out), -1) {
 		if seen[m[1]] {
 			t.Errorf("%s has two outcomes in the summary:\n%s", m[1], summaryOf(string(out)))
 		}

@@ -10,8 +10,8 @@
 //	-- 42/fd/ --              an (empty) directory
 //
 // A link target that starts with "$TREE/" points inside the tree. Files
-// named "environ" hold NUL-separated entries: write them one per line, and
-// each newline becomes a NUL. In any file, "$DEVINO(NAME)" becomes the
+// named "environ" or "cmdline" hold NUL-separated entries: write them one
+// per line, and each newline becomes a NUL. In any file, "$DEVINO(NAME)" becomes the
 // device and inode of the tree's file NAME in /proc/locks form
 // (MAJOR:MINOR:INODE, hex:hex:decimal), written after every other file.
 package proctree
@@ -105,7 +105,7 @@ func (a *Archive) Write(root string) error {
 			continue
 		}
 		data := f.Data
-		if filepath.Base(f.Name) == "environ" {
+		if b := filepath.Base(f.Name); b == "environ" || b == "cmdline" {
 			data = bytes.ReplaceAll(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"), []byte{0})
 			if len(data) > 0 {
 				data = append(data, 0)

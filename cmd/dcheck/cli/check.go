@@ -3,9 +3,13 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/config"
+	"github.com/dcheck/dcheck/fleet"
 )
 
 // checkOptions are the flags of "dcheck [flags] PID".
@@ -20,11 +24,20 @@ type checkOptions struct {
 	inherited stringList
 	strict    bool
 	procRoot  string
+	config    string // --config FILE
+	textfile  string // scan --textfile DIR
 }
+
+// The output formats, and which command has which.
+var (
+	checkFormats = []string{"text", "json", "nagios"}
+	scanFormats  = []string{"text", "json", "prometheus", "nagios"}
+)
 
 // judgeFlags binds the flags that shape a Policy, shared by check and scan.
 func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.output, "o", "text", "output `format`: text or json")
+	fs.StringVar(&o.output, "o", "text", "output `format`: text, json, nagios (the Nagios plugin API: its exit codes too); scan also: prometheus")
+	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML; see the README's \"Fleets\")")
 	fs.StringVar(&o.profile, "profile", string(checks.ProfileSysV), "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.)")
 	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
 	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
@@ -74,16 +87,24 @@ func parsePID(s string) (int, error) {
 	return pid, nil
 }
 
-// policy turns the flags into a Policy, checking each.
-func (o *checkOptions) policy() (checks.Policy, error) {
+// policy turns the flags into a Policy, checking each; formats are the
+// command's output formats.
+func (o *checkOptions) policy(formats []string) (checks.Policy, error) {
 	var pol checks.Policy
 	prof, err := checks.ParseProfile(o.profile)
 	if err != nil {
 		return pol, usagef("--profile: %v", err)
 	}
 	pol.Profile = prof
-	if o.output != "text" && o.output != "json" {
-		return pol, usagef("-o: unknown format %q (want text or json)", o.output)
+	if !slices.Contains(formats, o.output) {
+		return pol, usagef("-o: unknown format %q (want %s)", o.output, strings.Join(formats, ", "))
+	}
+	if o.config != "" {
+		f, err := config.Load(o.config)
+		if err != nil {
+			return pol, usagef("--config: %v", err)
+		}
+		pol.Tailor = f.Tailor
 	}
 	if o.reaper < 0 {
 		return pol, usagef("--reaper %d: want a positive pid", o.reaper)
@@ -111,7 +132,7 @@ func (o *checkOptions) policy() (checks.Policy, error) {
 }
 
 func (o *checkOptions) run(io IO) (ExitCode, error) {
-	pol, err := o.policy()
+	pol, err := o.policy(checkFormats)
 	if err != nil {
 		return ExitUsage, err
 	}
@@ -123,9 +144,18 @@ func (o *checkOptions) run(io IO) (ExitCode, error) {
 	if err != nil {
 		return ExitUninspectable, &exitError{ExitUninspectable, err}
 	}
-	if o.output == "json" {
+	switch o.output {
+	case "json":
 		err = checks.WriteJSON(io.Out, r, true)
-	} else {
+	case "nagios":
+		name := r.Name
+		if name == "" {
+			name = r.Process.Comm
+		}
+		st, out := fleet.NagiosReport(r, name)
+		_, err = fmt.Fprint(io.Out, out)
+		return ExitCode(st), err
+	default:
 		err = checks.WriteText(io.Out, r, io.Color)
 	}
 	if err != nil {

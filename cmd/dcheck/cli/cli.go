@@ -12,15 +12,22 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/fleet"
 )
 
 // ExitCode is what the dcheck process exits with.
 //
-//	0  pass: the verdict is pass (scan: no judged process failed)
+//	0  pass: the verdict is pass (scan: every judged process passed)
 //	1  fail: the verdict is fail (scan: some judged process failed)
-//	2  usage: bad flags or arguments; nothing was inspected
+//	2  usage: bad flags, arguments or --config; nothing was inspected
 //	3  uninspectable: no such process, it exited while being read, or too
-//	   little was visible to judge it (verdict unknown)
+//	   little was visible to judge it (verdict unknown; scan: some process
+//	   could not be judged and none failed, or none was found)
+//
+// With -o nagios the codes are the Nagios plugin API's instead (see
+// fleet.NagiosStatus): 0 OK, 1 WARNING (a warning failed), 2 CRITICAL (an
+// error failed), 3 UNKNOWN (could not judge, or a usage error).
 type ExitCode int
 
 // The exit codes.
@@ -99,6 +106,15 @@ func Main(args []string, io IO) ExitCode {
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		return ExitPass
+	case nagiosMode(args):
+		// A Nagios-compatible scheduler reads stdout and the exit code
+		// only: whatever stopped the check is UNKNOWN, said there.
+		msg := err.Error()
+		if errors.As(err, &ue) {
+			msg = "usage: " + ue.msg
+		}
+		fmt.Fprint(io.Out, fleet.NagiosLine(fleet.NagiosUnknown, msg))
+		return ExitCode(fleet.NagiosUnknown)
 	case errors.As(err, &ue):
 		fmt.Fprintf(io.Err, "dcheck: %s\nRun 'dcheck help' for usage.\n", ue.msg)
 		return ExitUsage
@@ -108,6 +124,25 @@ func Main(args []string, io IO) ExitCode {
 	}
 	fmt.Fprintf(io.Err, "dcheck: %v\n", err)
 	return ExitUninspectable
+}
+
+// nagiosMode says whether the command line asks for -o nagios, whatever
+// else is wrong with it: then every exit code is the plugin API's.
+func nagiosMode(args []string) bool {
+	for i, a := range args {
+		if a == "--" {
+			return false
+		}
+		switch a {
+		case "-o=nagios", "--o=nagios":
+			return true
+		case "-o", "--o":
+			if i+1 < len(args) && args[i+1] == "nagios" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 const helpText = `dcheck tells whether a Unix process is a correct daemon.
@@ -122,7 +157,9 @@ Usage:
   dcheck help                     show this help
 
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not inspect (no such
-process, exited while being read, or too little visible to judge).
+process, exited while being read, or too little visible to judge; scan:
+nothing found). With -o nagios, the Nagios plugin API's: 0 OK, 1 WARNING,
+2 CRITICAL, 3 UNKNOWN (usage errors included).
 
 Run 'dcheck PID -h' or 'dcheck scan -h' for the flags.
 `

@@ -62,7 +62,7 @@ func TestPolicyFromFlags(t *testing.T) {
 	os.WriteFile(sentinel, nil, 0o644)
 	o := checkOptions{output: "text", profile: "supervised", reaper: 77, umask: "027", cwds: stringList{"/srv"},
 		inherited: stringList{sentinel}, pidFile: "/run/x.pid", strict: true}
-	pol, err := o.policy()
+	pol, err := o.policy(checkFormats)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestScanLiveHostWhileProcessesComeAndGo(t *testing.T) {
 	}()
 	for i := 0; i < 5; i++ {
 		code, out, errs := run("scan", "-o", "json")
-		if errs != "" || (code != ExitPass && code != ExitFail) {
+		if errs != "" || (code != ExitPass && code != ExitFail && code != ExitUninspectable) {
 			t.Errorf("exit %d, stderr %q", code, errs)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -345,5 +345,151 @@ func TestColourOnlyWhenAsked(t *testing.T) {
 	Main([]string{"--proc", root, "-o", "json", "3756"}, IO{Out: &colour, Err: &colour, Color: true})
 	if strings.Contains(colour.String(), "\x1b[") {
 		t.Error("escape sequences in JSON")
+	}
+}
+
+// golden compares got with testdata/NAME, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
+	}
+}
+
+// writeConfig writes a --config file and returns its path.
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dcheck.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestNagiosOutput holds one golden file per plugin status, for one process
+// and for a scan; the exit code is the plugin API's in this mode only.
+func TestNagiosOutput(t *testing.T) {
+	root := tree(t, "double-fork", "on-terminal", "zombie", "kthread")
+	empty := tree(t, "kthread")
+	waiveAll := writeConfig(t, `daemons:
+  - match: {comm: sleep}
+    waive:
+      - {rule: DC102, reason: "a test: started from a shell"}
+      - {rule: DC103, reason: "a test"}
+      - {rule: DC104, reason: "a test"}
+      - {rule: DC201, reason: "a test"}
+      - {rule: DC203, reason: "a test"}
+      - {rule: DC204, reason: "a test"}
+      - {rule: DC101, reason: "a test"}
+`)
+	umask0077 := writeConfig(t, "daemons:\n  - match: {comm: sleep}\n    umask: \"0077\"\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want ExitCode
+	}{
+		{"ok", []string{"--proc", root, "--pidfile", filepath.Join(root, "rec.pid")}, 0},
+		{"warning", []string{"--proc", root, "--umask", "0077", "3463"}, 1},
+		{"critical", []string{"--proc", root, "3756"}, 2},
+		{"unknown", []string{"--proc", root, "--profile", "supervised", "3527"}, 3},
+		{"unknown-no-process", []string{"--proc", root, "4"}, 3},
+		{"unknown-usage", []string{"--proc", root, "--bogus", "3756"}, 3},
+		{"unknown-bad-config", []string{"--proc", root, "--config", "/nonexistent.yaml", "3756"}, 3},
+		{"ok-waived", []string{"--proc", root, "--config", waiveAll, "3756"}, 0},
+		{"scan-ok", []string{"scan", "--proc", root}, 0},
+		{"scan-warning", []string{"scan", "--proc", root, "--config", umask0077}, 1},
+		{"scan-critical", []string{"scan", "--proc", root, "--config", umask0077, "--strict"}, 2},
+		{"scan-unknown-nothing", []string{"scan", "--proc", empty}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := run(append(tc.args, "-o", "nagios")...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d\n%s%s", code, tc.want, out, errs)
+			}
+			if first, _, _ := strings.Cut(out, "\n"); !strings.HasPrefix(first, "DCHECK "+fleetStatus(tc.want)+" - ") {
+				t.Errorf("first line %q does not start with the status", first)
+			}
+			golden(t, "nagios/"+tc.name+".txt", strings.ReplaceAll(out, root, "ROOT"))
+		})
+	}
+}
+
+func fleetStatus(c ExitCode) string {
+	return [...]string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}[c]
+}
+
+// TestWaiversThroughTheCommandLine judges a process on a terminal (it
+// fails six error rules) with waivers in force (with and without an
+// expiry date), expired and unused, in text and JSON, and a config that
+// matches nothing.
+func TestWaiversThroughTheCommandLine(t *testing.T) {
+	root := tree(t, "on-terminal")
+	cfg := writeConfig(t, `daemons:
+  - match: {exe: /usr/bin/sleep, comm: sleep}
+    name: recorded-sleep
+    waive:
+      - {rule: DC201, reason: "runs in its work directory on purpose"}
+      - {rule: DC103, reason: "in force until a day far off", expires: 2999-12-31}
+      - {rule: DC104, reason: "this one has expired", expires: 2020-01-31}
+      - {rule: DC205, reason: "not needed: it passes"}
+`)
+	code, out, _ := run("--proc", root, "--config", cfg, "3756")
+	if code != ExitFail {
+		t.Errorf("exit %d: the expired waiver and the unwaived failures still fail", code)
+	}
+	golden(t, "waivers.text", strings.ReplaceAll(out, root, "ROOT"))
+	_, out, _ = run("--proc", root, "--config", cfg, "-o", "json", "3756")
+	var r checks.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"DC201": "waived", "DC103": "waived", "DC104": "fail", "DC205": "pass"}
+	for _, f := range r.Findings {
+		if st, ok := want[f.ID]; ok {
+			if string(f.Status) != st || f.Waiver == nil {
+				t.Errorf("%s: status %s, waiver %+v; want %s", f.ID, f.Status, f.Waiver, st)
+			}
+			delete(want, f.ID)
+		}
+	}
+	if len(want) > 0 || r.Name != "recorded-sleep" {
+		t.Errorf("missing findings %v, name %q", want, r.Name)
+	}
+	// An entry that matches nothing changes nothing.
+	other := writeConfig(t, "daemons:\n  - match: {exe: /usr/sbin/nginx}\n    waive: [{rule: DC102, reason: x}]\n")
+	_, plain, _ := run("--proc", root, "3756")
+	if _, out, _ := run("--proc", root, "--config", other, "3756"); out != plain {
+		t.Errorf("a config for another program changed the report:\n%s", out)
+	}
+}
+
+// TestBadConfigIsAUsageError: exit 2, the file, line and field named, and
+// nothing judged.
+func TestBadConfigIsAUsageError(t *testing.T) {
+	root := tree(t, "on-terminal")
+	cfg := writeConfig(t, "daemons:\n  - match: {comm: sleep}\n    waive:\n      - {rule: DC102, reason: x, expires: tomorrow}\n")
+	for _, args := range [][]string{
+		{"--proc", root, "--config", cfg, "3756"},
+		{"scan", "--proc", root, "--config", cfg},
+		{"verify", "--config", cfg, "--", "true"},
+	} {
+		code, out, errs := run(args...)
+		if code != ExitUsage || out != "" || !strings.Contains(errs, cfg+":4: daemons[0].waive[0].expires: want a date YYYY-MM-DD, got \"tomorrow\"") {
+			t.Errorf("%v: exit %d, out %q, stderr %q", args, code, out, errs)
+		}
 	}
 }

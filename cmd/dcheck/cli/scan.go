@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/fleet"
 )
 
 func runScan(args []string, io IO) (ExitCode, error) {
 	var o checkOptions
 	fs := newFlagSet("dcheck scan", io)
 	o.judgeFlags(fs)
+	fs.StringVar(&o.textfile, "textfile", "", "write the verdicts as Prometheus metrics to `dir`/dcheck.prom (node_exporter's textfile directory), atomically, instead of printing them; exit 0 once written")
 	fs.Usage = func() {
-		fmt.Fprintf(io.Err, "Usage: dcheck scan [flags]\n\nJudges every process whose parent is the reaper and that has no\ncontrolling terminal (kernel threads excluded), one line each.\n\nFlags:\n")
+		fmt.Fprintf(io.Err, "Usage: dcheck scan [flags]\n\nJudges every process whose parent is the reaper and that has no\ncontrolling terminal (kernel threads excluded), one line each.\n"+
+			"Exit 0 if every one passed, 1 if any failed, 3 if any could not be judged\nor none was found (nagios: the plugin API's codes).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	pos, err := parseArgs(fs, args)
@@ -24,50 +28,96 @@ func runScan(args []string, io IO) (ExitCode, error) {
 	if len(pos) > 0 {
 		return ExitUsage, usagef("scan takes no arguments, got %q", pos)
 	}
-	pol, err := o.policy()
+	pol, err := o.policy(scanFormats)
 	if err != nil {
 		return ExitUsage, err
+	}
+	if o.textfile != "" && o.output != "text" {
+		return ExitUsage, usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
 	fsys, err := checks.NewFS(o.procRoot)
 	if err != nil {
 		return ExitUsage, usagef("--proc: %v", err)
 	}
-	results, err := fsys.Scan(pol, 0)
+	scan := fleet.Scan{Started: time.Now()}
+	scan.Results, err = fsys.Scan(pol, 0)
+	scan.Duration = time.Since(scan.Started)
 	if err != nil {
 		return ExitUninspectable, err
 	}
-	code := ExitPass
-	var tw *tabwriter.Writer
-	var enc *json.Encoder
-	if o.output == "json" {
-		enc = json.NewEncoder(io.Out)
-	} else {
-		tw = tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED")
-	}
-	for _, res := range results {
-		if res.Err != nil {
-			fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
-			continue
+	switch {
+	case o.textfile != "":
+		if _, err := fleet.WriteTextfile(o.textfile, fleet.Registry(scan)); err != nil {
+			return ExitUninspectable, &exitError{ExitUninspectable, fmt.Errorf("--textfile: %w", err)}
 		}
-		r := res.Report
-		if r.Verdict == checks.VerdictFail {
-			code = ExitFail
+		return ExitPass, nil
+	case o.output == "prometheus":
+		if err := fleet.WriteMetrics(io.Out, fleet.Registry(scan)); err != nil {
+			return ExitUninspectable, err
 		}
-		if enc != nil {
-			if err := enc.Encode(r); err != nil {
+		return scanCode(scan.Results), nil
+	case o.output == "nagios":
+		st, out := fleet.NagiosScan(scan)
+		_, err := fmt.Fprint(io.Out, out)
+		return ExitCode(st), err
+	case o.output == "json":
+		enc := json.NewEncoder(io.Out)
+		for _, res := range scan.Results {
+			if res.Err != nil {
+				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
+				continue
+			}
+			if err := enc.Encode(res.Report); err != nil {
 				return ExitUninspectable, err
 			}
-			continue
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, failedIDs(r))
-	}
-	if tw != nil {
+	default:
+		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWAIVED")
+		for _, res := range scan.Results {
+			if res.Err != nil {
+				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
+				continue
+			}
+			r := res.Report
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, failedIDs(r), waivedIDs(r))
+		}
 		if err := tw.Flush(); err != nil {
 			return ExitUninspectable, err
 		}
 	}
+	code := scanCode(scan.Results)
+	if len(scan.Results) == 0 {
+		return code, &exitError{code, fmt.Errorf("scan: no process looks like a daemon (parent pid %d, no terminal): nothing was judged", reaperOf(pol))}
+	}
 	return code, nil
+}
+
+// scanCode is the exit code of a scan: fail if any process failed, else
+// uninspectable if any could not be judged or read, or none was found.
+func scanCode(results []checks.ScanResult) ExitCode {
+	code := ExitPass
+	if len(results) == 0 {
+		code = ExitUninspectable
+	}
+	for _, res := range results {
+		switch {
+		case res.Err != nil || res.Report == nil || res.Report.Verdict == checks.VerdictUnknown:
+			if code == ExitPass {
+				code = ExitUninspectable
+			}
+		case res.Report.Verdict == checks.VerdictFail:
+			code = ExitFail
+		}
+	}
+	return code
+}
+
+func reaperOf(pol checks.Policy) int {
+	if pol.Reaper == 0 {
+		return 1
+	}
+	return pol.Reaper
 }
 
 // failedIDs lists the IDs of failed findings, errors first as they decide
@@ -82,6 +132,20 @@ func failedIDs(r *checks.Report) string {
 	for _, f := range r.Findings {
 		if f.Status == checks.Fail && !(f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning)) {
 			ids = append(ids, strings.ToLower(f.ID))
+		}
+	}
+	if len(ids) == 0 {
+		return "-"
+	}
+	return strings.Join(ids, ",")
+}
+
+// waivedIDs lists the IDs of waived findings; "-" when none.
+func waivedIDs(r *checks.Report) string {
+	var ids []string
+	for _, f := range r.Findings {
+		if f.Status == checks.Waived {
+			ids = append(ids, f.ID)
 		}
 	}
 	if len(ids) == 0 {

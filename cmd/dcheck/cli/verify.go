@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dcheck/dcheck/config"
 	"github.com/dcheck/dcheck/suites"
 )
 
@@ -11,6 +12,7 @@ import (
 type verifyOptions struct {
 	cfg     suites.Config
 	reports suites.Reports
+	config  string // --config FILE
 }
 
 func runVerify(args []string, io IO) (ExitCode, error) {
@@ -21,6 +23,7 @@ func runVerify(args []string, io IO) (ExitCode, error) {
 	fs.StringVar(&o.reports.JUnit, "junit-report", "", "write a JUnit XML report to `file`")
 	fs.StringVar(&o.reports.JSON, "json-report", "", "write a Ginkgo JSON report to `file`")
 	fs.BoolVar(&o.reports.Verbose, "v", false, "verbose Ginkgo output")
+	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML): the entry matching the daemon applies, its waivers to lifecycle specs too")
 	fs.Usage = func() {
 		fmt.Fprintf(io.Err, "Usage: dcheck verify [flags] -- START COMMAND...\n\n"+
 			"Starts the daemon in a hostile environment, judges it with every rule, drives its\n"+
@@ -36,6 +39,13 @@ func runVerify(args []string, io IO) (ExitCode, error) {
 		return ExitUsage, usagef("verify: no start command (give it after --)")
 	}
 	o.cfg.Start = start
+	if o.config != "" {
+		f, err := config.Load(o.config)
+		if err != nil {
+			return ExitUsage, usagef("--config: %v", err)
+		}
+		o.cfg.Tailor = f.Tailor
+	}
 	o.cfg.Out = io.Out
 	o.reports.Color = io.Color
 	if err := o.cfg.Validate(); err != nil {

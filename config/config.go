@@ -1,0 +1,400 @@
+// Package config reads dcheck's configuration file (dcheck --config FILE):
+// what to expect of particular daemons, and the waivers their owners
+// accepted. The same file serves "dcheck PID", "dcheck scan" and "dcheck
+// verify".
+//
+//	daemons:
+//	  - match: {exe: /usr/sbin/nginx}        # or comm: NAME, or pidfile: PATH
+//	    name: nginx                          # optional: what reports call it
+//	    profile: sysv
+//	    umask: "0027"
+//	    cwd: [/var/lib/nginx]
+//	    reaper: 1
+//	    waive:
+//	      - rule: DC201
+//	        reason: "runs from its data directory by design"
+//	        expires: 2027-06-30               # optional; after it the waiver no longer applies
+//
+// A process gets the first entry whose every match key matches: exe is the
+// path of the program it runs (/proc/PID/exe, without " (deleted)"), comm
+// its name as ps shows it, and pidfile a pidfile that names it (or the one
+// given with --pidfile). An entry's fields replace the command line's for
+// the processes it matches; a field left out keeps the command line's.
+//
+// The file is checked whole before anything is judged. Unknown keys,
+// values of the wrong kind, unknown rules, a waiver without a reason and a
+// date that is not YYYY-MM-DD are errors that name the file, the line and
+// the field.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// File is a parsed configuration file.
+type File struct {
+	Path    string   // Where it was read from, for messages
+	Daemons []Daemon // In file order: the first match wins
+}
+
+// Daemon is one entry: which processes it matches and what to expect of
+// them. A zero field leaves the command line's choice in place.
+type Daemon struct {
+	Line    int            // Line of the entry in the file
+	Match   Match          // Which processes; at least one key is set
+	Name    string         // What reports call the daemon; empty: not named
+	Profile checks.Profile // Empty: the command line's
+	Umask   *uint32        // Nil: the command line's
+	Cwds    []string       // Directories besides "/" it may run in; nil: the command line's
+	Reaper  int            // Zero: the command line's
+	Waivers []checks.Waiver
+}
+
+// Match selects processes. Every key that is set must match.
+type Match struct {
+	Exe     string // The program's absolute path
+	Comm    string // The process name (/proc/PID/comm)
+	PidFile string // A pidfile that names the process
+}
+
+// Error is a mistake in the file, with where it is.
+type Error struct {
+	Path  string // The file
+	Line  int    // 1-based; 0 when the whole file is at fault
+	Field string // The key at fault, as a path: "daemons[2].waive[0].expires"; may be empty
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Path)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Load reads and checks the file at path. The error is an *Error for a
+// mistake in the file, or the file system's error (which names path).
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// Parse checks data, the contents of the file at path.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Path: path}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if len(doc.Content) == 0 {
+		return f, nil // an empty file: no entries
+	}
+	p := parser{path: path}
+	top := doc.Content[0]
+	p.mapping(top, "", map[string]func(*yaml.Node, string){
+		"daemons": func(n *yaml.Node, field string) {
+			for i, item := range p.sequence(n, field) {
+				if d, ok := p.daemon(item, fmt.Sprintf("%s[%d]", field, i)); ok {
+					f.Daemons = append(f.Daemons, d)
+				}
+			}
+		},
+	})
+	if p.err != nil {
+		return nil, p.err
+	}
+	return f, nil
+}
+
+// parser walks the YAML tree and keeps the first error.
+type parser struct {
+	path string
+	err  *Error
+}
+
+func (p *parser) fail(n *yaml.Node, field, format string, a ...any) {
+	if p.err == nil {
+		p.err = &Error{Path: p.path, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+}
+
+func join(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// mapping calls each key's handler with its value; a key without one is
+// an error listing those there are.
+func (p *parser) mapping(n *yaml.Node, field string, keys map[string]func(*yaml.Node, string)) {
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, field, "want a mapping of %s, got %s", strings.Join(sortedKeys(keys), ", "), kind(n))
+		return
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if line, dup := seen[k.Value]; dup {
+			p.fail(k, join(field, k.Value), "given twice (first on line %d)", line)
+			return
+		}
+		seen[k.Value] = k.Line
+		h, ok := keys[k.Value]
+		if !ok {
+			p.fail(k, join(field, k.Value), "unknown key (want one of %s)", strings.Join(sortedKeys(keys), ", "))
+			return
+		}
+		h(v, join(field, k.Value))
+	}
+}
+
+func sortedKeys(m map[string]func(*yaml.Node, string)) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func kind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if n.Tag == "!!null" {
+		return "nothing"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func (p *parser) sequence(n *yaml.Node, field string) []*yaml.Node {
+	if n.Kind != yaml.SequenceNode {
+		p.fail(n, field, "want a list, got %s", kind(n))
+		return nil
+	}
+	return n.Content
+}
+
+// str returns a non-empty scalar.
+func (p *parser) str(n *yaml.Node, field string) string {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || strings.TrimSpace(n.Value) == "" {
+		p.fail(n, field, "want a non-empty string, got %s", kind(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
+	d := Daemon{Line: n.Line}
+	before := p.err
+	matched := false
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"match": func(v *yaml.Node, f string) {
+			matched = true
+			p.mapping(v, f, map[string]func(*yaml.Node, string){
+				"exe": func(v *yaml.Node, f string) {
+					if d.Match.Exe = p.str(v, f); d.Match.Exe != "" && !filepath.IsAbs(d.Match.Exe) {
+						p.fail(v, f, "want an absolute path, got %q", d.Match.Exe)
+					}
+				},
+				"comm": func(v *yaml.Node, f string) {
+					if d.Match.Comm = p.str(v, f); len(d.Match.Comm) > 15 {
+						p.fail(v, f, "%q is longer than 15 bytes: the kernel keeps only the first 15 of a process name", d.Match.Comm)
+					}
+				},
+				"pidfile": func(v *yaml.Node, f string) {
+					if d.Match.PidFile = p.str(v, f); d.Match.PidFile != "" && !filepath.IsAbs(d.Match.PidFile) {
+						p.fail(v, f, "want an absolute path, got %q", d.Match.PidFile)
+					}
+				},
+			})
+			if d.Match == (Match{}) {
+				p.fail(v, f, "names no process: give exe, comm or pidfile")
+			}
+		},
+		"name": func(v *yaml.Node, f string) { d.Name = p.str(v, f) },
+		"profile": func(v *yaml.Node, f string) {
+			prof, err := checks.ParseProfile(p.str(v, f))
+			if err != nil && p.err == nil {
+				p.fail(v, f, "%v", err)
+			}
+			d.Profile = prof
+		},
+		"umask": func(v *yaml.Node, f string) {
+			s := p.str(v, f)
+			u, err := strconv.ParseUint(s, 8, 32)
+			if s != "" && (err != nil || u > 0o777) {
+				p.fail(v, f, "want an octal mode from 0000 to 0777 (quote it: \"0027\"), got %q", s)
+			}
+			u32 := uint32(u)
+			d.Umask = &u32
+		},
+		"cwd": func(v *yaml.Node, f string) {
+			items := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				items = v.Content
+			}
+			for i, it := range items {
+				fi := f
+				if v.Kind == yaml.SequenceNode {
+					fi = fmt.Sprintf("%s[%d]", f, i)
+				}
+				dir := p.str(it, fi)
+				if dir != "" && !filepath.IsAbs(dir) {
+					p.fail(it, fi, "want an absolute path, got %q", dir)
+				}
+				d.Cwds = append(d.Cwds, filepath.Clean(dir))
+			}
+		},
+		"reaper": func(v *yaml.Node, f string) {
+			s := p.str(v, f)
+			pid, err := strconv.Atoi(s)
+			if s != "" && (err != nil || pid <= 0) {
+				p.fail(v, f, "want a positive pid, got %q", s)
+			}
+			d.Reaper = pid
+		},
+		"waive": func(v *yaml.Node, f string) {
+			for i, item := range p.sequence(v, f) {
+				if w, ok := p.waiver(item, fmt.Sprintf("%s[%d]", f, i)); ok {
+					for _, o := range d.Waivers {
+						if o.Rule == w.Rule {
+							p.fail(item, fmt.Sprintf("%s[%d].rule", f, i), "%s is waived twice in this entry", w.Rule)
+						}
+					}
+					d.Waivers = append(d.Waivers, w)
+				}
+			}
+		},
+	})
+	if !matched && p.err == nil {
+		p.fail(n, field, "no match: say which processes the entry is for (match: {exe: PATH})")
+	}
+	return d, p.err == before
+}
+
+func (p *parser) waiver(n *yaml.Node, field string) (checks.Waiver, bool) {
+	var w checks.Waiver
+	before := p.err
+	p.mapping(n, field, map[string]func(*yaml.Node, string){
+		"rule": func(v *yaml.Node, f string) {
+			id := p.str(v, f)
+			if id == "" {
+				return
+			}
+			r, ok := checks.Lookup(id)
+			if !ok {
+				p.fail(v, f, "no rule %q (dcheck rules lists them)", id)
+				return
+			}
+			w.Rule = r.ID
+		},
+		"reason": func(v *yaml.Node, f string) { w.Reason = p.str(v, f) },
+		"expires": func(v *yaml.Node, f string) {
+			s := p.str(v, f)
+			if s == "" {
+				return
+			}
+			t, err := time.ParseInLocation(time.DateOnly, s, time.Local)
+			if err != nil {
+				p.fail(v, f, "want a date YYYY-MM-DD, got %q", s)
+			}
+			w.Expires = t
+		},
+	})
+	if p.err == before {
+		switch {
+		case w.Rule == "":
+			p.fail(n, join(field, "rule"), "missing: which rule is waived")
+		case w.Reason == "":
+			p.fail(n, join(field, "reason"), "missing: a waiver must say why the finding is accepted")
+		}
+	}
+	return w, p.err == before
+}
+
+// ErrNoMatch is returned by Lookup when no entry matches the process.
+var ErrNoMatch = errors.New("no entry matches")
+
+// Lookup returns the first entry matching process s. pidfile is the
+// pidfile already known for it ("" if none).
+func (f *File) Lookup(s *checks.Snapshot, pidfile string) (*Daemon, error) {
+	for i := range f.Daemons {
+		if f.Daemons[i].matches(s, pidfile) {
+			return &f.Daemons[i], nil
+		}
+	}
+	return nil, ErrNoMatch
+}
+
+func (d *Daemon) matches(s *checks.Snapshot, pidfile string) bool {
+	m := d.Match
+	if m.Exe != "" && (s.ExeErr != nil || s.Exe.Path != m.Exe) {
+		return false
+	}
+	if m.Comm != "" && s.Stat.Comm != m.Comm {
+		return false
+	}
+	if m.PidFile != "" && m.PidFile != pidfile {
+		// A pidfile of the entry names the process: the scan's way of
+		// knowing which pidfile belongs to whom.
+		if pid, err := checks.ReadPid(m.PidFile); err != nil || pid != s.PID {
+			return false
+		}
+	}
+	return true
+}
+
+// Tailor applies the entry matching s, if any, to pol. It has the
+// signature of checks.Policy.Tailor.
+func (f *File) Tailor(s *checks.Snapshot, pol *checks.Policy) {
+	d, err := f.Lookup(s, pol.PidFile)
+	if err != nil {
+		return
+	}
+	if d.Profile != "" {
+		pol.Profile = d.Profile
+	}
+	if d.Umask != nil {
+		pol.Umask = d.Umask
+	}
+	if d.Cwds != nil {
+		pol.Cwds = d.Cwds
+	}
+	if d.Reaper != 0 {
+		pol.Reaper = d.Reaper
+	}
+	if d.Name != "" {
+		pol.Name = d.Name
+	}
+	if d.Match.PidFile != "" && pol.PidFile == "" {
+		pol.PidFile = d.Match.PidFile
+	}
+	pol.Waivers = d.Waivers
+}

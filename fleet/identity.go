@@ -1,0 +1,107 @@
+// Package fleet turns dcheck's judgements into what fleet tools read:
+// Prometheus metrics for node_exporter's textfile collector, and the
+// Nagios plugin format (Icinga, Sensu, Checkmk). It judges nothing itself.
+package fleet
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// maxArgsInName bounds the arguments a name carries to tell instances of
+// one program apart.
+const maxArgsInName = 120
+
+// Names returns a name for each report, in order, that stays the same while
+// the daemon restarts (pids churn; these do not). It is, first that
+// applies:
+//
+//  1. the name its owner gave it (Report.Name, from --config's name:);
+//  2. its pidfile's path, when one was given or configured;
+//  3. the program's path (/proc/PID/exe, without " (deleted)");
+//  4. "comm:NAME" when the program's path cannot be read.
+//
+// Two reports with the same name are two instances of one program: each
+// then gets its arguments appended ("/usr/sbin/nginx -c /etc/a.conf"),
+// and, if that does not tell them apart either, " #1", " #2"... in order
+// of start time. A name from step 1 is never changed: giving the same
+// name twice is the owner's choice.
+func Names(reports []*checks.Report) []string {
+	names := make([]string, len(reports))
+	owned := make([]bool, len(reports))
+	for i, r := range reports {
+		switch {
+		case r.Name != "":
+			names[i], owned[i] = r.Name, true
+		case r.PidFile != nil && r.PidFile.Path != "":
+			names[i] = r.PidFile.Path
+		case r.Process.Exe != nil && *r.Process.Exe != "":
+			names[i] = *r.Process.Exe
+		default:
+			names[i] = "comm:" + r.Process.Comm
+		}
+	}
+	for _, group := range duplicates(names, owned) {
+		for _, i := range group {
+			if args := argsOf(reports[i]); args != "" {
+				names[i] += " " + args
+			}
+		}
+	}
+	for _, group := range duplicates(names, owned) {
+		slices.SortFunc(group, func(a, b int) int {
+			ra, rb := reports[a], reports[b]
+			return cmp.Or(cmp.Compare(ra.Process.StartTime, rb.Process.StartTime), cmp.Compare(ra.PID, rb.PID))
+		})
+		for n, i := range group {
+			names[i] += fmt.Sprintf(" #%d", n+1)
+		}
+	}
+	return names
+}
+
+// duplicates returns the indexes of each name given more than once, not
+// counting owned names.
+func duplicates(names []string, owned []bool) [][]int {
+	at := map[string][]int{}
+	var order []string
+	for i, n := range names {
+		if owned[i] {
+			continue
+		}
+		if _, ok := at[n]; !ok {
+			order = append(order, n)
+		}
+		at[n] = append(at[n], i)
+	}
+	var out [][]int
+	for _, n := range order {
+		if len(at[n]) > 1 {
+			out = append(out, at[n])
+		}
+	}
+	return out
+}
+
+// argsOf is the command line after the program, cut to maxArgsInName bytes
+// on a rune boundary.
+func argsOf(r *checks.Report) string {
+	if len(r.Process.Cmdline) < 2 {
+		return ""
+	}
+	s := strings.Join(r.Process.Cmdline[1:], " ")
+	if len(s) <= maxArgsInName {
+		return s
+	}
+	cut := maxArgsInName
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

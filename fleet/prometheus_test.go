@@ -1,0 +1,160 @@
+package fleet
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// sampleScan is a scan of three daemons, one of them failing and one with
+// a waived finding, and one process that could not be read.
+func sampleScan() Scan {
+	good := report(100, 1, "/usr/sbin/good")
+	good.Findings = []checks.Finding{
+		{ID: "DC103", Severity: checks.Error, Status: checks.Pass},
+		{ID: "DC201", Severity: checks.Error, Status: checks.Waived},
+		{ID: "DC301", Severity: checks.Error, Status: checks.Skip},
+		{ID: "DC503", Severity: checks.Info, Status: checks.Unknown},
+	}
+	bad := report(200, 2, "/usr/sbin/bad")
+	bad.Verdict = checks.VerdictFail
+	bad.Findings = []checks.Finding{
+		{ID: "DC103", Severity: checks.Error, Status: checks.Fail},
+		{ID: "DC202", Severity: checks.Warning, Status: checks.Pass},
+	}
+	return Scan{
+		Results: []checks.ScanResult{
+			{PID: 100, Report: good}, {PID: 200, Report: bad},
+			{PID: 300, Err: errors.New("pid 300: permission denied")},
+		},
+		Started:  time.Unix(1796000000, 500e6),
+		Duration: 1500 * time.Millisecond,
+	}
+}
+
+func TestMetricsLintClean(t *testing.T) {
+	mfs, err := Registry(sampleScan()).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %v", problems, err)
+	}
+}
+
+// TestMetricsRoundTrip writes the text format and reads it back with
+// Prometheus's own parser: every series a user alerts on is there, with
+// its value, and nothing with a pid label.
+func TestMetricsRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteMetrics(&buf, Registry(sampleScan())); err != nil {
+		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(&buf)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	want := map[string]float64{
+		`dcheck_daemon_verdict{daemon="/usr/sbin/good",profile="sysv",verdict="pass"}`: 1,
+		`dcheck_daemon_verdict{daemon="/usr/sbin/bad",profile="sysv",verdict="fail"}`:  1,
+		`dcheck_rule_failed{daemon="/usr/sbin/good",rule="DC103",severity="error"}`:    0,
+		`dcheck_rule_failed{daemon="/usr/sbin/good",rule="DC201",severity="error"}`:    0,
+		`dcheck_rule_waived{daemon="/usr/sbin/good",rule="DC201",severity="error"}`:    1,
+		`dcheck_rule_unknown{daemon="/usr/sbin/good",rule="DC503",severity="info"}`:    1,
+		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC103",severity="error"}`:     1,
+		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC202",severity="warning"}`:   0,
+		`dcheck_scan_daemons{verdict="pass"}`:                                          1,
+		`dcheck_scan_daemons{verdict="fail"}`:                                          1,
+		`dcheck_scan_daemons{verdict="unknown"}`:                                       0,
+		`dcheck_scan_uninspectable`:                                                    1,
+		`dcheck_scan_waived_findings`:                                                  1,
+		`dcheck_scan_duration_seconds`:                                                 1.5,
+		`dcheck_last_scan_timestamp_seconds`:                                           1796000000.5,
+	}
+	got := map[string]float64{}
+	for name, mf := range families {
+		if mf.GetType() != dto.MetricType_GAUGE || mf.GetHelp() == "" {
+			t.Errorf("%s: type %v, help %q: want a gauge with help", name, mf.GetType(), mf.GetHelp())
+		}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "pid" {
+					t.Errorf("%s has a pid label", name)
+				}
+				labels = append(labels, l.GetName()+`="`+l.GetValue()+`"`)
+			}
+			key := name
+			if len(labels) > 0 {
+				key += "{" + strings.Join(labels, ",") + "}"
+			}
+			got[key] = m.GetGauge().GetValue()
+		}
+	}
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present: %v), want %v", k, g, ok, v)
+		}
+	}
+	// Skipped rules have no series; nor does a process that was not judged.
+	for k := range got {
+		if strings.Contains(k, `rule="DC301"`) || strings.Contains(k, "300") {
+			t.Errorf("unexpected series %s", k)
+		}
+	}
+	if mf := families["dcheck_build_info"]; mf == nil || len(mf.GetMetric()) != 1 || mf.GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Errorf("dcheck_build_info: %v", mf)
+	}
+}
+
+func TestWriteTextfile(t *testing.T) {
+	dir := t.TempDir()
+	path, err := WriteTextfile(dir, Registry(sampleScan()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || path != filepath.Join(dir, "dcheck.prom") || st.Mode().Perm() != 0o644 {
+		t.Fatalf("%s: %v %v (node_exporter, another user, must read it)", path, st, err)
+	}
+	// Nothing else is left in the directory: the temporary file was renamed.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %v", entries)
+	}
+	if _, err := WriteTextfile(filepath.Join(dir, "missing"), Registry(sampleScan())); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing directory: %v", err)
+	}
+	if _, err := WriteTextfile(path, Registry(sampleScan())); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a file for a directory: %v", err)
+	}
+}
+
+func TestNagiosScanLongOutputHoldsNoPerfdata(t *testing.T) {
+	st, out := NagiosScan(sampleScan())
+	if st != NagiosCritical {
+		t.Errorf("status %v", st)
+	}
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	for _, l := range lines[1:] {
+		if strings.Contains(l, "|") {
+			t.Errorf("long output line %q has a |: the plugin API would read perfdata there", l)
+		}
+	}
+	if !strings.Contains(out, "uninspectable=1;;;0") || !strings.Contains(out, "UNKNOWN pid 300: permission denied") {
+		t.Errorf("the unreadable process is not counted:\n%s", out)
+	}
+}
