@@ -65,7 +65,7 @@ func need(t *testing.T, prog, pkg string) string {
 // reaped by pid when the test ends.
 func startDaemon(t *testing.T, pidfile string, argv ...string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testclock.Scale(30*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), testclock.Scale(2*time.Minute))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -149,7 +149,7 @@ func TestNodeExporterServesTheScan(t *testing.T) {
 	// Scrape once node_exporter answers (it says nothing when it is ready).
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	var body []byte
-	deadline := time.Now().Add(testclock.Scale(30 * time.Second))
+	deadline := time.Now().Add(testclock.Scale(2 * time.Minute))
 	for {
 		resp, err := http.Get(url)
 		if err == nil {

@@ -29,6 +29,10 @@ func runCanary(log string) {
 	ch := make(chan os.Signal, 64)
 	signal.Notify(ch)
 	f.WriteString("ready\n")
+	if ready := os.NewFile(3, "ready"); ready != nil { // the test waits on this pipe
+		ready.Write([]byte{'\n'})
+		ready.Close()
+	}
 	for sig := range ch {
 		if sig == syscall.SIGURG || sig == syscall.SIGCHLD { // the Go runtime's preemption; children
 			continue
@@ -53,21 +57,33 @@ func startCanary(t *testing.T, own bool) *canary {
 		t.Fatal(err)
 	}
 	self, _ := os.Executable()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), "DCHECK_TEST_CANARY="+log)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: own}
-	if err := cmd.Start(); err != nil {
+	cmd.ExtraFiles = []*os.File{w} // fd 3: one byte once it listens for signals
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
 		t.Fatal(err)
 	}
 	c := &canary{cmd: cmd, log: log, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-c.done }) // by pid
-	deadline := time.Now().Add(slow(10 * time.Second))
-	for !strings.HasPrefix(c.read(), "ready\n") {
-		if time.Now().After(deadline) {
-			t.Fatalf("canary %d never got ready", cmd.Process.Pid)
+	// The byte is the event; the bound is only a safety net, for a canary
+	// that neither writes nor exits (a loaded machine delays the first).
+	r.SetReadDeadline(time.Now().Add(slow(2 * time.Minute)))
+	if _, err := r.Read(make([]byte, 1)); err != nil {
+		select {
+		case <-c.done:
+			t.Fatalf("canary %d exited before it was ready: %v", cmd.Process.Pid, cmd.ProcessState)
+		default:
+			t.Fatalf("canary %d never got ready: %v", cmd.Process.Pid, err)
 		}
-		time.Sleep(time.Millisecond) // the canary's log gives no event
 	}
 	return c
 }
