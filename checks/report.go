@@ -186,9 +186,15 @@ func viewProcess(s *Snapshot) ProcessView {
 // ErrExited. Other errors wrap ErrNoProcess, ErrHidden or, for an unusable
 // pidfile when pid is 0, ErrPidFile or the file system error.
 func (f *FS) Inspect(pid int, pol Policy) (*Report, error) {
-	r, err := f.inspectOnce(pid, pol)
+	return f.inspect(pid, pol, nil)
+}
+
+// inspect is Inspect, starting from the stat the caller already read
+// (Scan reads it to pick daemons), when it did.
+func (f *FS) inspect(pid int, pol Policy, first *ProcStat) (*Report, error) {
+	r, err := f.inspectOnce(pid, pol, first)
 	if errors.Is(err, ErrExited) {
-		r, err = f.inspectOnce(pid, pol)
+		r, err = f.inspectOnce(pid, pol, nil)
 		if errors.Is(err, ErrNoProcess) {
 			err = fmt.Errorf("pid %d: %w", pid, ErrExited)
 		}
@@ -196,7 +202,7 @@ func (f *FS) Inspect(pid int, pol Policy) (*Report, error) {
 	return r, err
 }
 
-func (f *FS) inspectOnce(pid int, pol Policy) (*Report, error) {
+func (f *FS) inspectOnce(pid int, pol Policy, first *ProcStat) (*Report, error) {
 	ev := &Evidence{}
 	if pol.PidFile != "" {
 		pf, err := f.ReadPidFile(pol.PidFile)
@@ -214,7 +220,7 @@ func (f *FS) inspectOnce(pid int, pol Policy) (*Report, error) {
 	if pid == 0 {
 		return nil, errors.New("no pid and no pidfile given")
 	}
-	s, err := f.Take(pid)
+	s, err := f.take(pid, first)
 	if err != nil {
 		if ev.PidFile != nil && pid == ev.PidFile.PID && errors.Is(err, ErrNoProcess) {
 			return nil, fmt.Errorf("pidfile %s names pid %d, which is not running: %w", pol.PidFile, pid, ErrNoProcess)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // ScanResult is one process found by Scan: its report, or why it could not
@@ -20,52 +21,106 @@ type ScanResult struct {
 // no controlling terminal, and a parent that is the reaper (pol.Reaper, or
 // pid 1 when that is zero). The calling process is never one of them (a
 // scan run from a job of the reaper would judge itself). pol.PidFile is
-// ignored: each process is judged without one, unless pol.Tailor names it. Processes that exit while Scan reads them are dropped. The
-// results are in pid order; workers <= 0 means one per CPU.
+// ignored: each process is judged without one, unless pol.Tailor names
+// it. Processes that exit while Scan reads them are dropped. The results
+// are in pid order; workers <= 0 means one per CPU. Scan holds every
+// report: ScanFunc hands them over one at a time.
 func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
+	var out []ScanResult
+	err := f.ScanFunc(pol, workers, func(r ScanResult) error {
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}
+
+// scanWindow bounds, per worker, how far reading may run ahead of fn in
+// ScanFunc: the most reports held at once is workers × scanWindow.
+const scanWindow = 16
+
+// ScanFunc is Scan for hosts of any size: it reads processes in parallel,
+// and calls fn with each result in pid order, on the caller's goroutine,
+// as soon as it and every one before it are done. At most a few dozen
+// reports per worker exist at once. An error from fn stops the scan and
+// is returned.
+func (f *FS) ScanFunc(pol Policy, workers int, fn func(ScanResult) error) error {
 	pids, err := f.PIDs()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	slices.Sort(pids)
+	if f.live {
+		pids = slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() })
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	pol.PidFile = ""
-	if f.live {
-		pids = slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() })
-	}
 	reaper := pol.Reaper
 	if reaper == 0 {
 		reaper = 1
 	}
-	results := make([]ScanResult, len(pids))
-	keep := make([]bool, len(pids))
-	var next int
-	var mu sync.Mutex
+
+	type done struct {
+		i    int
+		res  ScanResult
+		keep bool
+	}
+	window := workers * scanWindow
+	// A worker takes a ticket before it takes a pid, and fn's side gives
+	// it back once that pid's result is handed over: no worker runs more
+	// than window pids ahead of fn.
+	tickets := make(chan struct{}, window)
+	results := make(chan done, window)
+	stop := make(chan struct{})
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
+				select {
+				case tickets <- struct{}{}:
+				case <-stop:
+					return
+				}
+				i := int(next.Add(1) - 1)
 				if i >= len(pids) {
 					return
 				}
-				results[i], keep[i] = f.scanOne(pids[i], reaper, pol)
+				res, keep := f.scanOne(pids[i], reaper, pol)
+				results <- done{i, res, keep}
 			}
 		})
 	}
-	wg.Wait()
-	out := results[:0]
-	for i, r := range results {
-		if keep[i] {
-			out = append(out, r)
+	// No send to results ever blocks: a result needs a ticket, and there
+	// are no more tickets than room in results. So workers end once stop
+	// is closed (or every pid is taken) whether fn's side reads or not.
+	finish := func() {
+		close(stop)
+		wg.Wait()
+	}
+	pending := map[int]done{}
+	for cursor := 0; cursor < len(pids); cursor++ {
+		d, ok := pending[cursor]
+		for !ok {
+			got := <-results
+			if got.i == cursor {
+				d, ok = got, true
+			} else {
+				pending[got.i] = got
+			}
+		}
+		delete(pending, cursor)
+		<-tickets
+		if d.keep {
+			if err := fn(d.res); err != nil {
+				finish()
+				return err
+			}
 		}
 	}
-	return out, nil
+	finish()
+	return nil
 }
 
 func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
@@ -79,7 +134,7 @@ func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
 	if st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
 		return ScanResult{}, false
 	}
-	r, err := f.Inspect(pid, pol)
+	r, err := f.inspect(pid, pol, &st)
 	if errors.Is(err, ErrNoProcess) || errors.Is(err, ErrExited) || errors.Is(err, ErrHidden) {
 		return ScanResult{}, false
 	}

@@ -191,7 +191,12 @@ type Parent struct {
 // was reused while it was being read (the start time, stat field 22, is read
 // first and again last). Parts that cannot be read are recorded in the
 // Snapshot, not returned as errors.
-func (f *FS) Take(pid int) (*Snapshot, error) {
+func (f *FS) Take(pid int) (*Snapshot, error) { return f.take(pid, nil) }
+
+// take is Take, starting from the stat the caller already read when first
+// is not nil: the last look at stat, through the same descriptor as every
+// other read, proves that one process was read throughout.
+func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 	}
@@ -206,12 +211,17 @@ func (f *FS) Take(pid int) (*Snapshot, error) {
 	defer bufPool.Put(bp)
 	buf := *bp
 	s := &Snapshot{PID: pid}
-	data, err := readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
-	if err != nil {
-		return nil, f.missing(pid, err)
-	}
-	if s.Stat, err = parseStat(data); err != nil {
-		return nil, fmt.Errorf("pid %d: %s/stat: %w", pid, dirpath, err)
+	var data []byte
+	if first != nil {
+		s.Stat = *first
+	} else {
+		data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
+		if err != nil {
+			return nil, f.missing(pid, err)
+		}
+		if s.Stat, err = parseStat(data); err != nil {
+			return nil, fmt.Errorf("pid %d: %s/stat: %w", pid, dirpath, err)
+		}
 	}
 	data, err = readAtBounded(dirfd, dirpath, "status", maxSmallFile, buf)
 	if err != nil {

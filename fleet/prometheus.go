@@ -133,3 +133,22 @@ func WriteTextfile(dir string, g prometheus.Gatherer) (string, error) {
 	}
 	return path, nil
 }
+
+// Trim returns what Registry, NagiosScan and Names use of a scan result,
+// so that a scan of ten thousand daemons holds ten thousand small
+// records: the report without the process's descriptors, environment,
+// children and signal sets (its name, program, arguments and start time
+// stay), and every finding.
+func Trim(res checks.ScanResult) checks.ScanResult {
+	if res.Report == nil {
+		return res
+	}
+	r := *res.Report
+	p := r.Process
+	r.Process = checks.ProcessView{Comm: p.Comm, Exe: p.Exe, Cmdline: p.Cmdline, StartTime: p.StartTime}
+	if r.PidFile != nil {
+		r.PidFile = &checks.PidFileView{Path: r.PidFile.Path}
+	}
+	res.Report = &r
+	return res
+}

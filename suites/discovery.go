@@ -213,8 +213,13 @@ func (h *harness) startPlain(name string) (int, error) {
 		return 0, err
 	}
 	code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
-	if err != nil || timedOut || code != 0 {
-		return 0, fmt.Errorf("start exited %d (timed out: %v, %v): %s", code, timedOut, err, h.output(name))
+	switch {
+	case timedOut:
+		return 0, fmt.Errorf("the start command did not exit within %v (killed): %s", h.cfg.StartTimeout, h.output(name))
+	case err != nil:
+		return 0, fmt.Errorf("the start command could not be waited for: %v: %s", err, h.output(name))
+	case code != 0:
+		return 0, fmt.Errorf("the start command exited %d: %s", code, h.output(name))
 	}
 	// Daemons whose starter does not wait for them write the pidfile a
 	// moment later: give it the start timeout.
@@ -223,8 +228,11 @@ func (h *harness) startPlain(name string) (int, error) {
 		if h.foreign != 0 {
 			return 0, fmt.Errorf("after the start, %s", h.foreignMessage())
 		}
-		_, _, err := h.readPid()
-		return 0, fmt.Errorf("after the start, the pidfile names no live process: %v", err)
+		named, _, err := h.readPid()
+		if err != nil {
+			return 0, fmt.Errorf("after the start, the pidfile names no live process (waited %v): %v", h.cfg.StartTimeout, err)
+		}
+		return 0, fmt.Errorf("after the start, %s names pid %d, which does not run (waited %v)", h.cfg.PidFile, named, h.cfg.StartTimeout)
 	}
 	h.track(pid)
 	return pid, nil

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/proctree"
 )
@@ -308,6 +311,28 @@ func TestScanLiveHostWhileProcessesComeAndGo(t *testing.T) {
 			var r checks.Report
 			if line != "" && json.Unmarshal([]byte(line), &r) != nil {
 				t.Errorf("not a JSON report: %q", line)
+			}
+		}
+		// The metrics parse, and every daemon with a verdict has its rules.
+		code, out, errs = run("scan", "-o", "prometheus")
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(out))
+		if errs != "" || err != nil || (code != ExitPass && code != ExitFail && code != ExitUninspectable) {
+			t.Fatalf("prometheus: exit %d, stderr %q, %v\n%s", code, errs, err, out)
+		}
+		judged := map[string]bool{}
+		for _, m := range families["dcheck_rule_failed"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "daemon" {
+					judged[l.GetValue()] = true
+				}
+			}
+		}
+		for _, m := range families["dcheck_daemon_verdict"].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "daemon" && !judged[l.GetValue()] {
+					t.Errorf("a verdict for %s, which has no rule series", l.GetValue())
+				}
 			}
 		}
 	}

@@ -39,8 +39,44 @@ func runScan(args []string, io IO) (ExitCode, error) {
 	if err != nil {
 		return ExitUsage, usagef("--proc: %v", err)
 	}
+	// Text and JSON stream each result as it comes; the metrics and the
+	// Nagios summary need all of them, so each is kept, trimmed.
+	var emit func(checks.ScanResult) error
+	var tw *tabwriter.Writer
 	scan := fleet.Scan{Started: time.Now()}
-	scan.Results, err = fsys.Scan(pol, 0)
+	switch {
+	case o.textfile != "" || o.output == "prometheus" || o.output == "nagios":
+		emit = func(res checks.ScanResult) error {
+			scan.Results = append(scan.Results, fleet.Trim(res))
+			return nil
+		}
+	case o.output == "json":
+		enc := json.NewEncoder(io.Out)
+		emit = func(res checks.ScanResult) error {
+			if res.Err != nil {
+				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
+				return nil
+			}
+			return enc.Encode(res.Report)
+		}
+	default:
+		tw = tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWAIVED")
+		emit = func(res checks.ScanResult) error {
+			if res.Err != nil {
+				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
+				return nil
+			}
+			r := res.Report
+			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, failedIDs(r), waivedIDs(r))
+			return err
+		}
+	}
+	var tally scanTally
+	err = fsys.ScanFunc(pol, 0, func(res checks.ScanResult) error {
+		tally.add(res)
+		return emit(res)
+	})
 	scan.Duration = time.Since(scan.Started)
 	if err != nil {
 		return ExitUninspectable, err
@@ -55,62 +91,46 @@ func runScan(args []string, io IO) (ExitCode, error) {
 		if err := fleet.WriteMetrics(io.Out, fleet.Registry(scan)); err != nil {
 			return ExitUninspectable, err
 		}
-		return scanCode(scan.Results), nil
+		return tally.code(), nil
 	case o.output == "nagios":
 		st, out := fleet.NagiosScan(scan)
 		_, err := fmt.Fprint(io.Out, out)
 		return ExitCode(st), err
-	case o.output == "json":
-		enc := json.NewEncoder(io.Out)
-		for _, res := range scan.Results {
-			if res.Err != nil {
-				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
-				continue
-			}
-			if err := enc.Encode(res.Report); err != nil {
-				return ExitUninspectable, err
-			}
-		}
-	default:
-		tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWAIVED")
-		for _, res := range scan.Results {
-			if res.Err != nil {
-				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
-				continue
-			}
-			r := res.Report
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, failedIDs(r), waivedIDs(r))
-		}
+	case tw != nil:
 		if err := tw.Flush(); err != nil {
 			return ExitUninspectable, err
 		}
 	}
-	code := scanCode(scan.Results)
-	if len(scan.Results) == 0 {
+	code := tally.code()
+	if tally.n == 0 {
 		return code, &exitError{code, fmt.Errorf("scan: no process looks like a daemon (parent pid %d, no terminal): nothing was judged", reaperOf(pol))}
 	}
 	return code, nil
 }
 
-// scanCode is the exit code of a scan: fail if any process failed, else
+// scanTally counts a scan's results for its exit code.
+type scanTally struct{ n, failed, unjudged int }
+
+func (t *scanTally) add(res checks.ScanResult) {
+	t.n++
+	switch {
+	case res.Err != nil || res.Report == nil || res.Report.Verdict == checks.VerdictUnknown:
+		t.unjudged++
+	case res.Report.Verdict == checks.VerdictFail:
+		t.failed++
+	}
+}
+
+// code is the exit code of a scan: fail if any process failed, else
 // uninspectable if any could not be judged or read, or none was found.
-func scanCode(results []checks.ScanResult) ExitCode {
-	code := ExitPass
-	if len(results) == 0 {
-		code = ExitUninspectable
+func (t *scanTally) code() ExitCode {
+	switch {
+	case t.failed > 0:
+		return ExitFail
+	case t.unjudged > 0 || t.n == 0:
+		return ExitUninspectable
 	}
-	for _, res := range results {
-		switch {
-		case res.Err != nil || res.Report == nil || res.Report.Verdict == checks.VerdictUnknown:
-			if code == ExitPass {
-				code = ExitUninspectable
-			}
-		case res.Report.Verdict == checks.VerdictFail:
-			code = ExitFail
-		}
-	}
-	return code
+	return ExitPass
 }
 
 func reaperOf(pol checks.Policy) int {
