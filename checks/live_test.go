@@ -22,6 +22,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/sigaction"
+	"github.com/dcheck/dcheck/internal/testclock"
 )
 
 // The live tests start real processes with known properties and judge them
@@ -244,10 +245,11 @@ func commOf(pid int) string {
 }
 
 // waitFor polls cond until it holds. It is for what the kernel announces
-// with no event (an exec, a child turning zombie); it fails after 10 s.
+// with no event (an exec, a child turning zombie); it fails after a
+// minute (scaled by DCHECK_TEST_SLOW), a safety net, never an expectation.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(testclock.Scale(time.Minute))
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -878,5 +880,63 @@ while True:
 				t.Errorf("DC401 = %s/%s %q, want a pass or a note saying one of %q", f.Status, f.Severity, f.Message, tt.says)
 			}
 		})
+	}
+}
+
+// TestLiveUnderSupervisord runs two programs under Debian's real
+// supervisord, a Python program: CPython ignores SIGXFSZ (and SIGPIPE),
+// and supervisord forks and execs its programs without resetting them. A
+// program that keeps SIGXFSZ ignored inherited it, and fails DC401 in the
+// supervised profile, which compares with the parent; one started through
+// env --default-signal=XFSZ passes. SIGPIPE, ignored by both, is exempt.
+func TestLiveUnderSupervisord(t *testing.T) {
+	supervisord, err := exec.LookPath("supervisord")
+	if err != nil {
+		t.Skip("supervisord is not installed (Debian package supervisor; .ci/run installs it)")
+	}
+	if err := exec.Command("env", "--default-signal=XFSZ", "true").Run(); err != nil {
+		t.Skipf("env --default-signal is not available (coreutils 8.31 or later): %v", err)
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "supervisord.conf")
+	writeFile(t, conf, fmt.Sprintf(`[supervisord]
+nodaemon=true
+logfile=%[1]s/supervisord.log
+pidfile=%[1]s/supervisord.pid
+childlogdir=%[1]s
+[program:keeps]
+command=/bin/sleep 1000
+[program:resets]
+command=/usr/bin/env --default-signal=XFSZ /bin/sleep 1001
+`, dir), 0o644)
+	cmd := exec.Command(supervisord, "-n", "-c", conf)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sv := cmd.Process.Pid
+	t.Cleanup(func() { stopByPID(sv) })
+
+	children := map[string]int{} // sleep's argument -> pid
+	waitFor(t, "supervisord to start both programs", func() bool {
+		for _, c := range descendants(sv) {
+			if commOf(c) != "sleep" {
+				continue
+			}
+			data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
+			children[strings.TrimRight(strings.ReplaceAll(string(data), "\x00", " "), " ")] = c
+		}
+		return children["/bin/sleep 1000"] != 0 && children["/bin/sleep 1001"] != 0
+	})
+	pol := checks.Policy{Profile: checks.ProfileSupervised, Reaper: sv}
+
+	keeps := finding(judge(t, children["/bin/sleep 1000"], pol), "DC401")
+	if keeps.Status != checks.Fail || !strings.Contains(keeps.Message, "kept SIGXFSZ ignored, as its supervisor supervisord") ||
+		strings.Contains(keeps.Message, "SIGPIPE") {
+		t.Errorf("a program that inherited supervisord's ignored SIGXFSZ: %s %s", keeps.Status, keeps.Message)
+	}
+	resets := finding(judge(t, children["/bin/sleep 1001"], pol), "DC401")
+	if resets.Status != checks.Pass {
+		t.Errorf("a program that reset SIGXFSZ: %s %s", resets.Status, resets.Message)
 	}
 }

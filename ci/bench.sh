@@ -8,8 +8,11 @@
 #
 #   dcheck scan -o json  vs  ps -eo pid,ppid,pgid,sid,tty,stat,comm
 #   with N idle processes (default 2000) that are children of this script
-#   (scan reads their stat and passes them by), then with N orphaned ones
-#   that scan must judge in full. Target: scan at most 3x ps.
+#   (scan reads their stat and passes them by), then, for each count in
+#   SCAN_NS (default "2000 10000"), with that many orphaned ones that scan
+#   must judge in full. Target: scan at most 1x ps. And the CPU a fleet
+#   scan costs (dcheck scan --textfile, user + system time) as a share of
+#   one core when it runs every 60 s. Target: at most 0.5 % at 2,000.
 #
 # Each command runs RUNS times (default 7); the median wall time is shown.
 # Every process started here is stopped by pid on exit.
@@ -17,6 +20,7 @@ set -euo pipefail
 dcheck=${1:-bin/dcheck}
 gooddaemon=${2:-bin/gooddaemon}
 N=${N:-2000}
+SCAN_NS=${SCAN_NS:-2000 10000}
 STARTS=${STARTS:-30}
 RUNS=${RUNS:-7}
 work=$(mktemp -d)
@@ -98,9 +102,31 @@ wait_for_count "$N" "$work/children"
 row "+$N children of this script"
 
 kill "${children[@]}"; wait 2>/dev/null || true; children=()
-setsid -w sh -c 'i=0; while [ $i -lt "$1" ]; do sleep 3600 </dev/null >/dev/null 2>&1 & echo $!; i=$((i+1)); done' sh "$N" >"$work/orphans"
-wait_for_count "$N" "$work/orphans"
-row "+$N orphans (all judged)"
 
-echo
-echo "dcheck scan -o json output with the orphans: $("$dcheck" scan -o json | wc -l) reports"
+# cpu_ms CMD...: the median of RUNS runs' user + system CPU time, in ms.
+cpu_ms() {
+  local TIMEFORMAT='%U %S' t
+  for _ in $(seq "$RUNS"); do
+    t=$( { time "$@" >/dev/null 2>&1; } 2>&1 | tail -1)
+    awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%d\n", (a[1] + a[2]) * 1000 }'
+  done | sort -n | awk -v n="$RUNS" 'NR == int((n + 1) / 2)'
+}
+
+mkdir -p "$work/textfile"
+for n in $SCAN_NS; do
+  setsid -w sh -c 'i=0; while [ $i -lt "$1" ]; do sleep 3600 </dev/null >/dev/null 2>&1 & echo $!; i=$((i+1)); done' sh "$n" >"$work/orphans"
+  wait_for_count "$n" "$work/orphans"
+  row "+$n orphans (all judged)"
+  cpu=$(cpu_ms "$dcheck" scan --textfile "$work/textfile")
+  echo "  dcheck scan --textfile, +$n orphans: $cpu ms CPU per scan = $(awk -v c="$cpu" 'BEGIN { printf "%.2f", c / 600 }') % of one core at one scan a minute (target at 2000: 0.5 %)"
+  echo "  reports: $("$dcheck" scan -o json | wc -l); max RSS of one scan -o json: $( { /usr/bin/env time -f %M "$dcheck" scan -o json >/dev/null; } 2>&1 | tail -1) KiB"
+  xargs kill <"$work/orphans" 2>/dev/null || true
+  # Until init has reaped them all: the next count starts from none.
+  for _ in $(seq 1000); do
+    alive=0
+    while read -r p; do [ -e "/proc/$p" ] && { alive=1; break; }; done <"$work/orphans"
+    [ "$alive" = 0 ] && break
+    sleep 0.05
+  done
+  : >"$work/orphans"
+done
