@@ -28,8 +28,12 @@ const maxArgsInName = 120
 // Two reports with the same name are two instances of one program: each
 // then gets its arguments appended ("/usr/sbin/nginx -c /etc/a.conf"),
 // and, if that does not tell them apart either, " #1", " #2"... in order
-// of start time. A name from step 1 is never changed: giving the same
-// name twice is the owner's choice.
+// of start time. An owner's name gets no arguments, only the number, when
+// two running processes match its entry. So no two names are the same.
+//
+// Only the program's path, the pidfile and the owner's name say which
+// daemon it is across restarts; the arguments and the number are there
+// only to keep instances apart, and change with them.
 func Names(reports []*checks.Report) []string {
 	names := make([]string, len(reports))
 	owned := make([]bool, len(reports))
@@ -52,7 +56,7 @@ func Names(reports []*checks.Report) []string {
 			}
 		}
 	}
-	for _, group := range duplicates(names, owned) {
+	for _, group := range duplicates(names, nil) {
 		slices.SortFunc(group, func(a, b int) int {
 			ra, rb := reports[a], reports[b]
 			return cmp.Or(cmp.Compare(ra.Process.StartTime, rb.Process.StartTime), cmp.Compare(ra.PID, rb.PID))
@@ -65,12 +69,12 @@ func Names(reports []*checks.Report) []string {
 }
 
 // duplicates returns the indexes of each name given more than once, not
-// counting owned names.
+// counting owned ones (nil: none is).
 func duplicates(names []string, owned []bool) [][]int {
 	at := map[string][]int{}
 	var order []string
 	for i, n := range names {
-		if owned[i] {
+		if owned != nil && owned[i] {
 			continue
 		}
 		if _, ok := at[n]; !ok {

@@ -22,6 +22,8 @@ func report(pid int, start uint64, exe string, cmdline ...string) *checks.Report
 func TestNames(t *testing.T) {
 	named := report(1, 1, "/usr/sbin/a")
 	named.Name = "owner's name"
+	named2 := report(5, 2, "/usr/sbin/a", "a", "-x")
+	named2.Name = "owner's name"
 	withPidfile := report(2, 1, "/usr/sbin/b")
 	withPidfile.PidFile = &checks.PidFileView{Path: "/run/b.pid"}
 	long := strings.Repeat("é", 100) // 200 bytes: cut on a rune boundary
@@ -41,9 +43,9 @@ func TestNames(t *testing.T) {
 		{"long arguments are cut",
 			[]*checks.Report{report(30, 1, "/x", "x", long), report(31, 2, "/x", "x", "short")},
 			[]string{"/x " + strings.Repeat("é", 60) + "…", "/x short"}},
-		{"an owner's name is kept even when given twice",
-			[]*checks.Report{named, named},
-			[]string{"owner's name", "owner's name"}},
+		{"an owner's name matched twice is numbered, without arguments",
+			[]*checks.Report{named, named2},
+			[]string{"owner's name #1", "owner's name #2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Names(tc.reports)

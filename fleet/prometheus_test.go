@@ -44,7 +44,7 @@ func sampleScan() Scan {
 }
 
 func TestMetricsLintClean(t *testing.T) {
-	mfs, err := Registry(sampleScan()).Gather()
+	mfs, err := Metrics(sampleScan()).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestMetricsLintClean(t *testing.T) {
 // its value, and nothing with a pid label.
 func TestMetricsRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	if err := WriteMetrics(&buf, Registry(sampleScan())); err != nil {
+	if err := WriteMetrics(&buf, Metrics(sampleScan())); err != nil {
 		t.Fatal(err)
 	}
 	parser := expfmt.NewTextParser(model.LegacyValidation)
@@ -85,6 +85,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 		`dcheck_last_scan_timestamp_seconds`:                                           1796000000.5,
 	}
 	got := map[string]float64{}
+	seen := map[string]bool{}
 	for name, mf := range families {
 		if mf.GetType() != dto.MetricType_GAUGE || mf.GetHelp() == "" {
 			t.Errorf("%s: type %v, help %q: want a gauge with help", name, mf.GetType(), mf.GetHelp())
@@ -101,6 +102,10 @@ func TestMetricsRoundTrip(t *testing.T) {
 			if len(labels) > 0 {
 				key += "{" + strings.Join(labels, ",") + "}"
 			}
+			if seen[key] {
+				t.Errorf("%s twice: node_exporter would reject the file", key)
+			}
+			seen[key] = true
 			got[key] = m.GetGauge().GetValue()
 		}
 	}
@@ -122,7 +127,7 @@ func TestMetricsRoundTrip(t *testing.T) {
 
 func TestWriteTextfile(t *testing.T) {
 	dir := t.TempDir()
-	path, err := WriteTextfile(dir, Registry(sampleScan()))
+	path, err := WriteTextfile(dir, Metrics(sampleScan()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,10 +140,10 @@ func TestWriteTextfile(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("directory holds %v", entries)
 	}
-	if _, err := WriteTextfile(filepath.Join(dir, "missing"), Registry(sampleScan())); err == nil || !strings.Contains(err.Error(), "missing") {
+	if _, err := WriteTextfile(filepath.Join(dir, "missing"), Metrics(sampleScan())); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing directory: %v", err)
 	}
-	if _, err := WriteTextfile(path, Registry(sampleScan())); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if _, err := WriteTextfile(path, Metrics(sampleScan())); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("a file for a directory: %v", err)
 	}
 }

@@ -83,12 +83,12 @@ func runScan(args []string, io IO) (ExitCode, error) {
 	}
 	switch {
 	case o.textfile != "":
-		if _, err := fleet.WriteTextfile(o.textfile, fleet.Registry(scan)); err != nil {
+		if _, err := fleet.WriteTextfile(o.textfile, fleet.Metrics(scan)); err != nil {
 			return ExitUninspectable, &exitError{ExitUninspectable, fmt.Errorf("--textfile: %w", err)}
 		}
 		return ExitPass, nil
 	case o.output == "prometheus":
-		if err := fleet.WriteMetrics(io.Out, fleet.Registry(scan)); err != nil {
+		if err := fleet.WriteMetrics(io.Out, fleet.Metrics(scan)); err != nil {
 			return ExitUninspectable, err
 		}
 		return tally.code(), nil
