@@ -67,8 +67,11 @@ func (h *harness) watchPidFile(stop <-chan struct{}) <-chan pidfileWatch {
 }
 
 // concurrentStartsSpec is SU109: after the stop, eight start commands
-// released at once must leave exactly one daemon, named by a pidfile that
-// was never empty or stale meanwhile.
+// released at once must leave exactly one daemon, named by the pidfile.
+// What the pidfile showed during the race is reported, not judged: a look
+// that lands in the microseconds between a pidfile's creation and its
+// write depends on scheduling (of three corpus runs, nginx's was caught
+// once), and a verdict must not.
 func (h *harness) concurrentStartsSpec() {
 	const id = "SU109"
 	if h.cfg.PidFile == "" {
@@ -129,6 +132,10 @@ func (h *harness) concurrentStartsSpec() {
 	winner, strays := h.settleRace(before, cmds)
 	close(stopWatch)
 	seen := <-watched
+	if seen.bad != "" {
+		note += "; a look during the race found " + seen.bad +
+			" (the pid is not published in one step; whether a look lands there is timing, so it does not decide this spec)"
+	}
 
 	var exits []string
 	zeros, running := 0, 0
@@ -157,8 +164,6 @@ func (h *harness) concurrentStartsSpec() {
 	case winner == 0:
 		_, _, err := h.readPid()
 		h.conclude(id, Failed, "after %d starts at once no daemon runs and %s names none (%v); the starts exited %s", concurrentStarts, h.cfg.PidFile, err, strings.Join(exits, ", "))
-	case seen.bad != "":
-		h.conclude(id, Failed, "while %d starts raced, a look at the pidfile found: %s", concurrentStarts, seen.bad)
 	case !h.supervised() && zeros == 0:
 		h.conclude(id, Failed, "pid %d runs, but none of the %d starts exited 0 (%s)", winner, concurrentStarts, strings.Join(exits, ", "))
 	case !h.supervised() && running > 0:
@@ -170,7 +175,7 @@ func (h *harness) concurrentStartsSpec() {
 		h.conclude(id, Warned, "pid %d alone runs, but %d of the other instances exited 0 (want non-zero; exits %s)%s", winner, zeros, strings.Join(exits, ", "), note)
 		return
 	}
-	h.conclude(id, Passed, "%d starts at once: pid %d alone runs and %s names it, read %d times during the race and never empty or stale; the starts exited %s%s",
+	h.conclude(id, Passed, "%d starts at once: pid %d alone runs and %s names it (read %d times during the race); the starts exited %s%s",
 		concurrentStarts, winner, h.cfg.PidFile, seen.reads, strings.Join(exits, ", "), note)
 }
 

@@ -23,9 +23,7 @@ for name in "${names[@]}"; do
     echo "== $name: SKIP ($need is not installed)"
     rm -rf "$T"; continue
   fi
-  # SU109 (concurrent starts) is not recorded yet: its verdicts on these
-  # daemons await a check by hand.
-  args=(verify --strict --label-filter '!SU109' "${flags[@]}")
+  args=(verify --strict "${flags[@]}")
   [ -n "$pidfile" ] && args+=(--pidfile "$pidfile")
   [ -n "$stop" ] && args+=(--stop "$stop")
   out=$(cd "$T" && timeout 300 "$dcheck" "${args[@]}" -- "${start[@]}" 2>&1)
