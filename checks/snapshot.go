@@ -324,12 +324,10 @@ func (f *FS) vanished(pid int, err error) error {
 }
 
 func readPathInfo(dirfd int, dirpath, name string) (PathInfo, error) {
-	var p PathInfo
-	target, err := readlinkat(dirfd, name)
+	p, err := readLinkInfo(dirfd, dirpath, name)
 	if err != nil {
-		return p, &fs.PathError{Op: "readlink", Path: dirpath + "/" + name, Err: err}
+		return p, err
 	}
-	p.Path, p.Deleted = strings.CutSuffix(target, " (deleted)")
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, 0); err != nil {
 		return p, &fs.PathError{Op: "stat", Path: dirpath + "/" + name, Err: err}
