@@ -49,10 +49,10 @@ func (o Outcome) String() string {
 	return "unknown"
 }
 
-// judged reports whether the outcome is a judgement made on evidence.
-func (o Outcome) judged() bool {
-	return o == Passed || o == Failed || o == Warned || o == Noted || o == Waived
-}
+// judged reports whether the outcome is a judgement made on evidence. A
+// waived outcome is not one that counts: a run whose every spec was waived
+// (or unknown, waived) has shown nothing to pass on.
+func (o Outcome) judged() bool { return o == Passed || o == Failed || o == Warned || o == Noted }
 
 // ErrNothingJudged is returned by RunStandalone, and reported by Run, when
 // the run judged nothing: the label filter matched no spec, or every
