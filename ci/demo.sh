@@ -39,6 +39,9 @@ echo
 echo "== An ordinary background job of this script (pid $plain): dcheck $plain"
 "$dcheck" "$plain" && echo "(exit $?)" || echo "(exit $?)"
 echo
+echo "== The same daemon as a fleet's Nagios-compatible checker sees it: dcheck -o nagios ${flags[*]}"
+"$dcheck" -o nagios "${flags[@]}" && echo "(exit $?)" || echo "(exit $?: the plugin API's codes)"
+echo
 echo "== Why DC103 matters: dcheck explain DC103"
 "$dcheck" explain DC103 | sed -n '1,12p'
 
