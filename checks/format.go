@@ -18,13 +18,40 @@ const (
 	ansiReset  = "\x1b[0m"
 )
 
-// statusOrder is the order in which the text report groups findings.
-var statusOrder = []Status{Fail, Unknown, Waived, Pass, Skip}
+// section is one group of the text report: its title, its colour, and
+// which findings it holds.
+type section struct {
+	title string
+	color string
+	holds func(f Finding, strict bool) bool
+}
 
-// WriteText writes the report for a person: a heading, the findings grouped
-// by status (failures first), one line each with ID, name, severity and
-// message, and the fix under each failure. color adds ANSI colours; set it
-// only when w is a terminal.
+// counts says whether a finding's severity decides the verdict.
+func counts(f Finding, strict bool) bool {
+	return f.Severity == Error || (strict && f.Severity == Warning)
+}
+
+// sections are the text report's groups, in order: what decides the
+// verdict first. Each finding is in exactly one.
+var sections = []section{
+	{"FAILED", ansiRed, func(f Finding, strict bool) bool { return f.Status == Fail && counts(f, strict) }},
+	{"UNKNOWN", ansiYellow, func(f Finding, strict bool) bool { return f.Status == Unknown }},
+	{"WARNINGS (they fail the verdict only with --strict)", ansiYellow, func(f Finding, strict bool) bool {
+		return f.Status == Fail && !counts(f, strict) && f.Severity == Warning
+	}},
+	{"NOTES (never fail the verdict)", ansiDim, func(f Finding, strict bool) bool {
+		return f.Status == Fail && !counts(f, strict) && f.Severity != Warning
+	}},
+	{"WAIVED", ansiDim, func(f Finding, strict bool) bool { return f.Status == Waived }},
+	{"PASSED", ansiGreen, func(f Finding, strict bool) bool { return f.Status == Pass }},
+	{"SKIPPED", ansiDim, func(f Finding, strict bool) bool { return f.Status == Skip }},
+}
+
+// WriteText writes the report for a person: a heading, the findings in
+// sections by what they mean for the verdict (failed, unknown, warnings,
+// notes, waived, passed, skipped), one line each with ID, name, severity
+// and message, and the fix under each finding that is not a pass. color
+// adds ANSI colours; set it only when w is a terminal.
 func WriteText(w io.Writer, r *Report, color bool) error {
 	paint := func(code, s string) string {
 		if !color {
@@ -35,23 +62,23 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d (%s), judged as a %s daemon: %s\n", r.PID, printable(r.Process.Comm), r.Profile,
 		paint(ansiBold+verdictColor(r.Verdict), strings.ToUpper(string(r.Verdict))))
-	for _, st := range statusOrder {
+	for _, sec := range sections {
 		var group []Finding
 		for _, f := range r.Findings {
-			if f.Status == st {
+			if sec.holds(f, r.Strict) {
 				group = append(group, f)
 			}
 		}
 		if len(group) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s\n", paint(statusColor(st), strings.ToUpper(string(st))))
+		fmt.Fprintf(&b, "\n%s\n", paint(sec.color, sec.title))
 		for _, f := range group {
 			sev := ""
-			if st == Fail || st == Unknown || st == Waived {
+			if f.Status == Fail || f.Status == Unknown || f.Status == Waived {
 				sev = " [" + string(f.Severity) + "]"
 			}
-			fmt.Fprintf(&b, "  %s %-20s%s %s\n", paint(statusColor(st), f.ID), f.Name, sev, printable(f.Message))
+			fmt.Fprintf(&b, "  %s %-20s%s %s\n", paint(sec.color, f.ID), f.Name, sev, printable(f.Message))
 			if f.Hint != "" {
 				fmt.Fprintf(&b, "        %s\n", paint(ansiDim, "fix: "+f.Hint))
 			}
@@ -127,18 +154,6 @@ func plural(n int, word string) string {
 		return fmt.Sprintf("%d children", n)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-func statusColor(s Status) string {
-	switch s {
-	case Fail:
-		return ansiRed
-	case Unknown:
-		return ansiYellow
-	case Pass:
-		return ansiGreen
-	}
-	return ansiDim
 }
 
 func verdictColor(v Verdict) string {

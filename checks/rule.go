@@ -1,6 +1,8 @@
 package checks
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -197,4 +199,15 @@ func Lookup(idOrName string) (*Rule, bool) {
 		}
 	}
 	return nil, false
+}
+
+// CatalogueDigest is a short hash of what the catalogue judges: every
+// rule's ID, name, kind, title and severities. Two builds with the same
+// digest judge with the same rules; docs and hints do not change it.
+func CatalogueDigest() string {
+	h := sha256.New()
+	for _, r := range rules {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", r.ID, r.Name, r.Kind, r.Title, r.SysV, r.Supervised)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }

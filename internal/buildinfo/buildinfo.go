@@ -1,37 +1,59 @@
 // Package buildinfo says which dcheck this is, from what the Go toolchain
-// recorded in the binary.
+// recorded in the binary (runtime/debug.ReadBuildInfo).
 package buildinfo
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sync"
 )
 
-// Version is the module version dcheck was built at ("v1.2.0" for go
-// install …@v1.2.0); for a build from a checkout, the commit ("devel
-// 1a2b3c4d5e6f", "+dirty" when it had uncommitted changes); "devel" when
-// the toolchain recorded neither.
-var Version = sync.OnceValue(func() string {
+// Info is what the toolchain recorded. A field it did not record is empty.
+type Info struct {
+	Module    string `json:"module"`             // The main module's path
+	Version   string `json:"version"`            // Its version: "v1.2.0" for go install …@v1.2.0, "(devel)" from a checkout
+	Revision  string `json:"revision,omitempty"` // The VCS commit built from
+	Time      string `json:"time,omitempty"`     // The commit's time, RFC 3339
+	Modified  bool   `json:"modified,omitempty"` // The checkout had uncommitted changes
+	GoVersion string `json:"go_version"`         // The toolchain, "go1.26.8"
+}
+
+// Read returns the binary's build information, read once.
+var Read = sync.OnceValue(func() Info {
+	info := Info{GoVersion: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		return info
 	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	var rev, dirty string
+	info.Module, info.Version = bi.Main.Path, bi.Main.Version
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			rev = s.Value
+			info.Revision = s.Value
+		case "vcs.time":
+			info.Time = s.Value
 		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "+dirty"
-			}
+			info.Modified = s.Value == "true"
 		}
 	}
-	if rev == "" {
+	return info
+})
+
+// Version is the version in one word: the module version dcheck was built
+// at; for a build from a checkout, "devel" and the commit ("devel
+// 1a2b3c4d5e6f", "+dirty" with uncommitted changes); "devel" when the
+// toolchain recorded neither.
+func Version() string {
+	info := Read()
+	if v := info.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	if info.Revision == "" {
 		return "devel"
 	}
-	return "devel " + rev[:min(12, len(rev))] + dirty
-})
+	v := "devel " + info.Revision[:min(12, len(info.Revision))]
+	if info.Modified {
+		v += "+dirty"
+	}
+	return v
+}

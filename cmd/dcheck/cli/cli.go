@@ -82,6 +82,7 @@ func commands() []command {
 		{"verify", "start a daemon, judge it, drive its lifecycle, stop it (conformance suite)", runVerify},
 		{"rules", "list the rule catalogue", runRules},
 		{"explain", "explain one rule: why it exists, how it is checked, how to fix it", runExplain},
+		{"version", "which dcheck this is (also --version)", runVersion},
 		{"help", "show this help", runHelp},
 	}
 }
@@ -89,7 +90,9 @@ func commands() []command {
 // Main runs the dcheck command line args (without the program name).
 func Main(args []string, io IO) ExitCode {
 	run := runCheck
-	if len(args) > 0 {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		run, args = runVersion, args[1:]
+	} else if len(args) > 0 {
 		for _, c := range commands() {
 			if args[0] == c.name {
 				run, args = c.run, args[1:]
@@ -154,6 +157,7 @@ Usage:
   dcheck verify [flags] -- CMD... start a daemon with CMD and verify it (conformance suite)
   dcheck rules                    list the rule catalogue
   dcheck explain ID               explain one rule
+  dcheck version                  which dcheck this is (also --version)
   dcheck help                     show this help
 
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not inspect (no such

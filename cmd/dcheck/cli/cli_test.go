@@ -518,3 +518,70 @@ func TestBadConfigIsAUsageError(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion: dcheck version and --version say which dcheck this is, in
+// text and JSON, with the schema and a digest of the catalogue that
+// changes when a rule does.
+func TestVersion(t *testing.T) {
+	code, text, _ := run("version")
+	_, flag, _ := run("--version")
+	if code != ExitPass || !strings.HasPrefix(text, "dcheck ") || text != flag ||
+		!strings.Contains(text, "schema    dcheck/v1") || !strings.Contains(text, "catalogue "+checks.CatalogueDigest()) {
+		t.Errorf("exit %d:\n%s\n--version:\n%s", code, text, flag)
+	}
+	code, out, _ := run("version", "-o", "json")
+	var v struct {
+		Version, Module, Schema, Catalogue string
+		GoVersion                          string `json:"go_version"`
+		Rules                              int
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != ExitPass || v.Version == "" || v.Module != "github.com/dcheck/dcheck" ||
+		v.Schema != checks.Schema || v.Rules != len(checks.Rules()) || len(v.Catalogue) != 12 || !strings.HasPrefix(v.GoVersion, "go") {
+		t.Errorf("json: exit %d, %v: %+v\n%s", code, err, v, out)
+	}
+	if code, _, errs := run("version", "now"); code != ExitUsage || !strings.Contains(errs, "version takes no arguments") {
+		t.Errorf("version now: exit %d, %q", code, errs)
+	}
+	if code, _, _ := run("version", "-o", "yaml"); code != ExitUsage {
+		t.Errorf("version -o yaml: exit %d", code)
+	}
+}
+
+// TestScanColumns: the table says which failed rules decide the verdict
+// (FAILED), which are warnings (WARNED), notes (NOTED) and waived (WAIVED).
+func TestScanColumns(t *testing.T) {
+	root := tree(t, "double-fork")
+	cfg := writeConfig(t, "daemons:\n  - match: {comm: sleep}\n    umask: \"0077\"\n    waive: [{rule: DC501, reason: a test}]\n")
+	for _, tc := range []struct {
+		args []string
+		want []string // the row's fields
+	}{
+		{[]string{"--config", cfg}, []string{"3463", "sleep", "pass", "-", "DC202", "DC401", "DC501"}},
+		{[]string{"--config", cfg, "--strict"}, []string{"3463", "sleep", "fail", "DC202", "-", "DC401", "DC501"}},
+	} {
+		_, out, _ := run(append([]string{"scan", "--proc", root}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "PID COMM VERDICT FAILED WARNED NOTED WAIVED" ||
+			strings.Join(strings.Fields(lines[1]), " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%v:\n%s\nwant row %v", tc.args, out, tc.want)
+		}
+	}
+}
+
+// TestTextSectionsSayWhatTheyHold: a passing daemon's report has no
+// section that reads as a failure; its info findings are notes.
+func TestTextSectionsSayWhatTheyHold(t *testing.T) {
+	root := tree(t, "double-fork")
+	code, out, _ := run("--proc", root, "3463")
+	if code != ExitPass || strings.Contains(out, "\nFAIL") || !strings.Contains(out, "\nNOTES (never fail the verdict)\n  DC401") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	_, out, _ = run("--proc", root, "--umask", "0077", "3463")
+	if !strings.Contains(out, "\nWARNINGS (they fail the verdict only with --strict)\n  DC202") {
+		t.Errorf("a failed warning is not under WARNINGS:\n%s", out)
+	}
+	_, out, _ = run("--proc", root, "--umask", "0077", "--strict", "3463")
+	if !strings.Contains(out, "\nFAILED\n  DC202") {
+		t.Errorf("with --strict a failed warning is not under FAILED:\n%s", out)
+	}
+}

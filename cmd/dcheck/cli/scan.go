@@ -61,14 +61,15 @@ func runScan(args []string, io IO) (ExitCode, error) {
 		}
 	default:
 		tw = tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWAIVED")
+		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWARNED\tNOTED\tWAIVED")
 		emit = func(res checks.ScanResult) error {
 			if res.Err != nil {
 				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
 				return nil
 			}
 			r := res.Report
-			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, failedIDs(r), waivedIDs(r))
+			c := columnsOf(r)
+			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, c.failed, c.warned, c.noted, c.waived)
 			return err
 		}
 	}
@@ -140,38 +141,34 @@ func reaperOf(pol checks.Policy) int {
 	return pol.Reaper
 }
 
-// failedIDs lists the IDs of failed findings, errors first as they decide
-// the verdict; "-" when none failed.
-func failedIDs(r *checks.Report) string {
-	var ids []string
-	for _, f := range r.Findings {
-		if f.Status == checks.Fail && (f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning)) {
-			ids = append(ids, f.ID)
-		}
-	}
-	for _, f := range r.Findings {
-		if f.Status == checks.Fail && !(f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning)) {
-			ids = append(ids, strings.ToLower(f.ID))
-		}
-	}
-	if len(ids) == 0 {
-		return "-"
-	}
-	return strings.Join(ids, ",")
-}
+// scanColumns are a judged process's findings in the scan's table, as
+// comma-separated rule IDs, "-" for none: failed findings that decide the
+// verdict (errors; warnings too with --strict), failed warnings that do
+// not, failed info rules (notes), and waived findings.
+type scanColumns struct{ failed, warned, noted, waived string }
 
-// waivedIDs lists the IDs of waived findings; "-" when none.
-func waivedIDs(r *checks.Report) string {
-	var ids []string
+func columnsOf(r *checks.Report) scanColumns {
+	var failed, warned, noted, waived []string
 	for _, f := range r.Findings {
-		if f.Status == checks.Waived {
-			ids = append(ids, f.ID)
+		switch {
+		case f.Status == checks.Waived:
+			waived = append(waived, f.ID)
+		case f.Status != checks.Fail:
+		case f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning):
+			failed = append(failed, f.ID)
+		case f.Severity == checks.Warning:
+			warned = append(warned, f.ID)
+		default:
+			noted = append(noted, f.ID)
 		}
 	}
-	if len(ids) == 0 {
-		return "-"
+	list := func(ids []string) string {
+		if len(ids) == 0 {
+			return "-"
+		}
+		return strings.Join(ids, ",")
 	}
-	return strings.Join(ids, ",")
+	return scanColumns{list(failed), list(warned), list(noted), list(waived)}
 }
 
 func printableComm(s string) string {
