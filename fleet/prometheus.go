@@ -168,7 +168,7 @@ func WriteTextfile(dir string, g prometheus.Gatherer) (string, error) {
 	return path, nil
 }
 
-// Trim returns what Registry, NagiosScan and Names use of a scan result,
+// Trim returns what Metrics, NagiosScan and Names use of a scan result,
 // so that a scan of ten thousand daemons holds ten thousand small
 // records: the report without the process's descriptors, environment,
 // children and signal sets (its name, program, arguments and start time
