@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/pidtext"
 )
 
 // MaxPidFileBytes is as much of a pidfile as is ever read. The pid is on
@@ -46,8 +48,9 @@ type PidFile struct {
 	LocksErr   error       // Why /proc/locks could not be read, or nil
 }
 
-// ParsePidFile parses a pidfile's contents: a positive decimal pid on the
-// first line, surrounded by optional white space; later lines are ignored.
+// ParsePidFile parses a pidfile's contents: a pid on the first line
+// (internal/pidtext's grammar: decimal digits, no sign, no leading zero),
+// surrounded by optional white space; later lines are ignored.
 // The error wraps ErrPidFile and quotes at most a few dozen bytes of what
 // was found.
 func ParsePidFile(data []byte) (int, error) {
@@ -65,19 +68,14 @@ func ParsePidFile(data []byte) (int, error) {
 		}
 		return 0, fmt.Errorf("%w: the first line is empty (the pid belongs there)", ErrPidFile)
 	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '-' && c != '+' {
-			return 0, fmt.Errorf("%w: %s is not a decimal pid", ErrPidFile, QuoteHead(s))
-		}
+	pid, err := pidtext.Parse(s)
+	switch {
+	case errors.Is(err, pidtext.ErrRange):
+		return 0, fmt.Errorf("%w: %s is %v", ErrPidFile, QuoteHead(s), err)
+	case err != nil:
+		return 0, fmt.Errorf("%w: %s is not a decimal pid (digits alone, no sign, no leading zero)", ErrPidFile, QuoteHead(s))
 	}
-	pid, err := strconv.ParseInt(string(s), 10, 32)
-	if err != nil || s[0] == '+' {
-		return 0, fmt.Errorf("%w: %s is not a decimal pid", ErrPidFile, QuoteHead(s))
-	}
-	if pid <= 0 {
-		return 0, fmt.Errorf("%w: %d is not a valid pid (must be > 0)", ErrPidFile, pid)
-	}
-	return int(pid), nil
+	return pid, nil
 }
 
 // quoteBytes is how much of something a daemon wrote a message quotes.

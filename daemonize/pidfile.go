@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/pidtext"
 )
 
 // The pidfile protocol. A reader polling the pidfile never sees it empty or
@@ -205,8 +207,9 @@ func samePath(path string, f *os.File) bool {
 	return a.Dev == b.Dev && a.Ino == b.Ino
 }
 
-// readPID reads the pid a pidfile holds: at most 64 bytes, a positive
-// decimal number surrounded by optional white space.
+// readPID reads the pid a pidfile holds: at most 64 bytes, a pid
+// (internal/pidtext's grammar, the one dcheck judges by) surrounded by
+// optional white space.
 func readPID(f *os.File) (int, error) {
 	buf := make([]byte, 65)
 	n, err := f.ReadAt(buf, 0)
@@ -214,8 +217,8 @@ func readPID(f *os.File) (int, error) {
 		return 0, err
 	}
 	s := bytes.TrimSpace(buf[:n])
-	pid, err := strconv.Atoi(string(s))
-	if err != nil || pid <= 0 || n > 64 {
+	pid, err := pidtext.Parse(s)
+	if err != nil || n > 64 {
 		return 0, fmt.Errorf("%s holds %q, not a pid", f.Name(), s)
 	}
 	return pid, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/config"
 	"github.com/dcheck/dcheck/fleet"
+	"github.com/dcheck/dcheck/internal/pidtext"
 )
 
 // checkOptions are the flags of "dcheck [flags] PID".
@@ -79,10 +80,12 @@ func runCheck(args []string, io IO) (ExitCode, error) {
 	return o.run(io)
 }
 
+// parsePID reads a pid argument by the grammar pidfiles are judged by
+// (internal/pidtext): "+1" and "01" are not pid 1.
 func parsePID(s string) (int, error) {
-	pid, err := strconv.Atoi(s)
-	if err != nil || pid <= 0 {
-		return 0, usagef("invalid pid %q: want a positive integer", s)
+	pid, err := pidtext.Parse([]byte(s))
+	if err != nil {
+		return 0, usagef("invalid pid %q: %v (want decimal digits alone, such as 4242)", s, err)
 	}
 	return pid, nil
 }

@@ -85,6 +85,8 @@ func TestUsageErrors(t *testing.T) {
 		{"a pid that is not a number", []string{"abc"}, `invalid pid "abc"`},
 		{"pid zero", []string{"0"}, `invalid pid "0"`},
 		{"a negative pid", []string{"--", "-5"}, `invalid pid "-5"`},
+		{"a signed pid", []string{"+1"}, `invalid pid "+1": not a decimal pid`},
+		{"a pid with a leading zero", []string{"01"}, `invalid pid "01": not a decimal pid`},
 		{"two pids", []string{"1", "2"}, "one PID at a time"},
 		{"an unknown flag", []string{"--frobnicate", "1"}, "-frobnicate"},
 		{"an unknown profile", []string{"--profile", "systemd", "1"}, `--profile: unknown profile "systemd"`},
