@@ -241,7 +241,7 @@ func TestParsePidFile(t *testing.T) {
 		{name: "pid zero", in: "0\n", wantErr: "not a valid pid"},
 		{name: "a plus sign", in: "+5\n", wantErr: "not a decimal pid"},
 		{name: "leading zeros", in: "0042\n", wantErr: "not a decimal pid"},
-		{name: "above the kernel's largest pid", in: "5000000\n", wantErr: "not a valid pid"},
+		{name: "beyond pid_t", in: "2147483648\n", wantErr: "not a valid pid"},
 		{name: "hexadecimal", in: "0x10\n", wantErr: "not a decimal pid"},
 		{name: "a NUL after the pid", in: "42\x00", wantErr: "not a decimal pid"},
 		{name: "larger than any pid", in: "99999999999\n", wantErr: "not a decimal pid"},

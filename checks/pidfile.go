@@ -70,8 +70,8 @@ func ParsePidFile(data []byte) (int, error) {
 	}
 	pid, err := pidtext.Parse(s)
 	switch {
-	case errors.Is(err, pidtext.ErrRange):
-		return 0, fmt.Errorf("%w: %s is %v", ErrPidFile, QuoteHead(s), err)
+	case errors.Is(err, pidtext.ErrRange): // digits, perhaps after a minus: safe to print
+		return 0, fmt.Errorf("%w: %s is %v", ErrPidFile, s, err)
 	case err != nil:
 		return 0, fmt.Errorf("%w: %s is not a decimal pid (digits alone, no sign, no leading zero)", ErrPidFile, QuoteHead(s))
 	}

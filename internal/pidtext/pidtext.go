@@ -3,7 +3,9 @@
 // (checks.ParsePidFile) and the daemonize library's: one or more decimal
 // digits, with no sign and no leading zero, from 1 to MaxPID. "+5", "05",
 // " 5" and "5 " are not pids; a pidfile's surrounding white space is its
-// reader's business.
+// reader's business. A pid above the kernel's limit is well formed: no
+// process has it, which is the caller's finding to make ("no such
+// process"), not a syntax error.
 package pidtext
 
 import (
@@ -11,14 +13,13 @@ import (
 	"strconv"
 )
 
-// MaxPID is the largest pid a Linux kernel can hand out (PID_MAX_LIMIT,
-// 4,194,304 on 64-bit systems).
-const MaxPID = 4 << 20
+// MaxPID is the largest value of pid_t.
+const MaxPID = 1<<31 - 1
 
 // The errors Parse returns.
 var (
-	ErrSyntax = errors.New("not a decimal pid")                      // not digits alone, or a leading zero
-	ErrRange  = errors.New("not a valid pid (must be 1 to 4194304)") // zero, negative, or too large
+	ErrSyntax = errors.New("not a decimal pid")             // not digits alone, or a leading zero
+	ErrRange  = errors.New("not a valid pid (must be > 0)") // zero, negative, or beyond pid_t
 )
 
 // Parse returns the pid s spells, or ErrSyntax or ErrRange.
@@ -28,7 +29,7 @@ func Parse(s []byte) (int, error) {
 	if neg {
 		digits = s[1:]
 	}
-	if len(digits) == 0 || len(digits) > 7 {
+	if len(digits) == 0 || len(digits) > 10 {
 		return 0, ErrSyntax
 	}
 	for _, c := range digits {
@@ -42,9 +43,9 @@ func Parse(s []byte) (int, error) {
 	if digits[0] == '0' {
 		return 0, ErrSyntax
 	}
-	pid, _ := strconv.Atoi(string(digits))
-	if pid > MaxPID {
+	pid, err := strconv.ParseInt(string(digits), 10, 64)
+	if err != nil || pid > MaxPID {
 		return 0, ErrRange
 	}
-	return pid, nil
+	return int(pid), nil
 }

@@ -14,8 +14,9 @@ func TestParse(t *testing.T) {
 	}{
 		{"1", 1, nil},
 		{"4242", 4242, nil},
-		{"4194304", MaxPID, nil},
-		{"4194305", 0, ErrRange},
+		{"4194305", 4194305, nil}, // above the kernel's limit: no process has it, but it is a pid
+		{"2147483647", MaxPID, nil},
+		{"2147483648", 0, ErrRange},
 		{"0", 0, ErrRange},
 		{"-5", 0, ErrRange},
 		{"+5", 0, ErrSyntax},
@@ -26,7 +27,7 @@ func TestParse(t *testing.T) {
 		{" 5", 0, ErrSyntax},
 		{"5\n", 0, ErrSyntax},
 		{"0x10", 0, ErrSyntax},
-		{"99999999999", 0, ErrSyntax},
+		{"99999999999", 0, ErrSyntax}, // more digits than any pid_t
 		{"1e3", 0, ErrSyntax},
 	} {
 		got, err := Parse([]byte(tc.in))
