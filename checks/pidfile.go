@@ -99,26 +99,26 @@ func QuoteHead(data []byte) string {
 func ReadPid(path string) (int, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err == unix.ELOOP {
-		return 0, fmt.Errorf("%w: %s is a symbolic link: not followed", ErrPidFile, path)
+		return 0, fmt.Errorf("%s: %w: a symbolic link, not followed", path, ErrPidFile)
 	}
 	if err != nil {
-		return 0, &fs.PathError{Op: "open", Path: path, Err: err}
+		return 0, pidfileError(path, "open it", err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, &fs.PathError{Op: "fstat", Path: path, Err: err}
+		return 0, pidfileError(path, "stat it", err)
 	}
 	if m := fileMode(st.Mode); !m.IsRegular() {
-		return 0, fmt.Errorf("%w: %s is not a regular file but %s", ErrPidFile, path, describeMode(m))
+		return 0, fmt.Errorf("%s: %w: not a regular file but %s", path, ErrPidFile, describeMode(m))
 	}
 	if st.Size > MaxPidFileBytes {
-		return 0, fmt.Errorf("%w: %s is %d bytes, larger than %d: not a pidfile", ErrPidFile, path, st.Size, MaxPidFileBytes)
+		return 0, fmt.Errorf("%s: %w: %d bytes, larger than %d: not a pidfile", path, ErrPidFile, st.Size, MaxPidFileBytes)
 	}
 	var buf [MaxPidFileBytes + 1]byte
 	n, err := readFull(fd, buf[:])
 	if err != nil {
-		return 0, &fs.PathError{Op: "read", Path: path, Err: err}
+		return 0, pidfileError(path, "read it", err)
 	}
 	pid, err := ParsePidFile(buf[:n])
 	if err != nil {
@@ -126,6 +126,23 @@ func ReadPid(path string) (int, error) {
 	}
 	return pid, nil
 }
+
+// pidfileError says what could not be done with the pidfile at path in
+// the one style of every pidfile message, "PATH: what" ("/run/x.pid: no
+// such file", "/run/x.pid: cannot open it: permission denied"), and
+// wraps err: errors.Is(err, fs.ErrNotExist) still holds.
+func pidfileError(path, action string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: no such file%w", path, quiet{err})
+	}
+	return fmt.Errorf("%s: cannot %s: %w", path, action, err)
+}
+
+// quiet wraps an error for errors.Is and As without adding to the message.
+type quiet struct{ err error }
+
+func (q quiet) Error() string { return "" }
+func (q quiet) Unwrap() error { return q.err }
 
 // ReadPidFile looks at the pidfile at path. It returns an error only for an empty path; everything that can be wrong with
 // the file itself is recorded in the PidFile.
@@ -142,7 +159,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	}
 	var lst unix.Stat_t
 	if err := unix.Lstat(path, &lst); err != nil {
-		p.Err = &fs.PathError{Op: "lstat", Path: path, Err: err}
+		p.Err = pidfileError(path, "look at it", err)
 		return p, nil
 	}
 	if lst.Mode&unix.S_IFMT == unix.S_IFLNK {
@@ -153,7 +170,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	// are of one file even if the path is being replaced.
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
-		p.Err = &fs.PathError{Op: "open", Path: path, Err: err}
+		p.Err = pidfileError(path, "open it", err)
 		if st := (unix.Stat_t{}); unix.Stat(path, &st) == nil {
 			p.fill(&st)
 		}
@@ -162,7 +179,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		p.Err = &fs.PathError{Op: "fstat", Path: path, Err: err}
+		p.Err = pidfileError(path, "stat it", err)
 		return p, nil
 	}
 	p.fill(&st)
@@ -173,7 +190,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 		n, err := readFull(fd, buf)
 		switch {
 		case err != nil:
-			p.Err = &fs.PathError{Op: "read", Path: path, Err: err}
+			p.Err = pidfileError(path, "read it", err)
 		default:
 			line, _, _ := bytes.Cut(buf[:n], []byte("\n"))
 			p.Content = line[:min(len(line), maxPidLine)]

@@ -127,7 +127,7 @@ func TestCouldNotInspect(t *testing.T) {
 		says string
 	}{
 		{"a pid that does not exist", []string{"4194305"}, "pid 4194305: no such process"},
-		{"a missing pidfile", []string{"--pidfile", filepath.Join(dir, "missing.pid")}, "missing.pid: no such file"},
+		{"a missing pidfile", []string{"--pidfile", filepath.Join(dir, "missing.pid")}, "dcheck: " + filepath.Join(dir, "missing.pid") + ": no such file\n"},
 		{"an empty pidfile", []string{"--pidfile", filepath.Join(dir, "empty.pid")}, "empty.pid: bad pidfile: empty"},
 		{"a garbage pidfile", []string{"--pidfile", filepath.Join(dir, "garbage.pid")}, `garbage.pid: bad pidfile: "hello"`},
 		{"a negative pid in the pidfile", []string{"--pidfile", filepath.Join(dir, "negative.pid")}, "negative.pid: bad pidfile: -4 is not a valid pid"},
