@@ -30,6 +30,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 )
 
 // Run runs the whole suite for cfg from a Go test, with the Ginkgo
@@ -43,6 +44,9 @@ func Run(t *testing.T, cfg Config) {
 	RegisterFailHandler(Fail)
 	Register(cfg)
 	suiteConfig, reporterConfig := GinkgoConfiguration()
+	// Colour only for a terminal: go test -v > file must not fill the file
+	// with escape sequences.
+	reporterConfig.NoColor = reporterConfig.NoColor || !isTerminal(os.Stdout)
 	judgements.Store(0)
 	if RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig) && judgements.Load() == 0 {
 		t.Errorf("dcheck: %v (label filter %q): the run is not a pass", ErrNothingJudged, suiteConfig.LabelFilter)
@@ -101,6 +105,12 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 		return false, ErrNothingJudged
 	}
 	return passed && !t.failed, nil
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // labelFilterError is Ginkgo's message for a bad label filter, on one line

@@ -2,6 +2,7 @@ package suites_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,23 @@ func TestWaiversInVerify(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoColourIntoAFile: suites.Run from go test -v, its output going to a
+// pipe (as to a file), writes no escape sequences. The test binary runs
+// its own TestConformance, one spec of it.
+func TestNoColourIntoAFile(t *testing.T) {
+	if os.Getenv("DCHECK_TEST_CHILD") != "" {
+		t.Skip("inside the child run")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConformance$", "-test.v", "-ginkgo.label-filter=DC103")
+	cmd.Env = append(os.Environ(), "DCHECK_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "DC103") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "\x1b[") {
+		t.Errorf("escape sequences in output that goes to a pipe:\n%q", out)
 	}
 }
