@@ -55,12 +55,20 @@ func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
 
 func runCheck(args []string, io IO) (ExitCode, error) {
 	var o checkOptions
-	fs := newFlagSet("dcheck", io)
-	bindCheckFlags(fs, &o)
-	fs.Usage = func() {
-		fmt.Fprintf(io.Err, "Usage: dcheck [flags] PID\n       dcheck [flags] --pidfile FILE\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet("dcheck", io, helpText{
+		usage: "dcheck [flags] PID\n       dcheck [flags] --pidfile FILE",
+		about: `Judges one running process as a daemon against every static rule, and the
+pidfile too when one is given. Flags may come before or after the pid.
+Exit 0 pass, 1 fail, 2 usage error, 3 could not inspect (verdict unknown);
+with -o nagios the Nagios plugin API's codes.`,
+		examples: []string{
+			"dcheck 4242                          # judge pid 4242 as a classic (SysV) daemon",
+			"dcheck --pidfile /run/nginx.pid      # read the pid from the pidfile, and judge the pidfile",
+			"dcheck --profile supervised -o json 4242",
+			"dcheck -o nagios --pidfile /run/sshd.pid",
+		},
+	})
+	bindCheckFlags(fs.FlagSet, &o)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err

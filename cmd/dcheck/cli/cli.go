@@ -7,7 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	stdio "io"
 	"os"
 	"strings"
 
@@ -40,8 +40,8 @@ const (
 
 // IO is where a command reads and writes.
 type IO struct {
-	Out io.Writer // Reports and listings
-	Err io.Writer // Errors, one line each
+	Out stdio.Writer // Reports and listings
+	Err stdio.Writer // Errors, one line each
 	// Color says whether Out is a terminal that wants colour: main sets it
 	// when stdout is a terminal and NO_COLOR is unset.
 	Color bool
@@ -92,6 +92,8 @@ func Main(args []string, io IO) ExitCode {
 	run := runCheck
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		run, args = runVersion, args[1:]
+	} else if len(args) > 0 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h") {
+		run, args = runHelp, args[1:]
 	} else if len(args) > 0 {
 		for _, c := range commands() {
 			if args[0] == c.name {
@@ -148,7 +150,7 @@ func nagiosMode(args []string) bool {
 	return false
 }
 
-const helpText = `dcheck tells whether a Unix process is a correct daemon.
+const overview = `dcheck tells whether a Unix process is a correct daemon.
 
 Usage:
   dcheck [flags] PID              judge process PID
@@ -165,11 +167,23 @@ process, exited while being read, or too little visible to judge; scan:
 nothing found). With -o nagios, the Nagios plugin API's: 0 OK, 1 WARNING,
 2 CRITICAL, 3 UNKNOWN (usage errors included).
 
-Run 'dcheck PID -h' or 'dcheck scan -h' for the flags.
+Run 'dcheck help COMMAND' (or 'dcheck COMMAND --help') for a command's
+flags and examples; 'dcheck help check' for those of 'dcheck PID'.
 `
 
 func runHelp(args []string, io IO) (ExitCode, error) {
-	fmt.Fprint(io.Out, helpText)
+	if len(args) > 0 {
+		if args[0] == "check" || args[0] == "pid" {
+			return runCheck([]string{"--help"}, io)
+		}
+		for _, c := range commands() {
+			if c.name == args[0] && c.name != "help" {
+				return c.run([]string{"--help"}, io)
+			}
+		}
+		return ExitUsage, usagef("help: no command %q (the commands are listed by 'dcheck help')", args[0])
+	}
+	fmt.Fprint(io.Out, overview)
 	fmt.Fprintln(io.Out, "\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(io.Out, "  %-8s %s\n", c.name, c.summary)
@@ -177,18 +191,55 @@ func runHelp(args []string, io IO) (ExitCode, error) {
 	return ExitPass, nil
 }
 
-// newFlagSet returns a flag set that reports errors as usage errors rather
-// than printing and exiting.
-func newFlagSet(name string, io IO) *flag.FlagSet {
+// flags is a command's flag set and its help. Parse errors come back as
+// values (Main prints them on one line); --help prints the help to Out.
+type flags struct {
+	*flag.FlagSet
+	io   IO
+	help helpText
+}
+
+// helpText is what "dcheck help CMD" and "dcheck CMD --help" print: the
+// usage line, a paragraph, the flags, and examples.
+type helpText struct {
+	usage    string   // "dcheck scan [flags]"
+	about    string   // what it does, and its exit codes when they differ
+	examples []string // command lines, each with a comment
+}
+
+// newFlagSet returns the flag set of command name, which prints nothing
+// while parsing.
+func newFlagSet(name string, io IO, help helpText) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Err)
-	return fs
+	fs.SetOutput(stdio.Discard)
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, io: io, help: help}
+}
+
+// printHelp writes the help to Out.
+func (f *flags) printHelp() {
+	w := f.io.Out
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", f.help.usage, strings.TrimSpace(f.help.about))
+	hasFlags := false
+	f.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintln(w, "\nFlags:")
+		f.SetOutput(w)
+		f.PrintDefaults()
+		f.SetOutput(stdio.Discard)
+	}
+	if len(f.help.examples) > 0 {
+		fmt.Fprintln(w, "\nExamples:")
+		for _, e := range f.help.examples {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
 }
 
 // parseArgs parses flags that may come before, between or after the
 // positional arguments ("dcheck 4242 -o json"), and returns the positional
 // ones. Everything after "--" is positional.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseArgs(fs *flags, args []string) ([]string, error) {
 	var pos, rest []string
 	for i, a := range args {
 		if a == "--" {
@@ -199,6 +250,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.printHelp()
 				return nil, err
 			}
 			return nil, usagef("%s", err)

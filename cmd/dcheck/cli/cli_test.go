@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,8 +47,8 @@ func tree(t *testing.T, names ...string) string {
 
 func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 	var o checkOptions
-	fs := flag.NewFlagSet("x", flag.ContinueOnError)
-	bindCheckFlags(fs, &o)
+	fs := newFlagSet("x", IO{Out: io.Discard, Err: io.Discard}, helpText{})
+	bindCheckFlags(fs.FlagSet, &o)
 	pos, err := parseArgs(fs, []string{"-o", "json", "4242", "--strict", "--inherited", "/a", "--inherited=/b", "--", "-5"})
 	if err != nil {
 		t.Fatal(err)
@@ -585,5 +586,37 @@ func TestTextSectionsSayWhatTheyHold(t *testing.T) {
 	_, out, _ = run("--proc", root, "--umask", "0077", "--strict", "3463")
 	if !strings.Contains(out, "\nFAILED\n  DC202") {
 		t.Errorf("with --strict a failed warning is not under FAILED:\n%s", out)
+	}
+}
+
+// TestHelpStyle: every command's help goes to stdout when asked for, in one
+// style (usage, what it does, flags, examples); a usage error is one line
+// and a pointer to the help, on stderr, whatever the mistake.
+func TestHelpStyle(t *testing.T) {
+	code, out, errs := run("--help")
+	if code != ExitPass || errs != "" || !strings.Contains(out, "Commands:") || !strings.Contains(out, "dcheck help COMMAND") {
+		t.Errorf("--help: exit %d, stderr %q\n%s", code, errs, out)
+	}
+	for _, cmd := range []string{"check", "scan", "verify", "rules", "explain", "version"} {
+		args := []string{cmd, "--help"}
+		usage := "Usage: dcheck " + cmd
+		if cmd == "check" {
+			args, usage = []string{"--proc", "/proc", "-h"}, "Usage: dcheck [flags] PID"
+		}
+		code, out, errs := run(args...)
+		_, viaHelp, _ := run("help", cmd)
+		if code != ExitPass || errs != "" || !strings.HasPrefix(out, usage) || !strings.Contains(out, "\nExamples:\n  dcheck ") || out != viaHelp {
+			t.Errorf("%v: exit %d, stderr %q\n%s\n(help %s:\n%s)", args, code, errs, out, cmd, viaHelp)
+		}
+	}
+	if code, _, errs := run("help", "frobnicate"); code != ExitUsage || !strings.Contains(errs, `no command "frobnicate"`) {
+		t.Errorf("help frobnicate: exit %d, %q", code, errs)
+	}
+	for _, args := range [][]string{{"-5"}, {"--reaper", "abc", "1"}, {"--pidfile"}, {"scan", "--bogus"}, {"verify", "--start-timeout", "soon", "--", "true"}} {
+		code, out, errs := run(args...)
+		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+		if code != ExitUsage || out != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "dcheck: ") || lines[1] != "Run 'dcheck help' for usage." {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line plus the pointer to help", args, code, out, errs)
+		}
 	}
 }

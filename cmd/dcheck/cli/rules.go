@@ -8,7 +8,11 @@ import (
 )
 
 func runRules(args []string, io IO) (ExitCode, error) {
-	fs := newFlagSet("dcheck rules", io)
+	fs := newFlagSet("dcheck rules", io, helpText{
+		usage:    "dcheck rules",
+		about:    "Lists the rule catalogue: ID, name, kind, severity in each profile, and the text it comes from.",
+		examples: []string{"dcheck rules", "dcheck explain DC103   # one rule in full"},
+	})
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err
@@ -25,7 +29,11 @@ func runRules(args []string, io IO) (ExitCode, error) {
 }
 
 func runExplain(args []string, io IO) (ExitCode, error) {
-	fs := newFlagSet("dcheck explain", io)
+	fs := newFlagSet("dcheck explain", io, helpText{
+		usage:    "dcheck explain ID|NAME...",
+		about:    "Explains rules: why each exists, how it is checked, and how to fix a failure.",
+		examples: []string{"dcheck explain DC103", "dcheck explain not-session-leader SU102"},
+	})
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err

@@ -13,14 +13,24 @@ import (
 
 func runScan(args []string, io IO) (ExitCode, error) {
 	var o checkOptions
-	fs := newFlagSet("dcheck scan", io)
-	o.judgeFlags(fs)
+	fs := newFlagSet("dcheck scan", io, helpText{
+		usage: "dcheck scan [flags]",
+		about: `Judges every process whose parent is the reaper (pid 1, or --reaper) and
+that has no controlling terminal, kernel threads excluded, one row each:
+FAILED lists the failed rules that decide the verdict, WARNED the failed
+warnings that do not, NOTED the failed info rules, WAIVED the waived ones.
+Exit 0 if every one passed, 1 if any failed, 3 if any could not be judged or
+none was found; with --textfile, 0 once the file is written; with -o nagios,
+the plugin API's codes.`,
+		examples: []string{
+			"dcheck scan                                              # the table",
+			"dcheck scan -o json                                      # one report per line",
+			"dcheck scan --textfile /var/lib/prometheus/node-exporter # for node_exporter",
+			"dcheck scan --config /etc/dcheck.yaml -o nagios          # a Nagios-compatible check",
+		},
+	})
+	o.judgeFlags(fs.FlagSet)
 	fs.StringVar(&o.textfile, "textfile", "", "write the verdicts as Prometheus metrics to `dir`/dcheck.prom (node_exporter's textfile directory), atomically, instead of printing them; exit 0 once written")
-	fs.Usage = func() {
-		fmt.Fprintf(io.Err, "Usage: dcheck scan [flags]\n\nJudges every process whose parent is the reaper and that has no\ncontrolling terminal (kernel threads excluded), one line each.\n"+
-			"Exit 0 if every one passed, 1 if any failed, 3 if any could not be judged\nor none was found (nagios: the plugin API's codes).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err

@@ -17,20 +17,24 @@ type verifyOptions struct {
 
 func runVerify(args []string, io IO) (ExitCode, error) {
 	o := verifyOptions{cfg: suites.NewConfig()}
-	fs := newFlagSet("dcheck verify", io)
-	o.cfg.BindFlags(fs, "")
+	fs := newFlagSet("dcheck verify", io, helpText{
+		usage: "dcheck verify [flags] -- START COMMAND...",
+		about: `Starts the daemon in a hostile environment, judges it with every rule, drives
+its lifecycle (second start, SIGHUP, stop, kill -9 and restart, eight starts
+at once) and cleans up. Exit 0 if every spec passed, 1 if any failed, 2 on a
+usage error, 3 if nothing was judged.`,
+		examples: []string{
+			"dcheck verify --pidfile /tmp/d.pid -- /usr/local/bin/mydaemon start -pidfile /tmp/d.pid",
+			"dcheck verify --profile supervised -- /usr/local/bin/mydaemon run",
+			"dcheck verify --label-filter 'SU102 || DC103' --pidfile /tmp/d.pid -- ./mydaemon start",
+		},
+	})
+	o.cfg.BindFlags(fs.FlagSet, "")
 	fs.StringVar(&o.reports.LabelFilter, "label-filter", "", "run only the specs whose labels match `expr` (Ginkgo syntax: \"DC103 || SU104\")")
 	fs.StringVar(&o.reports.JUnit, "junit-report", "", "write a JUnit XML report to `file`")
 	fs.StringVar(&o.reports.JSON, "json-report", "", "write a Ginkgo JSON report to `file`")
 	fs.BoolVar(&o.reports.Verbose, "v", false, "verbose Ginkgo output")
 	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML): the entry matching the daemon applies, its waivers to lifecycle specs too")
-	fs.Usage = func() {
-		fmt.Fprintf(io.Err, "Usage: dcheck verify [flags] -- START COMMAND...\n\n"+
-			"Starts the daemon in a hostile environment, judges it with every rule, drives its\n"+
-			"lifecycle (second start, SIGHUP, stop, kill -9 and restart) and cleans up.\n"+
-			"Exit 0 if every spec passed, 1 if any failed, 2 on a usage error, 3 if nothing was judged.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	start, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err

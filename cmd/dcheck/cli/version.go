@@ -24,12 +24,13 @@ type versionInfo struct {
 
 func runVersion(args []string, io IO) (ExitCode, error) {
 	var o versionOptions
-	fs := newFlagSet("dcheck version", io)
+	fs := newFlagSet("dcheck version", io, helpText{
+		usage: "dcheck version [-o json]",
+		about: `Which dcheck this is: module version, VCS revision and time, Go version,
+report schema, and a digest of the rule catalogue. Also: dcheck --version.`,
+		examples: []string{"dcheck version", "dcheck version -o json"},
+	})
 	fs.StringVar(&o.output, "o", "text", "output `format`: text or json")
-	fs.Usage = func() {
-		fmt.Fprintf(io.Err, "Usage: dcheck version [-o json]\n\nWhich dcheck this is: module version, VCS revision and time, Go version,\nreport schema, and a digest of the rule catalogue.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return ExitUsage, err
