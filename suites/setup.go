@@ -76,12 +76,24 @@ func (h *harness) setUpSysV() {
 		h.readiness = readiness{Failed, fmt.Sprintf("the daemon (pid %d) seen when the start command exited was gone by the time the run settled: it was not ready, it was leaving", seen)}
 	}
 	// Judged at rest, now: some daemons change later (rsyslogd closes the
-	// starter's terminal a second or two after it settles).
+	// starter's terminal a second or two after it settles). A start that
+	// failed has no daemon to judge: the reasons quote what it printed, so
+	// that is gathered first.
 	h.start.terminal = h.holdsTerminal()
+	failed := timedOut || code != 0 || x.err != nil
+	if failed {
+		h.gatherOutput()
+	}
 	h.judge()
-	// What the start command printed: everything, once the pty has no
-	// writer left; a daemon that keeps the pty open (a failure of its own,
-	// DC204) leaves the harness with what came in the first second.
+	if !failed {
+		h.gatherOutput()
+	}
+}
+
+// gatherOutput keeps what the start command printed: everything, once the
+// pty has no writer left; a daemon that keeps the pty open (a failure of
+// its own, DC204) leaves the harness with what came in the first second.
+func (h *harness) gatherOutput() {
 	drained := make(chan struct{})
 	go func() { h.ptyDrained.Wait(); close(drained) }()
 	select {
@@ -143,6 +155,8 @@ func (f startFacts) startSummary() string {
 		return f.err.Error()
 	case f.timedOut:
 		return "it did not exit within the start timeout (killed)"
+	case f.code != 0 && strings.TrimSpace(f.output) == "":
+		return fmt.Sprintf("it exited %d and printed nothing", f.code)
 	case f.code != 0:
 		return fmt.Sprintf("it exited %d: %s", f.code, strings.TrimSpace(f.output))
 	}
