@@ -57,6 +57,7 @@ type harness struct {
 	mu         sync.Mutex
 	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
 	started    map[int]bool            // every pid the harness started or adopted
+	before     string                  // the pidfile as it was before the run started anything; "" when absent
 	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
 	refused    []string                // signals the guard refused to send (guard.go), for the summary
 	stopReaper func()
@@ -652,10 +653,31 @@ func (h *harness) cleanupOnceOnly() {
 	if h.sentinel != nil {
 		h.sentinel.Close()
 	}
+	h.removeStalePidFile()
 	os.RemoveAll(h.dir)
 	running.Lock()
 	delete(running.set, h)
 	running.Unlock()
+}
+
+// removeStalePidFile removes the pidfile when it names a process this run
+// started and that no longer runs: the run caused it (SU106's kill -9, a
+// daemon that leaves its pidfile), and the next run would otherwise start
+// against it. A pidfile naming anything else is left alone.
+func (h *harness) removeStalePidFile() {
+	if h.cfg.PidFile == "" {
+		return
+	}
+	pid, err := checks.ReadPid(h.cfg.PidFile)
+	h.mu.Lock()
+	ours := h.started[pid]
+	h.mu.Unlock()
+	if err != nil || !ours || alive(pid) {
+		return
+	}
+	if err := os.Remove(h.cfg.PidFile); err == nil {
+		fmt.Fprintf(h.cfg.Out, "removed %s: it named pid %d, which this run started and which no longer runs\n", h.cfg.PidFile, pid)
+	}
 }
 
 // waitReady waits for the supervised daemon's READY=1, the pidfile, or

@@ -158,6 +158,9 @@ func (h *harness) printSummary() {
 	for _, r := range refused {
 		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
 	}
+	if h.before != "" {
+		fmt.Fprintf(h.cfg.Out, "note: %s\n", h.before)
+	}
 	waived := ""
 	if counts[Waived] > 0 {
 		waived = fmt.Sprintf(", %d waived", counts[Waived])

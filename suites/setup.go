@@ -3,8 +3,11 @@ package suites
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/dcheck/dcheck/checks"
 )
 
 // The run, in order. Setup runs before the first selected spec, whatever
@@ -40,6 +43,7 @@ type startFacts struct {
 
 // setUpSysV is steps 1 to 4 for a classic daemon.
 func (h *harness) setUpSysV() {
+	h.lookBeforeStart()
 	cmd, err := h.launchHostile(h.cfg.Start)
 	if err != nil {
 		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
@@ -106,6 +110,7 @@ func (h *harness) gatherOutput() {
 // setUpSupervised is steps 1, 3 and 4 for a daemon a supervisor runs: the
 // start command is the daemon, in the foreground.
 func (h *harness) setUpSupervised() {
+	h.lookBeforeStart()
 	began := time.Now()
 	cmd, err := h.launchPlain(h.cfg.Start, "daemon")
 	if err != nil {
@@ -168,4 +173,25 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// lookBeforeStart notes a pidfile that exists before the run starts
+// anything: a daemon already running (the start will refuse, rightly), or
+// one an earlier run or a crash left behind. The summary says which.
+func (h *harness) lookBeforeStart() {
+	if h.cfg.PidFile == "" {
+		return
+	}
+	if _, err := os.Lstat(h.cfg.PidFile); err != nil {
+		return
+	}
+	pid, err := checks.ReadPid(h.cfg.PidFile)
+	switch {
+	case err != nil:
+		h.before = fmt.Sprintf("%v, before the run started anything", err)
+	case alive(pid):
+		h.before = fmt.Sprintf("%s already named pid %d, which runs, before the run started anything: another instance? A correct daemon refuses to start beside it", h.cfg.PidFile, pid)
+	default:
+		h.before = fmt.Sprintf("%s already named pid %d, which does not run, before the run started anything: a stale pidfile from an earlier run or a crash", h.cfg.PidFile, pid)
+	}
 }
