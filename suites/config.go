@@ -78,6 +78,15 @@ type Config struct {
 	// Out receives the summary printed after the last spec. Nil means
 	// os.Stdout.
 	Out io.Writer
+
+	// Dir is the caller's directory. The start command runs in a hostile
+	// temporary directory, so Validate resolves against Dir the program
+	// and every argument that names an existing file there (the summary
+	// lists each); Stop and Restart run in Dir. Empty means the current
+	// directory when Validate runs.
+	Dir string
+
+	resolved []string // what Validate resolved: "ARG → /abs/ARG"
 }
 
 // Defaults.
@@ -111,13 +120,35 @@ func (c *Config) Validate() error {
 	if len(c.Start) == 0 || strings.TrimSpace(c.Start[0]) == "" {
 		return bad("no start command")
 	}
-	// The start command runs in a temporary directory: resolve it here.
+	if c.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return bad("current directory: %v", err)
+		}
+		c.Dir = wd
+	}
+	// The start command runs in a temporary directory: resolve it here,
+	// and each argument that names a file in the caller's directory.
 	path, err := exec.LookPath(c.Start[0])
 	if err != nil {
 		return bad("start command: %v", err)
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		c.Start = append([]string{abs}, c.Start[1:]...)
+	}
+	// (A second Validate finds everything absolute: the notes stay.)
+	if path != c.Start[0] && strings.ContainsRune(path, '/') && !filepath.IsAbs(path) {
+		c.resolved = append(c.resolved, path+" → "+c.Start[0])
+	}
+	for i, arg := range c.Start[1:] {
+		if arg == "" || filepath.IsAbs(arg) || strings.HasPrefix(arg, "-") {
+			continue
+		}
+		abs := filepath.Join(c.Dir, arg)
+		if _, err := os.Stat(abs); err == nil {
+			c.Start[i+1] = abs
+			c.resolved = append(c.resolved, arg+" → "+abs)
+		}
 	}
 	if c.Profile == "" {
 		c.Profile = checks.ProfileSysV

@@ -234,13 +234,18 @@ func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 // NOTIFY_SOCKET when playing systemd) in the environment; files are
 // descriptors 3 onwards.
 func (h *harness) launchPlain(argv []string, name string, files ...*os.File) (*exec.Cmd, error) {
+	return h.launchPlainIn("/", argv, name, files...)
+}
+
+// launchPlainIn is launchPlain in directory dir.
+func (h *harness) launchPlainIn(dir string, argv []string, name string, files ...*os.File) (*exec.Cmd, error) {
 	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	defer out.Close()
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Dir = "/"
+	cmd.Dir = dir
 	// A session of its own, as systemd gives each service: the harness's
 	// session is never the daemon's.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -261,7 +266,8 @@ func (h *harness) launchPlain(argv []string, name string, files ...*os.File) (*e
 
 // shell runs a shell command line (stop, restart) bounded by timeout.
 func (h *harness) shell(line string, timeout time.Duration, name string) (int, bool, error) {
-	cmd, err := h.launchPlain([]string{"/bin/sh", "-c", line}, name)
+	// Run where the user ran dcheck, so that --stop './ctl stop' works.
+	cmd, err := h.launchPlainIn(h.cfg.Dir, []string{"/bin/sh", "-c", line}, name)
 	if err != nil {
 		return -1, false, err
 	}

@@ -2,6 +2,7 @@ package suites_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,5 +33,45 @@ func TestStalePidFileBeforeAndAfter(t *testing.T) {
 	}
 	if _, err := os.Lstat(pidfile); !os.IsNotExist(err) {
 		t.Errorf("the pidfile the run left is still there: %v", err)
+	}
+}
+
+// TestRelativePaths: users write relative paths. The start command runs in
+// a hostile temporary directory, so the program and each argument naming
+// a file where dcheck ran are resolved there (and the summary says so),
+// and --stop runs where dcheck ran.
+func TestRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	pidfile := filepath.Join(dir, "r.pid")
+	ctl := `#!/bin/sh
+# ctl.sh start|stop PIDFILE [CONF]: a daemon in shell that needs its CONF.
+case "$1" in
+start) [ -f "$3" ] || { echo "no config file $3" >&2; exit 9; }
+       setsid sh -c 'cd /; exec 3>"$0"; flock -n 3 || exit 1; sleep 600 </dev/null >/dev/null 2>&1 & echo $! >&3' "$2" </dev/null >/dev/null 2>&1
+       while [ ! -s "$2" ]; do sleep 0.01; done ;;
+stop)  kill "$(cat "$2")"; rm -f "$2" ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(dir, "ctl.sh"), []byte(ctl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "daemon.conf"), []byte("x\n"), 0o644)
+	cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--pidfile", pidfile, "--stop", "./ctl.sh stop "+pidfile,
+		"--label-filter", "SU101 || SU104", "--", "./ctl.sh", "start", pidfile, "daemon.conf")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	lines := summaryLines(string(out))
+	if err != nil || !strings.HasPrefix(lines["SU101"], "PASS") || !strings.Contains(lines["SU104"], "after the stop command") {
+		t.Fatalf("%v\n%s", err, summaryOf(string(out)))
+	}
+	for _, want := range []string{
+		"note: resolved ./ctl.sh → " + filepath.Join(dir, "ctl.sh"),
+		"note: resolved daemon.conf → " + filepath.Join(dir, "daemon.conf"),
+		"note: --stop and --restart ran in " + dir,
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the summary does not say %q:\n%s", want, summaryOf(string(out)))
+		}
 	}
 }

@@ -158,6 +158,12 @@ func (h *harness) printSummary() {
 	for _, r := range refused {
 		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
 	}
+	for _, r := range h.cfg.resolved {
+		fmt.Fprintf(h.cfg.Out, "note: resolved %s (relative to %s, where dcheck ran; the start command runs in a temporary directory)\n", r, h.cfg.Dir)
+	}
+	if (h.cfg.Stop != "" || h.cfg.Restart != "") && h.cfg.Dir != "" {
+		fmt.Fprintf(h.cfg.Out, "note: --stop and --restart ran in %s\n", h.cfg.Dir)
+	}
 	if h.before != "" {
 		fmt.Fprintf(h.cfg.Out, "note: %s\n", h.before)
 	}
