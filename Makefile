@@ -12,9 +12,9 @@ FUZZTIME ?= 100000x
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/dcheck
-	$(GO) build -o bin/gooddaemon ./fixtures/good
-	$(GO) build -o bin/brokendaemon ./fixtures/broken
+	$(GO) build -trimpath -o $(BIN) ./cmd/dcheck
+	$(GO) build -trimpath -o bin/gooddaemon ./fixtures/good
+	$(GO) build -trimpath -o bin/brokendaemon ./fixtures/broken
 
 demo: build
 	./ci/demo.sh $(BIN)

@@ -278,8 +278,8 @@ func (h *harness) shell(line string, timeout time.Duration, name string) (int, b
 // daemon's output may be of any size.
 const maxOutput = 4 << 10
 
-// output returns what a launchPlain command printed: the first maxOutput
-// bytes, and how many more there were.
+// output returns what a launchPlain command printed, briefly
+// (headBuffer.String).
 func (h *harness) output(name string) string {
 	f, err := os.Open(filepath.Join(h.dir, name+".out"))
 	if err != nil {
@@ -287,39 +287,74 @@ func (h *harness) output(name string) string {
 	}
 	defer f.Close()
 	var b headBuffer
-	io.Copy(&b, io.LimitReader(f, maxOutput+1))
-	if st, err := f.Stat(); err == nil && st.Size() > maxOutput {
-		b.dropped = st.Size() - maxOutput
-	}
+	io.Copy(&b, f)
 	return b.String()
 }
 
-// headBuffer keeps the first maxOutput bytes written to it and counts the
-// rest.
+// headBuffer keeps what a command printed: the first maxOutput bytes, the
+// last line, and how much there was. Messages quote it briefly (String);
+// reports keep the head (Head).
 type headBuffer struct {
-	mu      sync.Mutex
-	buf     []byte
-	dropped int64
+	mu    sync.Mutex
+	buf   []byte // the first maxOutput bytes
+	tail  []byte // the last tailBytes bytes
+	total int64
+	lines int
 }
+
+// tailBytes is how much of the end of a command's output is kept.
+const tailBytes = 256
 
 func (b *headBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	keep := min(len(p), maxOutput-len(b.buf))
 	b.buf = append(b.buf, p[:keep]...)
-	b.dropped += int64(len(p) - keep)
+	b.tail = append(b.tail, p[max(0, len(p)-tailBytes):]...)
+	b.tail = b.tail[max(0, len(b.tail)-tailBytes):]
+	b.total += int64(len(p))
+	b.lines += bytes.Count(p, []byte("\n"))
 	return len(p), nil
 }
 
-// String is what was kept, trimmed, with a note of what was not.
+// briefLine bounds each line String quotes.
+const briefLine = 120
+
+// String is the output for a one-line message: as it is when short (two
+// lines at most, 200 bytes at most); else its first and last lines and
+// its size.
 func (b *headBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := strings.TrimSpace(string(b.buf))
-	if b.dropped > 0 {
-		s += fmt.Sprintf(" ... (%d more bytes)", b.dropped)
+	// A pty turns each newline into CR LF.
+	all := strings.TrimSpace(strings.ReplaceAll(string(b.buf), "\r\n", "\n"))
+	if int64(len(b.buf)) == b.total && len(all) <= 200 && strings.Count(all, "\n") <= 1 {
+		return strings.ReplaceAll(all, "\n", " / ")
 	}
-	return s
+	first, _, _ := strings.Cut(all, "\n")
+	tail := strings.TrimSpace(strings.ReplaceAll(string(b.tail), "\r\n", "\n"))
+	last := tail[strings.LastIndexByte(tail, '\n')+1:]
+	cut := func(s string) string {
+		if len(s) <= briefLine {
+			return s
+		}
+		return strings.ToValidUTF8(s[:briefLine], "") + "…"
+	}
+	lines := b.lines
+	if b.total > 0 && !bytes.HasSuffix(b.tail, []byte("\n")) {
+		lines++
+	}
+	return fmt.Sprintf("%s … %s (%d bytes, %s)", cut(first), cut(last), b.total, plural(lines, "line", "lines"))
+}
+
+// Head is the first maxOutput bytes, with a note of what was left out.
+func (b *headBuffer) Head() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if rest := b.total - int64(len(b.buf)); rest > 0 {
+		return string(b.buf) + fmt.Sprintf("\n... (%d more bytes)", rest)
+	}
+	return string(b.buf)
 }
 
 // adopted lists the harness's live children that os/exec does not wait

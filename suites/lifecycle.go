@@ -138,7 +138,7 @@ func (h *harness) stopSpec() {
 	case !f.exited:
 		h.conclude("SU104", Failed, "pid %d still ran %v after %s (killed: %s)", f.pid, h.cfg.StopTimeout, f.how, f.status)
 	}
-	AddReportEntry("exit status", f.status)
+	AddReportEntry("exit status", f.status, entryVisibility())
 	h.conclude("SU104", Passed, "pid %d exited after %s: %s", f.pid, f.how, f.status)
 }
 

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/dcheck/dcheck/checks"
 )
@@ -104,12 +105,12 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 		h.attachSnapshot(r)
 		Fail(fmt.Sprintf("%s %s: %s\nfix: %s", r.ID, r.Name, msg, r.Hint))
 	case Warned:
-		AddReportEntry("warning", r.ID+" "+r.Name+": "+msg)
+		AddReportEntry("warning", r.ID+" "+r.Name+": "+msg, entryVisibility())
 		if h.cfg.Strict {
 			Fail(fmt.Sprintf("%s %s (warning, --strict): %s", r.ID, r.Name, msg))
 		}
 	case Noted:
-		AddReportEntry("info", r.ID+" "+r.Name+": "+msg)
+		AddReportEntry("info", r.ID+" "+r.Name+": "+msg, entryVisibility())
 	case Skipped:
 		Skip(r.ID + " " + r.Name + ": " + msg)
 	case Unknown:
@@ -119,13 +120,24 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	}
 }
 
+// entryVisibility keeps report entries (snapshots, exit statuses, notes)
+// in the JSON and JUnit reports, and off the console unless Ginkgo is
+// verbose (-v): a failed static rule's snapshot is hundreds of lines.
+func entryVisibility() types.ReportEntryVisibility {
+	_, rc := GinkgoConfiguration()
+	if rc.Verbose || rc.VeryVerbose {
+		return types.ReportEntryVisibilityAlways
+	}
+	return types.ReportEntryVisibilityNever
+}
+
 // attachSnapshot adds the daemon's /proc snapshot to a failed spec's
 // report, so that a JUnit file alone says why: for a static rule the
 // report it was judged on, for a lifecycle spec a look now.
 func (h *harness) attachSnapshot(rl *checks.Rule) {
 	if rl.Kind == checks.Static && h.report != nil {
 		js, _ := json.MarshalIndent(h.report, "", "  ")
-		AddReportEntry("snapshot", string(js))
+		AddReportEntry("snapshot", string(js), entryVisibility())
 		return
 	}
 	if h.daemon == 0 || !alive(h.daemon) {
@@ -133,11 +145,11 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 	}
 	r, err := h.fs.Inspect(h.daemon, h.policy())
 	if err != nil {
-		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err))
+		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err), entryVisibility())
 		return
 	}
 	js, _ := json.MarshalIndent(r, "", "  ")
-	AddReportEntry("snapshot", string(js))
+	AddReportEntry("snapshot", string(js), entryVisibility())
 }
 
 // printSummary writes one line per spec: ID, name, outcome, message; the

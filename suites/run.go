@@ -14,6 +14,7 @@
 package suites
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -81,6 +82,12 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 			}
 		}
 	}
+	// dcheck's summary comes last, after Ginkgo's own report: it is held
+	// until RunSpecs returns.
+	out := cfg.Out
+	var summary bytes.Buffer
+	cfg.Out = &summary
+	defer func() { out.Write(summary.Bytes()) }()
 	RegisterFailHandler(Fail)
 	Register(cfg)
 	suiteConfig, reporterConfig := GinkgoConfiguration()

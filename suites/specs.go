@@ -112,6 +112,7 @@ func sysvSpecs(hp **harness) {
 		case s.timedOut:
 			h.conclude("SU101", Failed, "the start command did not exit within %v (killed); it stays in the foreground", h.cfg.StartTimeout)
 		case s.code != 0:
+			AddReportEntry("start command output", h.startOut.Head(), entryVisibility())
 			h.conclude("SU101", Failed, "the start command %s", strings.TrimPrefix(s.startSummary(), "it "))
 		case h.daemonSeen == 0:
 			h.conclude("SU101", Failed, "the start command exited 0 but no daemon is running (none was adopted%s)", h.pidfileNote())
@@ -145,7 +146,7 @@ func supervisedSpecs(hp **harness) {
 		h := *hp
 		s := h.start
 		if h.mainpidNote != "" {
-			AddReportEntry("MAINPID", h.mainpidNote)
+			AddReportEntry("MAINPID", h.mainpidNote, entryVisibility())
 		}
 		switch {
 		case !s.launched:

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 	}
 	bin = dir
 	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon", "./../fixtures/broken": "brokendaemon"} {
-		if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
 			os.Exit(2)
 		}
