@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -40,7 +41,7 @@ func TestConsoleOutput(t *testing.T) {
 			if tc.fault != "" {
 				start = []string{filepath.Join(bin, "brokendaemon"), "start", "-fault", tc.fault, "-pidfile", pidfile}
 			}
-			cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--pidfile", pidfile, "--"}, start...)...)
+			cmd := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "--pidfile", pidfile, "--start-timeout", slow(time.Minute).String(), "--"}, start...)...)
 			raw, _ := cmd.CombinedOutput()
 			out := normalize(string(raw), dir)
 			path := filepath.Join("testdata", tc.name+".golden")

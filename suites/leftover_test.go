@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestStalePidFileBeforeAndAfter: a pidfile that exists before the run is
@@ -57,7 +58,7 @@ esac
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "daemon.conf"), []byte("x\n"), 0o644)
-	cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--pidfile", pidfile, "--stop", "./ctl.sh stop "+pidfile,
+	cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--pidfile", pidfile, "--start-timeout", slow(time.Minute).String(), "--stop", "./ctl.sh stop "+pidfile,
 		"--label-filter", "SU101 || SU104", "--", "./ctl.sh", "start", pidfile, "daemon.conf")
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
