@@ -294,7 +294,7 @@ func TestStartOutputIsQuotedBounded(t *testing.T) {
 	if code != 1 || !slices.Contains(failed, "SU101") {
 		t.Errorf("exit %d, failed %v; want 1 with SU101 failed\n%s", code, failed, summaryOf(out))
 	}
-	if len(out) > 128<<10 || !strings.Contains(out, "more bytes)") {
-		t.Errorf("dcheck verify printed %d bytes, and no note of what it left out", len(out))
+	if len(out) > 128<<10 || !strings.Contains(out, " bytes, 300000 lines)") {
+		t.Errorf("dcheck verify printed %d bytes, and no note of how much the start command printed", len(out))
 	}
 }

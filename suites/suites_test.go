@@ -44,6 +44,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	// A child run of this binary (TestNoColourIntoAFile) uses the
+	// parent's binaries.
+	if dir := os.Getenv("DCHECK_TEST_BIN"); dir != "" {
+		bin = dir
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "dcheck-suites-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -62,7 +62,7 @@ func TestNoColourIntoAFile(t *testing.T) {
 		t.Skip("inside the child run")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestConformance$", "-test.v", "-ginkgo.label-filter=DC103")
-	cmd.Env = append(os.Environ(), "DCHECK_TEST_CHILD=1")
+	cmd.Env = append(os.Environ(), "DCHECK_TEST_CHILD=1", "DCHECK_TEST_BIN="+bin)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "DC103") {
 		t.Fatalf("%v\n%s", err, out)
