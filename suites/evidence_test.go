@@ -43,7 +43,7 @@ func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
 				os.Chmod(dir, 0o755)
 				start = append(start, "-user", "nobody")
 			}
-			args := append([]string{"--label-filter", r.ID, "--reload", "--strict", "--pidfile", pidfile, "--"}, start...)
+			args := append(append(startBudget(), "--label-filter", r.ID, "--reload", "--strict", "--pidfile", pidfile, "--"), start...)
 			code, out, failed := verify(t, nil, args...)
 			lines := summaryLines(out)
 			line, ok := lines[r.ID]
@@ -174,7 +174,7 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 					defer wg.Done()
 					defer func() { <-sem }()
 					pidfile := filepath.Join(t.TempDir(), fmt.Sprintf("r%d.pid", i))
-					args := append([]string{"--label-filter", "SU102", "--pidfile", pidfile, "--"}, f.start(pidfile)...)
+					args := append(append(startBudget(), "--label-filter", "SU102", "--pidfile", pidfile, "--"), f.start(pidfile)...)
 					_, out, _ := verifyAlone(t, nil, args...)
 					status, _, _ := strings.Cut(summaryLines(out)["SU102"], "  ")
 					mu.Lock()
