@@ -26,21 +26,16 @@ type section struct {
 	holds func(f Finding, strict bool) bool
 }
 
-// counts says whether a finding's severity decides the verdict.
-func counts(f Finding, strict bool) bool {
-	return f.Severity == Error || (strict && f.Severity == Warning)
-}
-
 // sections are the text report's groups, in order: what decides the
 // verdict first. Each finding is in exactly one.
 var sections = []section{
-	{"FAILED", ansiRed, func(f Finding, strict bool) bool { return f.Status == Fail && counts(f, strict) }},
+	{"FAILED", ansiRed, func(f Finding, strict bool) bool { return f.Status == Fail && f.Decides(strict) }},
 	{"UNKNOWN", ansiYellow, func(f Finding, strict bool) bool { return f.Status == Unknown }},
 	{"WARNINGS (they fail the verdict only with --strict)", ansiYellow, func(f Finding, strict bool) bool {
-		return f.Status == Fail && !counts(f, strict) && f.Severity == Warning
+		return f.Status == Fail && !f.Decides(strict) && f.Severity == Warning
 	}},
 	{"NOTES (never fail the verdict)", ansiDim, func(f Finding, strict bool) bool {
-		return f.Status == Fail && !counts(f, strict) && f.Severity != Warning
+		return f.Status == Fail && !f.Decides(strict) && f.Severity != Warning
 	}},
 	{"WAIVED", ansiDim, func(f Finding, strict bool) bool { return f.Status == Waived }},
 	{"PASSED", ansiGreen, func(f Finding, strict bool) bool { return f.Status == Pass }},

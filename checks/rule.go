@@ -125,6 +125,13 @@ type Finding struct {
 	Waiver *WaiverView `json:"waiver,omitempty"`
 }
 
+// Decides says whether the finding's severity decides the verdict: an
+// error, or a warning with strict (Policy.Strict). Its status is another
+// matter: only a failed or unknown finding that decides changes it.
+func (f Finding) Decides(strict bool) bool {
+	return f.Severity == Error || (strict && f.Severity == Warning)
+}
+
 // Verdict is the overall outcome for one process.
 type Verdict string
 
@@ -176,7 +183,7 @@ func judgeRule(r *Rule, ev *Evidence, pol *Policy) Finding {
 func VerdictOf(findings []Finding, strict bool) Verdict {
 	v := VerdictPass
 	for _, f := range findings {
-		counts := f.Severity == Error || (strict && f.Severity == Warning)
+		counts := f.Decides(strict)
 		switch {
 		case counts && f.Status == Fail:
 			return VerdictFail

@@ -46,7 +46,7 @@ type tally struct {
 func count(r *checks.Report) tally {
 	var t tally
 	for _, f := range r.Findings {
-		counts := f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning)
+		counts := f.Decides(r.Strict)
 		switch {
 		case f.Status == checks.Fail && counts:
 			t.failed = append(t.failed, f)

@@ -164,7 +164,7 @@ func columnsOf(r *checks.Report) scanColumns {
 		case f.Status == checks.Waived:
 			waived = append(waived, f.ID)
 		case f.Status != checks.Fail:
-		case f.Severity == checks.Error || (r.Strict && f.Severity == checks.Warning):
+		case f.Decides(r.Strict):
 			failed = append(failed, f.ID)
 		case f.Severity == checks.Warning:
 			warned = append(warned, f.ID)
