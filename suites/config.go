@@ -41,6 +41,11 @@ type Config struct {
 	// Profile is the kind of daemon. Empty means checks.ProfileSysV.
 	Profile checks.Profile
 
+	// Launch is how the sysv start command is launched on its terminal.
+	// Empty means LaunchSessionLeader. The supervised profile ignores it:
+	// a supervisor gives the daemon a session of its own, with no terminal.
+	Launch Launch
+
 	// Reload asks for SU107: the daemon must survive SIGHUP. False skips it.
 	Reload bool
 
@@ -89,6 +94,34 @@ type Config struct {
 	resolved []string // what Validate resolved: "ARG → /abs/ARG"
 }
 
+// Launch is how the start command meets its terminal. Both are real:
+// which one a daemon survives can differ, when a process of its start is
+// still in the starter's session as the session's leader exits.
+type Launch string
+
+const (
+	// LaunchSessionLeader runs the start command as the leader of a new
+	// session whose controlling terminal is a new pty, as `ssh -t host CMD`
+	// does. When it exits, the kernel hangs up (SIGHUP) the terminal's
+	// foreground process group: a first child that calls setsid() only
+	// after its parent exits, with SIGHUP at its default, dies there.
+	LaunchSessionLeader Launch = "session-leader"
+	// LaunchJobControl runs it as a command typed into an interactive
+	// shell: bash, with job control, leads the session and stays; the
+	// command is a foreground job in a process group of its own. Nothing
+	// is hung up when it exits. It needs bash.
+	LaunchJobControl Launch = "job-control"
+)
+
+// ParseLaunch returns the Launch named s.
+func ParseLaunch(s string) (Launch, error) {
+	switch l := Launch(s); l {
+	case LaunchSessionLeader, LaunchJobControl:
+		return l, nil
+	}
+	return "", fmt.Errorf("unknown launch %q (want %s or %s)", s, LaunchSessionLeader, LaunchJobControl)
+}
+
 // Defaults.
 const (
 	DefaultStartTimeout = 10 * time.Second
@@ -102,6 +135,7 @@ const (
 func NewConfig() Config {
 	return Config{
 		Profile:      checks.ProfileSysV,
+		Launch:       LaunchSessionLeader,
 		StartTimeout: DefaultStartTimeout,
 		StopTimeout:  DefaultStopTimeout,
 		Out:          os.Stdout,
@@ -156,6 +190,17 @@ func (c *Config) Validate() error {
 	if _, err := checks.ParseProfile(string(c.Profile)); err != nil {
 		return bad("profile: %v", err)
 	}
+	if c.Launch == "" {
+		c.Launch = LaunchSessionLeader
+	}
+	if _, err := ParseLaunch(string(c.Launch)); err != nil {
+		return bad("launch: %v", err)
+	}
+	if c.Launch == LaunchJobControl && c.Profile == checks.ProfileSysV {
+		if _, err := exec.LookPath(jobControlShell); err != nil {
+			return bad("launch %s needs %s: %v", c.Launch, jobControlShell, err)
+		}
+	}
 	if c.StartTimeout < 0 || c.StopTimeout < 0 {
 		return bad("negative timeout (start %v, stop %v)", c.StartTimeout, c.StopTimeout)
 	}
@@ -207,6 +252,11 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 	fs.Func(prefix+"profile", "`kind` of daemon: sysv or supervised (default sysv)", func(s string) error {
 		p, err := checks.ParseProfile(s)
 		c.Profile = p
+		return err
+	})
+	fs.Func(prefix+"launch", "how the start command meets its terminal: session-leader (as ssh -t runs it) or job-control (as an interactive shell does) (default session-leader)", func(s string) error {
+		l, err := ParseLaunch(s)
+		c.Launch = l
 		return err
 	})
 	fs.BoolVar(&c.Reload, prefix+"reload", c.Reload, "expect the daemon to survive SIGHUP (SU107)")

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dcheck/dcheck/checks"
@@ -163,16 +166,31 @@ func (h *harness) settle() {
 // awaitPidFile polls the pidfile (a file write gives no event) until it
 // names a live process of the run or timeout passes, and returns that pid
 // or 0. A pidfile naming a live process the run did not start ends the
-// wait at once, with 0.
+// wait at once, with 0; so does a run with no live process left, as
+// nothing is left to write it (a daemon that died at start costs no wait).
 func (h *harness) awaitPidFile(timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
-	for {
+	empty := 0 // looks in a row that found no process of the run
+	for i := 0; ; i++ {
 		pid, ok := h.fromPidFile()
 		if ok {
 			return pid
 		}
 		if h.foreign != 0 && pid == h.foreign || time.Now().After(deadline) {
 			return 0
+		}
+		// Listing the run walks /proc: every tenth look is enough. Two
+		// empty lists in a row, 100 ms apart, as one can miss a process
+		// that is being re-parented or exec'd just then.
+		if i%10 == 0 {
+			if slices.ContainsFunc(h.runProcesses(), func(p int) bool { return p != h.leader }) {
+				empty = 0
+			} else if empty++; empty == 2 {
+				if pid, ok := h.fromPidFile(); ok { // written as the last of the run exited
+					return pid
+				}
+				return 0
+			}
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -208,10 +226,23 @@ func (h *harness) readPidIf() (int, []byte, error) {
 // startPlain runs the start command as an init script would and returns
 // the daemon it started.
 func (h *harness) startPlain(name string) (int, error) {
+	killedBefore := len(h.killedSoFar())
 	cmd, err := h.launchPlain(h.cfg.Start, name)
 	if err != nil {
 		return 0, err
 	}
+	pid, err := h.awaitPlainStart(cmd, name)
+	if err != nil {
+		if killed := h.killedSoFar()[killedBefore:]; len(killed) > 0 {
+			err = fmt.Errorf("%w; meanwhile %s", err, strings.Join(killed, ", "))
+		}
+	}
+	return pid, err
+}
+
+// awaitPlainStart waits for a plainly launched start command and the
+// daemon it starts.
+func (h *harness) awaitPlainStart(cmd *exec.Cmd, name string) (int, error) {
 	code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
 	switch {
 	case timedOut:
@@ -223,16 +254,24 @@ func (h *harness) startPlain(name string) (int, error) {
 	}
 	// Daemons whose starter does not wait for them write the pidfile a
 	// moment later: give it the start timeout.
+	began := time.Now()
 	pid := h.awaitPidFile(h.cfg.StartTimeout)
 	if pid == 0 {
 		if h.foreign != 0 {
 			return 0, fmt.Errorf("after the start, %s", h.foreignMessage())
 		}
+		waited := fmt.Sprintf("waited %v", h.cfg.StartTimeout)
+		if time.Since(began) < h.cfg.StartTimeout {
+			waited = "no process of the run was left to write it"
+		}
+		if out := h.output(name); out != "" {
+			waited += "; it printed: " + out
+		}
 		named, _, err := h.readPid()
 		if err != nil {
-			return 0, fmt.Errorf("after the start, the pidfile names no live process (waited %v): %v", h.cfg.StartTimeout, err)
+			return 0, fmt.Errorf("after the start, the pidfile names no live process (%s): %v", waited, err)
 		}
-		return 0, fmt.Errorf("after the start, %s names pid %d, which does not run (waited %v)", h.cfg.PidFile, named, h.cfg.StartTimeout)
+		return 0, fmt.Errorf("after the start, %s names pid %d, which does not run (%s)", h.cfg.PidFile, named, waited)
 	}
 	h.track(pid)
 	return pid, nil
@@ -247,9 +286,9 @@ func (h *harness) noDaemonReason() string {
 	case !h.start.launched:
 		return "the run was not set up"
 	case h.start.err != nil || h.start.timedOut || h.start.code != 0 || h.start.exited != "":
-		return "the start command failed: " + h.start.startSummary()
+		return "the start command failed: " + h.start.startSummary() + h.killedNote(false)
 	case h.daemonSeen == 0:
-		return "the start command exited 0 but no daemon was found (none was adopted" + h.pidfileNote() + ")"
+		return "the start command exited 0 but no daemon was found (none was adopted" + h.pidfileNote() + ")" + h.killedNote(false)
 	case h.stopped.done:
 		return fmt.Sprintf("the daemon (pid %d) was stopped", h.stopped.pid)
 	}

@@ -54,6 +54,7 @@ const pollEvery = 500 * time.Microsecond
 // exitFacts is what the traced start saw.
 type exitFacts struct {
 	code      int           // exit status; -1 when killed by a signal
+	signal    unix.Signal   // the signal that killed it, when one did
 	timedOut  bool          // killed after the start timeout
 	err       error         // the start command could not be started or waited for
 	frozen    int           // how many processes of the run were stopped for the look
@@ -109,6 +110,8 @@ type startTrace struct {
 	optionsSet bool
 	seenExit   bool
 	timedOut   *atomic.Bool
+	leader     int            // job-control launch: the shell whose first child is the start command; 0 otherwise
+	rootNow    atomic.Int64   // root, for the watchdog's goroutine
 	quiet      map[int]uint64 // tid → context switches at the last quiet look; nil when it was not quiet
 	f          exitFacts
 	began      time.Time
@@ -162,16 +165,33 @@ func (h *harness) traceStart(cmd *exec.Cmd, timeout time.Duration) *startTrace {
 	}
 	t.root = cmd.Process.Pid
 	t.tracees[t.root] = &tracee{}
-	defer func() {
-		h.mu.Lock()
-		delete(h.waiting, t.root)
-		h.mu.Unlock()
-		cmd.Wait() // releases what os/exec holds; the process was reaped here
-	}()
+	t.rootNow.Store(int64(t.root))
+	if h.cfg.Launch == LaunchJobControl {
+		// The shell leads the session and lives on; the start command is
+		// the first process it forks (event).
+		t.leader = t.root
+		defer func() {
+			// Reaped once the cleanup has stopped it; os/exec releases what
+			// it holds then.
+			go func() {
+				cmd.Wait()
+				h.mu.Lock()
+				delete(h.waiting, t.leader)
+				h.mu.Unlock()
+			}()
+		}()
+	} else {
+		defer func() {
+			h.mu.Lock()
+			delete(h.waiting, t.root)
+			h.mu.Unlock()
+			cmd.Wait() // releases what os/exec holds; the process was reaped here
+		}()
+	}
 	defer t.releaseAll()
 	watchdog := time.AfterFunc(timeout, func() {
 		t.timedOut.Store(true)
-		h.signal(t.root, unix.SIGKILL)
+		h.signal(int(t.rootNow.Load()), unix.SIGKILL)
 	})
 	defer watchdog.Stop()
 	for {
@@ -247,6 +267,8 @@ func (t *startTrace) event(pid int, ws unix.WaitStatus) bool {
 		t.f.code = -1
 		if ws.Exited() {
 			t.f.code = ws.ExitStatus()
+		} else {
+			t.f.signal = ws.Signal()
 		}
 		if !t.seenExit { // killed before its exit stop: look now, as before
 			t.f.pid, t.f.pidErr = t.h.lookAtPidFile()
@@ -281,11 +303,20 @@ func (t *startTrace) event(pid int, ws unix.WaitStatus) bool {
 		if msg, err := unix.PtraceGetEventMsg(pid); err == nil && msg > 0 {
 			t.tracees[int(msg)] = &tracee{vfork: cause == unix.PTRACE_EVENT_VFORK}
 			tr.vforking = cause == unix.PTRACE_EVENT_VFORK
+			if pid == t.leader && t.root == t.leader {
+				t.root = int(msg) // the job: the start command
+				t.rootNow.Store(int64(t.root))
+			}
 		}
 	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_VFORK_DONE:
 		tr.vforking = false
 	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_EXEC:
 	case sig == unix.SIGTRAP && cause == unix.PTRACE_EVENT_EXIT:
+		if msg, err := unix.PtraceGetEventMsg(pid); err == nil {
+			if ws := unix.WaitStatus(msg); ws.Signaled() {
+				t.h.noteKilled(pid, ws.Signal())
+			}
+		}
 		if pid == t.root {
 			t.seenExit = true
 			if t.timedOut.Load() {

@@ -60,6 +60,8 @@ type harness struct {
 	before     string                  // the pidfile as it was before the run started anything; "" when absent
 	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
 	refused    []string                // signals the guard refused to send (guard.go), for the summary
+	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
+	killOrder  []int                   // the keys of killed, in the order they were seen
 	stopReaper func()
 
 	// What the run has learnt (setup.go, lifecycle.go).
@@ -81,6 +83,8 @@ type harness struct {
 	notifiedReady bool      // supervised: READY=1 arrived
 	results       []result
 	ptm, pts      *os.File
+	leader        int      // job-control launch: the shell that leads the start's session, 0 when none
+	hold          *os.File // job-control launch: the leader waits until this closes
 	ptyDrained    sync.WaitGroup
 }
 
@@ -192,9 +196,19 @@ func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, t
 // pty as controlling terminal and stdio, a temporary working directory,
 // umask 0037, SIGHUP ignored and SIGUSR1 blocked, the sentinel file on
 // descriptor 9 without close-on-exec, TERM, SSH_TTY and the run's marker in
-// the environment. /bin/sh sets the umask and the ignored signal (both
+// the environment. A shell sets the umask and the ignored signal (both
 // survive exec, and Go's os/exec can set neither); the blocked mask is set
 // on the thread that forks.
+//
+// How the command meets the terminal is cfg.Launch. As the session leader
+// (the default), /bin/sh execs it: the start command leads the session.
+// With job control, bash leads the session and runs the command as a
+// foreground job, its own process group, as typed at a prompt; bash keeps
+// the blocked mask for its jobs (dash clears it). Once the job is done,
+// bash gives up the terminal's descriptors and waits, still the session's
+// leader, until the harness closes the hold pipe (or exits). It does not
+// carry the run's marker: it is the harness's stand-in for a user's shell,
+// never judged as part of the daemon's run; the cleanup stops it.
 func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	ptm, pts, err := hostile.OpenPTY()
 	if err != nil {
@@ -211,11 +225,27 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	for _, s := range starterIgnored {
 		ign = append(ign, strings.TrimPrefix(unix.SignalName(s), "SIG"))
 	}
-	script := fmt.Sprintf(`trap '' %s; umask %04o; exec "$@"`, strings.Join(ign, " "), StarterUmask)
-	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel,
-		Env: h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")}
-	return l.Command("/bin/sh", append([]string{"-c", script, "sh"}, argv...)...), nil
+	prologue := fmt.Sprintf(`trap '' %s; umask %04o; `, strings.Join(ign, " "), StarterUmask)
+	env := h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")
+	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel, Env: env}
+	if h.cfg.Launch != LaunchJobControl {
+		return l.Command("/bin/sh", append([]string{"-c", prologue + `exec "$@"`, "sh"}, argv...)...), nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	h.hold = w
+	l.Env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, markerEnv+"=") })
+	// Descriptor 9 is the sentinel; the hold pipe is 8, the job's never.
+	script := prologue + fmt.Sprintf(`set -m; %s=%s "$@" 8<&-; set +m; exec /bin/sh -c 'read line' <&8 >/dev/null 2>&1 8<&-`, markerEnv, h.runID)
+	cmd := l.Command(jobControlShell, append([]string{"-c", script, "bash"}, argv...)...)
+	cmd.ExtraFiles[5] = r // descriptor 8
+	return cmd, nil
 }
+
+// jobControlShell is the interactive shell LaunchJobControl plays.
+const jobControlShell = "bash"
 
 // startOnThisThread starts cmd with the starter's blocked signals. The
 // caller has locked its goroutine to its thread: the mask is the forking
@@ -371,6 +401,9 @@ func (h *harness) adopted() []int {
 		if st, ok := procStat(pid); ok && !st.Alive() {
 			if ws, ok := reap(pid); ok {
 				h.exited[pid] = ws
+				if ws.Signaled() {
+					h.noteKilledLocked(pid, st.Comm, ws.Signal())
+				}
 			}
 			continue
 		}
@@ -378,6 +411,41 @@ func (h *harness) adopted() []int {
 	}
 	slices.Sort(live)
 	return live
+}
+
+// noteKilled records that pid, of the run, was killed by sig; the caller
+// does not hold h.mu.
+func (h *harness) noteKilled(pid int, sig unix.Signal) {
+	st, _ := procStat(pid)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.noteKilledLocked(pid, st.Comm, sig)
+}
+
+func (h *harness) noteKilledLocked(pid int, comm string, sig unix.Signal) {
+	if h.killed == nil {
+		h.killed = map[int]string{}
+	}
+	if _, ok := h.killed[pid]; ok {
+		return
+	}
+	who := fmt.Sprintf("pid %d", pid)
+	if comm != "" {
+		who += fmt.Sprintf(" (%s)", comm)
+	}
+	h.killed[pid] = who + " was killed by " + unix.SignalName(sig)
+	h.killOrder = append(h.killOrder, pid)
+}
+
+// killedSoFar lists the processes of the run killed by a signal so far.
+func (h *harness) killedSoFar() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.killOrder))
+	for _, pid := range h.killOrder {
+		out = append(out, h.killed[pid])
+	}
+	return out
 }
 
 // ours lists the live processes of this run: adopted by the harness, or
@@ -486,7 +554,7 @@ func (h *harness) marked(sid int) []int {
 	pids, _ := fsys.PIDs()
 	for _, pid := range pids {
 		st, ok := procStat(pid)
-		if pid == me || !ok || !st.Alive() {
+		if pid == me || pid == h.leader || !ok || !st.Alive() {
 			continue
 		}
 		env, _ := readEnviron(pid)
@@ -693,6 +761,9 @@ func (h *harness) cleanupOnceOnly() {
 	}
 	if h.sentinel != nil {
 		h.sentinel.Close()
+	}
+	if h.hold != nil {
+		h.hold.Close()
 	}
 	h.removeStalePidFile()
 	os.RemoveAll(h.dir)

@@ -2,9 +2,12 @@ package suites
 
 import (
 	"fmt"
+	"os"
 	"strings"
+	"unsafe"
 
 	"github.com/onsi/gomega/types"
+	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
 )
@@ -14,14 +17,34 @@ import (
 // and unknown finding with its message and fix.
 //
 //	Expect(pid).To(suites.BeDaemon(checks.Policy{PidFile: "/run/foo.pid"}))
+//
+// The reaper (DC101): when pol.Reaper is 0 and the test process is a child
+// subreaper, as Register and Run make it, the test process is the reaper:
+// a daemon it started was adopted by it. Otherwise 0 keeps its meaning,
+// init of the daemon's pid namespace. When a subreaper above the test
+// process adopts orphans (systemd --user, tini), set pol.Reaper to it.
 func BeDaemon(pol checks.Policy) types.GomegaMatcher { return &daemonMatcher{pol: pol} }
 
 // PassRule succeeds when the process (a pid or a *checks.Report) passes
 // the static rule id (ID or name) under pol, or skips it as not applicable.
+// It finds the reaper as BeDaemon does.
 //
 //	Expect(pid).To(suites.PassRule("DC103", checks.Policy{}))
 func PassRule(id string, pol checks.Policy) types.GomegaMatcher {
 	return &daemonMatcher{pol: pol, rule: id}
+}
+
+// reaperFor is pol's reaper, the test process when it is a child
+// subreaper and pol names none.
+func reaperFor(pol checks.Policy) checks.Policy {
+	if pol.Reaper != 0 {
+		return pol
+	}
+	var on int32
+	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&on)), 0, 0, 0); err == nil && on != 0 {
+		pol.Reaper = os.Getpid()
+	}
+	return pol
 }
 
 type daemonMatcher struct {
@@ -40,7 +63,7 @@ func (m *daemonMatcher) Match(actual any) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if m.report, err = fsys.Inspect(a, m.pol); err != nil {
+		if m.report, err = fsys.Inspect(a, reaperFor(m.pol)); err != nil {
 			return false, err
 		}
 	default:

@@ -156,7 +156,11 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 // signals the guard refused; the counts.
 func (h *harness) printSummary() {
 	tw := tabwriter.NewWriter(h.cfg.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "\ndcheck verify: %s (%s)\n", strings.Join(h.cfg.Start, " "), h.cfg.Profile)
+	how := string(h.cfg.Profile)
+	if h.cfg.Profile != checks.ProfileSupervised {
+		how += ", --launch " + string(h.cfg.Launch)
+	}
+	fmt.Fprintf(tw, "\ndcheck verify: %s (%s)\n", strings.Join(h.cfg.Start, " "), how)
 	counts := map[Outcome]int{}
 	h.mu.Lock()
 	results := slices.Clone(h.results)
@@ -178,6 +182,9 @@ func (h *harness) printSummary() {
 	}
 	if h.before != "" {
 		fmt.Fprintf(h.cfg.Out, "note: %s\n", h.before)
+	}
+	if len(h.start.killed) > 0 {
+		fmt.Fprintf(h.cfg.Out, "note: during the start, %s%s\n", strings.Join(h.start.killed, ", "), h.hangupHint())
 	}
 	waived := ""
 	if counts[Waived] > 0 {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
 )
@@ -30,7 +33,9 @@ import (
 type startFacts struct {
 	launched bool          // the start command ran at all
 	err      error         // why it could not run, or how waiting for it failed
-	code     int           // its exit status (sysv)
+	code     int           // its exit status (sysv); -1 when a signal killed it
+	signal   unix.Signal   // the signal that killed it (sysv), when one did
+	killed   []string      // processes of the run a signal killed during the start: "pid N (comm) was killed by SIGX"
 	timedOut bool          // it did not exit within the start timeout (sysv: killed)
 	exited   string        // supervised: it exited, and how
 	terminal string        // the daemon still holds the start command's terminal: which, and how
@@ -57,8 +62,13 @@ func (h *harness) setUpSysV() {
 		return
 	}
 	h.start.launched = true
+	if h.hold != nil {
+		h.leader = cmd.Process.Pid // job control: bash leads the session, and waits
+		cmd.ExtraFiles[5].Close()  // the hold pipe's read end is the leader's alone
+	}
 	code, timedOut, pidAtExit, pidErr := x.code, x.timedOut, x.pid, x.pidErr
 	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, x.err, x.took
+	h.start.signal = x.signal
 	h.start.frozen, h.start.freezeErr = x.frozen, x.freezeErr
 	h.pts.Close()
 	h.pts = nil
@@ -76,6 +86,7 @@ func (h *harness) setUpSysV() {
 	if !timedOut {
 		h.settle()
 	}
+	h.start.killed = h.killedSoFar()
 	if h.readiness.outcome == Passed && (h.daemon == 0 || !alive(h.daemon)) {
 		h.readiness = readiness{Failed, fmt.Sprintf("the daemon (pid %d) seen when the start command exited was gone by the time the run settled: it was not ready, it was leaving", seen)}
 	}
@@ -160,12 +171,38 @@ func (f startFacts) startSummary() string {
 		return f.err.Error()
 	case f.timedOut:
 		return "it did not exit within the start timeout (killed)"
+	case f.code < 0 && f.signal != 0:
+		return "it was killed by " + unix.SignalName(f.signal)
 	case f.code != 0 && strings.TrimSpace(f.output) == "":
 		return fmt.Sprintf("it exited %d and printed nothing", f.code)
 	case f.code != 0:
 		return fmt.Sprintf("it exited %d: %s", f.code, strings.TrimSpace(f.output))
 	}
 	return "it exited 0"
+}
+
+// killedNote says which processes a signal killed during the start, for a
+// message that explains a missing daemon; "" when none. With why, a SIGHUP
+// under the session-leader launch gets its cause and the other launch to
+// try (SU101 and the summary say it; the specs it leaves unknown do not
+// repeat it).
+func (h *harness) killedNote(why bool) string {
+	if len(h.start.killed) == 0 {
+		return ""
+	}
+	note := "; during the start, " + strings.Join(h.start.killed, ", ")
+	if why {
+		note += h.hangupHint()
+	}
+	return note
+}
+
+// hangupHint explains a SIGHUP during a session-leader start; "" otherwise.
+func (h *harness) hangupHint() string {
+	if h.cfg.Launch == LaunchJobControl || !slices.ContainsFunc(h.start.killed, func(k string) bool { return strings.HasSuffix(k, " SIGHUP") }) {
+		return ""
+	}
+	return " (the start command led its terminal's session: when it exited, the kernel hung up its terminal's foreground process group; --launch job-control runs it as an interactive shell would, which hangs up nothing)"
 }
 
 func plural(n int, one, many string) string {

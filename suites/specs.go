@@ -115,7 +115,7 @@ func sysvSpecs(hp **harness) {
 			AddReportEntry("start command output", h.startOut.Head(), entryVisibility())
 			h.conclude("SU101", Failed, "the start command %s", strings.TrimPrefix(s.startSummary(), "it "))
 		case h.daemonSeen == 0:
-			h.conclude("SU101", Failed, "the start command exited 0 but no daemon is running (none was adopted%s)", h.pidfileNote())
+			h.conclude("SU101", Failed, "the start command exited 0 but no daemon is running (none was adopted%s)%s", h.pidfileNote(), h.killedNote(true))
 		case s.terminal != "":
 			h.conclude("SU101", Failed, "the daemon (pid %d) still holds the start command's terminal: %s", h.daemonSeen, s.terminal)
 		}

@@ -274,27 +274,64 @@ sleep 1000 </dev/null >/dev/null 2>&1 &`
 	}
 }
 
-func TestMatchers(t *testing.T) {
-	g := NewWithT(t)
+// startGood starts gooddaemon and returns its pid, stopped at the test's end.
+func startGood(t *testing.T) (int, string) {
+	t.Helper()
 	dir := t.TempDir()
 	pidfile := filepath.Join(dir, "m.pid")
 	out, err := exec.Command(filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "m.log")).CombinedOutput()
-	g.Expect(err).NotTo(HaveOccurred(), string(out))
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
 	data, _ := os.ReadFile(pidfile)
 	pid, err := checks.ParsePidFile(data)
-	g.Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		exec.Command(filepath.Join(bin, "gooddaemon"), "stop", "-pidfile", pidfile).Run()
 		var ws unix.WaitStatus
-		unix.Wait4(pid, &ws, 0, nil) // adopted: this binary is a subreaper
+		unix.Wait4(pid, &ws, 0, nil) // when adopted by this subreaper
 	})
+	return pid, pidfile
+}
 
-	pol := checks.Policy{PidFile: pidfile, Reaper: 1}
-	// gooddaemon's parent is pid 1 unless this test runs under a subreaper.
-	fsys, _ := checks.NewFS("")
-	if st, err := fsys.Stat(pid); err == nil {
-		pol.Reaper = st.PPID
+// TestMatchersFindTheReaper: BeDaemon with no reaper given passes a good
+// daemon whether or not the test process is a child subreaper (Register
+// makes it one, for good, when its first spec runs: in one Ginkgo tree
+// with BeDaemon, that depends on the random order).
+func TestMatchersFindTheReaper(t *testing.T) {
+	subreaper := func(on int) {
+		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, uintptr(on), 0, 0, 0); err != nil {
+			t.Fatal(err)
+		}
 	}
+	t.Cleanup(func() { subreaper(1) }) // as the harness leaves it
+	for _, on := range []int{1, 0} {
+		t.Run(fmt.Sprintf("subreaper=%d", on), func(t *testing.T) {
+			subreaper(on)
+			pid, pidfile := startGood(t)
+			fsys, _ := checks.NewFS("")
+			st, err := fsys.Stat(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case on == 1 && st.PPID != os.Getpid():
+				t.Fatalf("gooddaemon's parent is %d, not this subreaper %d", st.PPID, os.Getpid())
+			case on == 0 && st.PPID != 1:
+				t.Skipf("gooddaemon was adopted by pid %d, a subreaper above this test: only init's case is tested here", st.PPID)
+			}
+			NewWithT(t).Expect(pid).To(suites.BeDaemon(checks.Policy{PidFile: pidfile}))
+			NewWithT(t).Expect(pid).To(suites.PassRule("DC101", checks.Policy{}))
+		})
+	}
+}
+
+func TestMatchers(t *testing.T) {
+	g := NewWithT(t)
+	pid, pidfile := startGood(t)
+	pol := checks.Policy{PidFile: pidfile}
 	g.Expect(pid).To(suites.BeDaemon(pol))
 	g.Expect(pid).To(suites.PassRule("DC103", pol))
 	g.Expect(pid).To(suites.PassRule("not-session-leader", pol))

@@ -27,6 +27,7 @@ usage error, 3 if nothing was judged.`,
 			"dcheck verify --pidfile /tmp/d.pid -- /usr/local/bin/mydaemon start -pidfile /tmp/d.pid",
 			"dcheck verify --profile supervised -- /usr/local/bin/mydaemon run",
 			"dcheck verify --label-filter 'SU102 || DC103' --pidfile /tmp/d.pid -- ./mydaemon start",
+			"dcheck verify --launch job-control --pidfile /tmp/d.pid -- ./mydaemon start   # as typed at a shell prompt",
 		},
 	})
 	o.cfg.BindFlags(fs.FlagSet, "")
