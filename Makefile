@@ -7,7 +7,7 @@ BIN      := bin/dcheck
 # (golang/go#75804, fixed in go1.27).
 FUZZTIME ?= 100000x
 
-.PHONY: all build demo test fmt-check vet unit fuzz docs bench corpus clean
+.PHONY: all build demo test fmt-check vet lint tidy unit fuzz docs bench corpus clean
 
 all: build
 
@@ -19,13 +19,21 @@ build:
 demo: build
 	./ci/demo.sh $(BIN)
 
-test: fmt-check vet fuzz unit
+test: fmt-check vet lint tidy fuzz unit
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck, pinned (its configuration: staticcheck.conf).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+tidy:
+	$(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...

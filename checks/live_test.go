@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/hostile"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/internal/testclock"
 )
@@ -258,24 +259,13 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// openPTY opens a new pseudo-terminal pair with x/sys/unix.
+// openPTY opens a new pseudo-terminal pair (internal/hostile, as the
+// harness does).
 func openPTY(t testing.TB) (ptm, pts *os.File) {
 	t.Helper()
-	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	ptm, pts, err := hostile.OpenPTY()
 	if err != nil {
 		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptm = os.NewFile(uintptr(fd), "/dev/ptmx")
-	pts, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
 	}
 	t.Cleanup(func() { pts.Close(); ptm.Close() })
 	go io.Copy(io.Discard, ptm) // keep the terminal drained

@@ -254,7 +254,7 @@ func needsLockTable(s *Snapshot, pf *PidFile) bool {
 	}
 	held := false
 	for _, d := range s.FDs {
-		if d.StatErr == nil && d.Dev == pf.Dev && d.Ino == pf.Ino {
+		if d.Is(pf.Dev, pf.Ino) {
 			if len(d.Info.Locks) > 0 {
 				return false
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/sessionenv"
 )
 
 // rules is the catalogue: one explicit list, in ID order. Add a rule with a
@@ -316,7 +318,7 @@ that the kernel does not mark the directory deleted. Directories given with
 			}
 			return unknown("the root directory", s.RootErr)
 		}
-		if s.Cwd.Dev == s.Root.Dev && s.Cwd.Ino == s.Root.Ino {
+		if s.Cwd.SameAs(s.Root) {
 			return pass("current directory is the root directory %s", s.Root.Path)
 		}
 		return fail("current directory is %s, not /", s.Cwd.Path)
@@ -480,7 +482,7 @@ file open for appending (a log), and passes.`,
 			var held []string
 			for _, d := range s.FDs {
 				for _, in := range pol.Inherited {
-					if d.StatErr == nil && d.Dev == in.Dev && d.Ino == in.Ino {
+					if d.Is(in.Dev, in.Ino) {
 						held = append(held, fmt.Sprintf("fd %d is %s", d.Num, in.Path))
 					}
 				}
@@ -516,7 +518,7 @@ func isOwnKind(d FD, pf *PidFile) bool {
 	switch {
 	case d.Kind == FDSocket, d.Kind == FDPipe, d.Kind == FDAnon, d.IsDevNull():
 		return true
-	case pf != nil && pf.Exists && d.Dev == pf.Dev && d.Ino == pf.Ino:
+	case pf != nil && pf.Exists && d.Is(pf.Dev, pf.Ino):
 		return true
 	case d.Kind == FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_APPEND != 0 && d.Writable():
 		return true
@@ -635,7 +637,7 @@ entry in /proc/locks on that inode). Skipped when no pidfile is given.`,
 		}
 		var open []FD
 		for _, d := range s.FDs {
-			if d.StatErr == nil && d.Dev == pf.Dev && d.Ino == pf.Ino {
+			if d.Is(pf.Dev, pf.Ino) {
 				open = append(open, d)
 			}
 		}
@@ -829,11 +831,6 @@ wait; one that persists across two runs is a real leak.`,
 	},
 }
 
-// sessionVars are environment variables that only make sense in a login
-// session; a daemon that has them inherited the starter's environment.
-var sessionVars = []string{"TERM", "DISPLAY", "WINDOWID", "OLDPWD"}
-var sessionPrefixes = []string{"SSH_", "XDG_SESSION_"}
-
 var ruleEnvClean = &Rule{
 	ID: "DC501", Name: "env-clean", Kind: Static,
 	Title: "its environment holds no login-session residue (TERM, SSH_*, DISPLAY, ...)",
@@ -855,8 +852,7 @@ lists TERM, SSH_*, DISPLAY, WINDOWID, XDG_SESSION_* and OLDPWD.`,
 		}
 		var found []string
 		for _, kv := range s.Environ {
-			name, _, _ := strings.Cut(kv, "=")
-			if slices.Contains(sessionVars, name) || slices.ContainsFunc(sessionPrefixes, func(p string) bool { return strings.HasPrefix(name, p) }) {
+			if name, _, _ := strings.Cut(kv, "="); sessionenv.Is(name) {
 				found = append(found, name)
 			}
 		}
@@ -941,8 +937,8 @@ journal use one).`,
 			if d.Num < 3 || d.StatErr != nil {
 				continue
 			}
-			if d.Kind == FDFile && d.Writable() && !(ev.PidFile != nil && d.Dev == ev.PidFile.Dev && d.Ino == ev.PidFile.Ino) &&
-				!slices.ContainsFunc(pol.Inherited, func(in FileID) bool { return in.Dev == d.Dev && in.Ino == d.Ino }) {
+			if d.Kind == FDFile && d.Writable() && !(ev.PidFile != nil && d.Is(ev.PidFile.Dev, ev.PidFile.Ino)) &&
+				!slices.ContainsFunc(pol.Inherited, func(in FileID) bool { return d.Is(in.Dev, in.Ino) }) {
 				return pass("logs to %s (fd %d)", d.Target, d.Num)
 			}
 			if d.Kind == FDSocket && s.UnixDgram[d.Ino] {

@@ -83,6 +83,9 @@ type PathInfo struct {
 	Ino     uint64 // Inode of the target
 }
 
+// SameAs reports whether p and o name one file (device and inode).
+func (p PathInfo) SameAs(o PathInfo) bool { return p.Dev == o.Dev && p.Ino == o.Ino }
+
 // FDKind classifies an open descriptor by what it refers to.
 type FDKind string
 
@@ -116,6 +119,10 @@ type FD struct {
 	Info    FDInfo
 	InfoErr error // Why fdinfo could not be read, or nil
 }
+
+// Is reports whether the descriptor is open on the file dev/ino: never when
+// its open file could not be examined.
+func (d FD) Is(dev, ino uint64) bool { return d.StatErr == nil && d.Dev == dev && d.Ino == ino }
 
 // HasInfo reports whether Info was read.
 func (d FD) HasInfo() bool { return d.InfoErr == nil && needsInfo(d.Kind) }

@@ -123,8 +123,9 @@ func (s *ProcStatus) set(key, val string) error {
 		s.Name = val
 	case "Umask":
 		var u uint64
-		u, err = strconv.ParseUint(val, 8, 32)
-		s.Umask, s.HasUmask = uint32(u), err == nil
+		if u, err = strconv.ParseUint(val, 8, 32); err == nil {
+			s.Umask, s.HasUmask = uint32(u), true
+		}
 	case "State":
 		if val == "" {
 			return fmt.Errorf("empty")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/pidfd"
 )
 
 // State is what a pidfile says of its daemon.
@@ -171,11 +173,11 @@ func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, 
 	if st.PID == 0 {
 		return Stopped{}, fmt.Errorf("%s is locked but holds no pid: a start is in progress", pidfile)
 	}
-	pidfd, err := unix.PidfdOpen(st.PID, 0)
+	fd, err := unix.PidfdOpen(st.PID, 0)
 	if err != nil {
 		return Stopped{}, fmt.Errorf("pid %d from %s: %w", st.PID, pidfile, err)
 	}
-	defer unix.Close(pidfd)
+	defer unix.Close(fd)
 	// The pid in the file is the daemon only if it holds the pidfile: a
 	// crashed daemon's pid may have gone to an unrelated process. Checked
 	// after the pidfd is open, so the pidfd is the process checked.
@@ -187,50 +189,23 @@ func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, 
 		return Stopped{}, fmt.Errorf("pid %d named by %s does not hold the pidfile open: not signalling it", st.PID, pidfile)
 	}
 	res := Stopped{PID: st.PID}
-	if err := unix.PidfdSendSignal(pidfd, unix.SIGTERM, nil, 0); err != nil {
+	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return res, nil
 		}
 		return res, fmt.Errorf("SIGTERM to pid %d: %w", st.PID, err)
 	}
-	if exited, err := waitPidfd(ctx, pidfd, timeout); err != nil || exited {
+	if exited, err := pidfd.Wait(ctx, fd, timeout); err != nil || exited {
 		return res, err
 	}
 	res.Killed = true
-	if err := unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return res, fmt.Errorf("SIGKILL to pid %d: %w", st.PID, err)
 	}
-	if exited, err := waitPidfd(ctx, pidfd, 10*time.Second); err != nil || !exited {
+	if exited, err := pidfd.Wait(ctx, fd, 10*time.Second); err != nil || !exited {
 		return res, fmt.Errorf("pid %d did not exit after SIGKILL: %v", st.PID, err)
 	}
 	return res, nil
-}
-
-// waitPidfd waits until the process exits (the pidfd becomes readable) or
-// timeout passes.
-func waitPidfd(ctx context.Context, pidfd int, timeout time.Duration) (bool, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		// Wake at least every 100 ms to notice ctx.
-		ms := int(min(left, 100*time.Millisecond) / time.Millisecond)
-		n, err := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, max(ms, 1))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if n > 0 {
-			return true, nil
-		}
-	}
 }
 
 // holdsFile reports whether process pid has f's file open: the file
@@ -247,7 +222,7 @@ func holdsFile(pid int, f *os.File) (bool, error) {
 	}
 	for _, e := range entries {
 		var st unix.Stat_t
-		if unix.Stat(dir+"/"+e.Name(), &st) == nil && st.Dev == want.Dev && st.Ino == want.Ino {
+		if unix.Stat(dir+"/"+e.Name(), &st) == nil && sameFile(&st, &want) {
 			return true, nil
 		}
 	}

@@ -2,6 +2,7 @@ package daemonize
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 )
 
@@ -558,14 +561,7 @@ func closeOnExecAbove(n int) error {
 // a daemon started at boot would not have: TERM, SSH_*, DISPLAY, WINDOWID,
 // XDG_SESSION_*, OLDPWD (dcheck's DC501).
 func SanitizedEnv(env []string) []string {
-	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		name, _, _ := strings.Cut(kv, "=")
-		switch name {
-		case "TERM", "DISPLAY", "WINDOWID", "OLDPWD":
-			return true
-		}
-		return strings.HasPrefix(name, "SSH_") || strings.HasPrefix(name, "XDG_SESSION_")
-	})
+	return slices.DeleteFunc(slices.Clone(env), sessionenv.InEntry)
 }
 
 func isSessionLeader(pid int) bool {
@@ -620,18 +616,6 @@ func scrubExecEnv(name string) {
 	mem.WriteAt(out, start)
 }
 
-// exited reports whether pid has exited, zombies included (a pidfd is
-// readable once its process has exited, reaped or not).
-func exited(pid int) bool {
-	fd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return true
-	}
-	defer unix.Close(fd)
-	n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
-	return n > 0
-}
-
 // killSession ends every process of session sid: it waits up to grace for
 // them to exit by themselves, then sends SIGKILL, each through a pidfd
 // taken before its session is checked again, and returns when none is
@@ -646,7 +630,7 @@ func killSession(sid int, grace time.Duration) {
 			if err != nil || pid == os.Getpid() {
 				continue
 			}
-			if s, err := unix.Getsid(pid); err == nil && s == sid && !exited(pid) {
+			if s, err := unix.Getsid(pid); err == nil && s == sid && !pidfd.Exited(pid) {
 				out = append(out, pid)
 			}
 		}
@@ -667,7 +651,7 @@ func killSession(sid int, grace time.Duration) {
 			}
 			if s, err := unix.Getsid(pid); err == nil && s == sid {
 				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-				unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 1000)
+				pidfd.Wait(context.Background(), fd, time.Second)
 			}
 			unix.Close(fd)
 		}

@@ -49,8 +49,9 @@ func (e *AlreadyRunningError) Error() string {
 func (e *AlreadyRunningError) Is(target error) bool { return target == ErrAlreadyRunning }
 
 // StepError is returned when one step of becoming a daemon failed. Step
-// names it: "config", "pidfile", "pipe", "fork", "setsid", "chdir",
-// "umask", "stdio", "credential", "ready", "notify".
+// names it: "config", "pidfile", "pipe", "fork", "setsid", "signals",
+// "chdir", "stdio", "credential", "ready", "notify", or "start" for the
+// program's own error, passed to Fail.
 type StepError struct {
 	Step string
 	Err  error

@@ -204,8 +204,11 @@ func samePath(path string, f *os.File) bool {
 	if unix.Lstat(path, &a) != nil || unix.Fstat(int(f.Fd()), &b) != nil {
 		return false
 	}
-	return a.Dev == b.Dev && a.Ino == b.Ino
+	return sameFile(&a, &b)
 }
+
+// sameFile reports whether two stats are of one file (device and inode).
+func sameFile(a, b *unix.Stat_t) bool { return a.Dev == b.Dev && a.Ino == b.Ino }
 
 // readPID reads the pid a pidfile holds: at most 64 bytes, a pid
 // (internal/pidtext's grammar, the one dcheck judges by) surrounded by

@@ -24,6 +24,8 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/hostile"
+	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 )
 
@@ -285,11 +287,7 @@ func (h *harness) launchPlainIn(dir string, argv []string, name string, files ..
 		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
 	}
 	// A supervisor's clean environment: no login-session variables.
-	cmd.Env = slices.DeleteFunc(h.env(extra...), func(kv string) bool {
-		name, _, _ := strings.Cut(kv, "=")
-		return name == "TERM" || name == "OLDPWD" || name == "DISPLAY" || name == "WINDOWID" ||
-			strings.HasPrefix(name, "SSH_") || strings.HasPrefix(name, "XDG_SESSION_")
-	})
+	cmd.Env = slices.DeleteFunc(h.env(extra...), sessionenv.InEntry)
 	cmd.ExtraFiles = files
 	return cmd, h.startCmd(cmd)
 }
@@ -568,19 +566,9 @@ func (h *harness) marked(sid int) []int {
 // waitExit waits up to timeout for pid to exit, and reaps it when it is the
 // harness's child. It returns whether it exited and, when reaped, how.
 func (h *harness) waitExit(pid int, timeout time.Duration) (bool, string) {
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err == nil {
-		defer unix.Close(pidfd)
-		ms := int(timeout / time.Millisecond)
-		for {
-			n, err := unix.Poll([]unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}, max(ms, 1))
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil || n == 0 {
-				return false, ""
-			}
-			break
+	if exited, err := pidfd.WaitPID(context.Background(), pid, timeout); err == nil {
+		if !exited {
+			return false, ""
 		}
 	} else {
 		deadline := time.Now().Add(timeout)

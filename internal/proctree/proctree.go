@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+	"golang.org/x/tools/txtar"
 )
 
 // File is one entry of an archive.
@@ -40,37 +41,19 @@ type Archive struct {
 	Files   []File
 }
 
-// Parse parses a text archive.
+// Parse parses a text archive (golang.org/x/tools/txtar), and reads the
+// link entries' targets out of their names.
 func Parse(data []byte) *Archive {
-	a := &Archive{}
-	var cur *File
-	var comment []string
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		if name, ok := marker(line); ok {
-			f := File{Name: name}
-			if n, target, isLink := strings.Cut(name, " -> "); isLink {
-				f.Name, f.Link = strings.TrimSpace(n), strings.TrimSpace(target)
-			}
-			a.Files = append(a.Files, f)
-			cur = &a.Files[len(a.Files)-1]
-			continue
+	t := txtar.Parse(data)
+	a := &Archive{Comment: string(t.Comment)}
+	for _, tf := range t.Files {
+		f := File{Name: tf.Name, Data: tf.Data}
+		if n, target, isLink := strings.Cut(tf.Name, " -> "); isLink {
+			f.Name, f.Link = strings.TrimSpace(n), strings.TrimSpace(target)
 		}
-		if cur == nil {
-			comment = append(comment, string(line))
-		} else {
-			cur.Data = append(cur.Data, line...)
-		}
+		a.Files = append(a.Files, f)
 	}
-	a.Comment = strings.Join(comment, "")
 	return a
-}
-
-func marker(line []byte) (string, bool) {
-	s := strings.TrimRight(string(line), "\r\n")
-	if !strings.HasPrefix(s, "-- ") || !strings.HasSuffix(s, " --") || len(s) < 7 {
-		return "", false
-	}
-	return strings.TrimSpace(s[3 : len(s)-3]), true
 }
 
 // Write creates the archive's files under root.

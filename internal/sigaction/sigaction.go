@@ -69,26 +69,6 @@ func SetMask(sigs ...unix.Signal) error {
 	return unix.PthreadSigmask(unix.SIG_SETMASK, &set, nil)
 }
 
-// ResetAll sets every catchable signal, 1 to 64, to SIG_DFL; SIGKILL and
-// SIGSTOP, which cannot be changed, are skipped, and so are signals the
-// kernel refuses (EINVAL).
-func ResetAll() error {
-	for s := unix.Signal(1); s <= 64; s++ {
-		if s == unix.SIGKILL || s == unix.SIGSTOP {
-			continue
-		}
-		if err := set(s, sigDFL); err != nil && !isEINVAL(err) {
-			return err
-		}
-	}
-	return nil
-}
-
-func isEINVAL(err error) bool {
-	e, ok := err.(interface{ Unwrap() error })
-	return ok && e.Unwrap() == unix.EINVAL
-}
-
 // IsIgnored reports whether sig's disposition is SIG_IGN.
 func IsIgnored(sig unix.Signal) (bool, error) {
 	var old kernelSigaction

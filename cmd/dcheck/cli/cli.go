@@ -11,9 +11,8 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/dcheck/dcheck/fleet"
+	"github.com/dcheck/dcheck/internal/term"
 )
 
 // ExitCode is what the dcheck process exits with.
@@ -49,8 +48,7 @@ type IO struct {
 
 // StdIO returns the process's own standard output and error.
 func StdIO() IO {
-	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
-	return IO{Out: os.Stdout, Err: os.Stderr, Color: err == nil && os.Getenv("NO_COLOR") == ""}
+	return IO{Out: os.Stdout, Err: os.Stderr, Color: term.IsTerminal(os.Stdout) && os.Getenv("NO_COLOR") == ""}
 }
 
 // usageError is a mistake in the command line: exit 2.
