@@ -38,12 +38,12 @@ tidy:
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-# Each fuzz target briefly; seeds live in checks/testdata/fuzz. A crasher
+# Each fuzz target briefly; seeds live in proc/testdata/fuzz. A crasher
 # is written there too: commit it with the fix.
 fuzz:
-	@set -e; for t in $$($(GO) test ./checks -list '^Fuzz' | grep '^Fuzz'); do \
+	@set -e; for t in $$($(GO) test ./proc -list '^Fuzz' | grep '^Fuzz'); do \
 		echo "fuzz $$t ($(FUZZTIME))"; \
-		$(GO) test ./checks -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/tmp/dcheck-fuzz.log 2>&1 \
+		$(GO) test ./proc -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/tmp/dcheck-fuzz.log 2>&1 \
 			|| { cat /tmp/dcheck-fuzz.log; exit 1; }; \
 	done
 

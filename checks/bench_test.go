@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // BenchmarkInspect takes a snapshot of a real double-forked daemon and
@@ -32,12 +33,12 @@ echo $! >"$PIDFILE"
 echo $!`
 			pid := start(b, launch{script: script, setsid: true, extra: extra,
 				env: []string{"PIDFILE=" + pidfile, "LOG=" + log, "DCHECK_DFL=2,3"}})
-			fsys, err := checks.NewFS("")
+			fsys, err := proc.NewFS("")
 			if err != nil {
 				b.Fatal(err)
 			}
 			pol := checks.Policy{PidFile: pidfile, Reaper: os.Getpid()}
-			r, err := fsys.Inspect(pid, pol)
+			r, err := checks.Inspect(fsys, pid, pol)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -47,7 +48,7 @@ echo $!`
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
-				if _, err := fsys.Inspect(pid, pol); err != nil {
+				if _, err := checks.Inspect(fsys, pid, pol); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -57,7 +58,7 @@ echo $!`
 
 // BenchmarkJudge is the judgement alone, on a snapshot already taken.
 func BenchmarkJudge(b *testing.B) {
-	fsys, _ := checks.NewFS("")
+	fsys, _ := proc.NewFS("")
 	s, err := fsys.Take(os.Getpid())
 	if err != nil {
 		b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dcheck/dcheck/internal/proctree"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // fixture is a recorded process tree and what its comment expects, in the
@@ -63,11 +64,11 @@ func TestRecordedProcesses(t *testing.T) {
 			if len(fx.want) == 0 {
 				t.Skip("archive states no expectations (used by other tests)")
 			}
-			fsys, err := NewFS(fx.root)
+			fsys, err := proc.NewFS(fx.root)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := fsys.Inspect(fx.pid, Policy{PidFile: fx.pidfile})
+			r, err := Inspect(fsys, fx.pid, Policy{PidFile: fx.pidfile})
 			if err != nil {
 				t.Fatalf("Inspect(%d): %v", fx.pid, err)
 			}

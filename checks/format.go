@@ -197,7 +197,7 @@ func Explain(w io.Writer, r *Rule) error {
 // full text, generated from the same Rule values as "dcheck explain".
 func RulesMarkdown() string {
 	var b strings.Builder
-	b.WriteString("<!-- Generated from checks/rules.go by `make docs`. Do not edit. -->\n")
+	b.WriteString("<!-- Generated from the catalogue in checks/ by `make docs`. Do not edit. -->\n")
 	b.WriteString("# dcheck rules\n\n")
 	b.WriteString("Every rule has a stable ID that is never reused. `dcheck explain ID` prints the same text.\n\n")
 	b.WriteString(RulesTable())

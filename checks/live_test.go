@@ -24,6 +24,7 @@ import (
 	"github.com/dcheck/dcheck/internal/hostile"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/internal/testclock"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // The live tests start real processes with known properties and judge them
@@ -90,12 +91,12 @@ func helper(mode string, args []string) int {
 		select {}
 	case "inspect":
 		pid, _ := strconv.Atoi(os.Getenv("DCHECK_PID"))
-		fsys, err := checks.NewFS(os.Getenv("DCHECK_PROC"))
+		fsys, err := proc.NewFS(os.Getenv("DCHECK_PROC"))
 		if err != nil {
 			return fail(err)
 		}
-		r, err := fsys.Inspect(pid, checks.Policy{Reaper: os.Getppid()})
-		if errors.Is(err, checks.ErrHidden) {
+		r, err := checks.Inspect(fsys, pid, checks.Policy{Reaper: os.Getppid()})
+		if errors.Is(err, proc.ErrHidden) {
 			fmt.Println("hidden")
 			return 0
 		}
@@ -274,14 +275,14 @@ func openPTY(t testing.TB) (ptm, pts *os.File) {
 
 func judge(t *testing.T, pid int, pol checks.Policy) *checks.Report {
 	t.Helper()
-	fsys, err := checks.NewFS("")
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pol.Reaper == 0 {
 		pol.Reaper = os.Getpid()
 	}
-	r, err := fsys.Inspect(pid, pol)
+	r, err := checks.Inspect(fsys, pid, pol)
 	if err != nil {
 		t.Fatalf("Inspect(%d): %v", pid, err)
 	}
@@ -373,8 +374,8 @@ func TestLiveSessions(t *testing.T) {
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		waitFor(t, "sleep to exec", func() bool { return commOf(cmd.Process.Pid) == "sleep" })
-		fsys, _ := checks.NewFS("")
-		r, err := fsys.Inspect(cmd.Process.Pid, checks.Policy{})
+		fsys, _ := proc.NewFS("")
+		r, err := checks.Inspect(fsys, cmd.Process.Pid, checks.Policy{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +387,7 @@ func TestLiveSessions(t *testing.T) {
 		if p := finding(r, "DC101"); p.Severity != checks.Error {
 			t.Errorf("DC101 severity %s in sysv", p.Severity)
 		}
-		sup, _ := fsys.Inspect(cmd.Process.Pid, checks.Policy{Profile: checks.ProfileSupervised})
+		sup, _ := checks.Inspect(fsys, cmd.Process.Pid, checks.Policy{Profile: checks.ProfileSupervised})
 		if f := finding(sup, "DC101"); f.Status != checks.Skip {
 			t.Errorf("DC101 in supervised = %s, want skip", f.Status)
 		}
@@ -743,11 +744,11 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 func TestLiveMissingAndVanishingProcesses(t *testing.T) {
-	fsys, _ := checks.NewFS("")
+	fsys, _ := proc.NewFS("")
 	t.Run("a pid that does not exist", func(t *testing.T) {
 		// pid_max is at most 4194304: this pid cannot exist.
-		_, err := fsys.Inspect(4194304+1, checks.Policy{})
-		if !errors.Is(err, checks.ErrNoProcess) || !strings.Contains(err.Error(), "4194305") {
+		_, err := checks.Inspect(fsys, 4194304+1, checks.Policy{})
+		if !errors.Is(err, proc.ErrNoProcess) || !strings.Contains(err.Error(), "4194305") {
 			t.Errorf("err = %v, want ErrNoProcess naming the pid", err)
 		}
 	})
@@ -760,13 +761,13 @@ func TestLiveMissingAndVanishingProcesses(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			_, err := fsys.Inspect(cmd.Process.Pid, checks.Policy{})
-			if err != nil && !errors.Is(err, checks.ErrNoProcess) && !errors.Is(err, checks.ErrExited) {
+			_, err := checks.Inspect(fsys, cmd.Process.Pid, checks.Policy{})
+			if err != nil && !errors.Is(err, proc.ErrNoProcess) && !errors.Is(err, proc.ErrExited) {
 				t.Errorf("pid %d: %v", cmd.Process.Pid, err)
 			}
 			cmd.Wait()
-			_, err = fsys.Inspect(cmd.Process.Pid, checks.Policy{})
-			if !errors.Is(err, checks.ErrNoProcess) && !errors.Is(err, checks.ErrExited) && err != nil {
+			_, err = checks.Inspect(fsys, cmd.Process.Pid, checks.Policy{})
+			if !errors.Is(err, proc.ErrNoProcess) && !errors.Is(err, proc.ErrExited) && err != nil {
 				t.Errorf("pid %d after exit: %v", cmd.Process.Pid, err)
 			}
 		}
@@ -792,7 +793,7 @@ func TestLiveLeaderExitedIsAlive(t *testing.T) {
 	if out, err := exec.Command(bin, pidfile).CombinedOutput(); err != nil {
 		t.Fatalf("leaderexit: %v\n%s", err, out)
 	}
-	pid, err := checks.ReadPid(pidfile)
+	pid, err := proc.ReadPid(pidfile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -801,7 +802,7 @@ func TestLiveLeaderExitedIsAlive(t *testing.T) {
 		var ws unix.WaitStatus
 		unix.Wait4(pid, &ws, 0, nil) // adopted: this binary is a subreaper
 	})
-	fsys, _ := checks.NewFS("")
+	fsys, _ := proc.NewFS("")
 	waitFor(t, "the leader's pthread_exit", func() bool {
 		st, err := fsys.Stat(pid)
 		return err == nil && st.State == 'Z'
@@ -860,7 +861,7 @@ while True:
 			script := fmt.Sprintf(loop, tt.blocked, tt.open)
 			pid := start(t, launch{setsid: true, comm: comm, env: []string{"SCRIPT=" + script, "PYTHON=" + python, "DCHECK_DFL=1,2,3"},
 				script: `$HELPER "$PYTHON" -c "$SCRIPT" </dev/null >/dev/null 2>&1 & echo $!`})
-			fsys, _ := checks.NewFS("")
+			fsys, _ := proc.NewFS("")
 			waitFor(t, "SIGTERM blocked", func() bool {
 				st, err := fsys.TaskStatus(pid, pid)
 				return err == nil && st.SigBlocked.Has(unix.SIGTERM)

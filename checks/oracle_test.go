@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // TestSnapshotAgreesWithProcpsLsofLslocksPwdx is the independent oracle:
@@ -103,7 +104,7 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 		t.Fatalf("only %d processes: the oracle wants at least 20 shapes", len(pids))
 	}
 
-	fsys, err := checks.NewFS("")
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 	locks := lslocksByPID(t)
 	for shape, pid := range pids {
 		t.Run(shape, func(t *testing.T) {
-			var s *checks.Snapshot
+			var s *proc.Snapshot
 			var problems []string
 			for try := 0; ; try++ {
 				before, err := fsys.Take(pid)
@@ -219,7 +220,7 @@ func parsePs(t *testing.T, out []byte) map[int]psRow {
 
 // rest is what the tools compare of a snapshot, for telling two looks
 // apart: the stat and status facts, the descriptors, the directory.
-func rest(s *checks.Snapshot) string {
+func rest(s *proc.Snapshot) string {
 	var fds []string
 	for _, d := range s.FDs {
 		fds = append(fds, fmt.Sprintf("%d=%s", d.Num, d.Target))
@@ -230,7 +231,7 @@ func rest(s *checks.Snapshot) string {
 }
 
 // comparePs lists where ps and the snapshot disagree.
-func comparePs(s *checks.Snapshot, ps psRow) []string {
+func comparePs(s *proc.Snapshot, ps psRow) []string {
 	var problems []string
 	st := s.Stat
 	if st.PPID != ps.ppid || st.PGRP != ps.pgid || st.Session != ps.sid || st.TPGID != ps.tpgid {
@@ -269,7 +270,7 @@ func comparePs(s *checks.Snapshot, ps psRow) []string {
 // compareLsof compares the descriptors with lsof's (-F: f fd, t type, n
 // name). lsof also lists cwd, rtd, txt and mem entries: only numbered
 // descriptors are compared.
-func compareLsof(s *checks.Snapshot, out []byte) []string {
+func compareLsof(s *proc.Snapshot, out []byte) []string {
 	var problems []string
 	type entry struct{ typ, name string }
 	theirs := map[int]entry{}
@@ -346,7 +347,7 @@ func compareLsof(s *checks.Snapshot, out []byte) []string {
 			if d.Deleted {
 				want += " (deleted)"
 			}
-			if e.name != want && !(d.Kind == checks.FDChar && strings.HasPrefix(d.Target, "/dev/pts/") && e.name == d.Target) {
+			if e.name != want && !(d.Kind == proc.FDChar && strings.HasPrefix(d.Target, "/dev/pts/") && e.name == d.Target) {
 				problems = append(problems, fmt.Sprintf("fd %d: dcheck %q (%s), lsof %q (%s)", d.Num, want, d.Kind, e.name, e.typ))
 			}
 		}
@@ -364,7 +365,7 @@ func compareLsof(s *checks.Snapshot, out []byte) []string {
 
 // comparePwdx compares the working directory with pwdx's. pwdx prints the
 // link text, with the kernel's " (deleted)" when the directory is gone.
-func comparePwdx(s *checks.Snapshot, out string, err error) []string {
+func comparePwdx(s *proc.Snapshot, out string, err error) []string {
 	if s.CwdErr != nil {
 		if err == nil {
 			return []string{fmt.Sprintf("dcheck could not read the cwd (%v), pwdx said %q", s.CwdErr, out)}
@@ -419,7 +420,7 @@ func lslocksByPID(t *testing.T) map[int][]lockRow {
 // shared across fork (a shell's flock(1) on an inherited descriptor) is
 // listed under that process, even after it exited, and lslocks cannot
 // then name its path ("/..."): the comparison goes by device and inode.
-func compareLocks(t *testing.T, s *checks.Snapshot, all map[int][]lockRow) {
+func compareLocks(t *testing.T, s *proc.Snapshot, all map[int][]lockRow) {
 	t.Helper()
 	for _, l := range all[s.PID] {
 		found := false
@@ -457,6 +458,6 @@ func goComm(t *testing.T) string {
 }
 
 // on reports whether the lock is on the file d has open.
-func (l lockRow) on(d checks.FD) bool {
+func (l lockRow) on(d proc.FD) bool {
 	return l.ino == d.Ino && l.majmin == fmt.Sprintf("%d:%d", unix.Major(d.Dev), unix.Minor(d.Dev))
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Profile names the kind of daemon a process is judged as.
@@ -89,7 +91,7 @@ type Policy struct {
 	// for that process (dcheck's --config matches entries this way). It
 	// must not keep either pointer. When it sets PidFile and none was set,
 	// that pidfile is read and judged as well.
-	Tailor func(s *Snapshot, pol *Policy)
+	Tailor func(s *proc.Snapshot, pol *Policy)
 }
 
 // StarterFacts describe the process that ran the daemon's start command, as
@@ -99,10 +101,10 @@ type StarterFacts struct {
 	Umask *uint32
 	// Blocked is the starter's blocked signal mask; the empty set means
 	// none was blocked.
-	Blocked SignalSet
+	Blocked proc.SignalSet
 	// Ignored is the set of signals the starter ignored (SIG_IGN); the
 	// empty set means none was ignored.
-	Ignored SignalSet
+	Ignored proc.SignalSet
 }
 
 // FileID names a file by device and inode, so that it is recognised behind

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Schema identifies the JSON report format. It changes only when a field is
@@ -57,13 +59,13 @@ type ProcessView struct {
 
 // FDView is the JSON form of an FD.
 type FDView struct {
-	FD       int    `json:"fd"`
-	Target   string `json:"target"`
-	Kind     FDKind `json:"kind"`
-	Deleted  bool   `json:"deleted,omitempty"`
-	Terminal bool   `json:"terminal,omitempty"`
-	Flags    string `json:"flags,omitempty"` // octal open flags from fdinfo; files, directories and anonymous inodes only
-	Locked   bool   `json:"locked,omitempty"`
+	FD       int         `json:"fd"`
+	Target   string      `json:"target"`
+	Kind     proc.FDKind `json:"kind"`
+	Deleted  bool        `json:"deleted,omitempty"`
+	Terminal bool        `json:"terminal,omitempty"`
+	Flags    string      `json:"flags,omitempty"` // octal open flags from fdinfo; files, directories and anonymous inodes only
+	Locked   bool        `json:"locked,omitempty"`
 }
 
 // ChildView is the JSON form of a Child.
@@ -110,7 +112,7 @@ func NewReport(ev *Evidence, pol Policy) *Report {
 	return r
 }
 
-func viewProcess(s *Snapshot) ProcessView {
+func viewProcess(s *proc.Snapshot) ProcessView {
 	v := ProcessView{
 		Comm: s.Stat.Comm, State: string(s.Stat.State), PPID: s.Stat.PPID, PGID: s.Stat.PGRP,
 		SID: s.Stat.Session, TTYNr: s.Stat.TTY, TPGID: s.Stat.TPGID, StartTime: s.Stat.StartTime,
@@ -178,31 +180,31 @@ func viewProcess(s *Snapshot) ProcessView {
 	return v
 }
 
-// Inspect takes process pid, reads the pidfile pol names (if any) and
+// Inspect takes process pid through f, reads the pidfile pol names (if any) and
 // judges them. With pid 0 the pid is read from pol.PidFile.
 //
 // A process that exits (or whose pid is reused) while being read is read
 // once more, re-reading the pidfile; when that fails too the error wraps
 // ErrExited. Other errors wrap ErrNoProcess, ErrHidden or, for an unusable
 // pidfile when pid is 0, ErrPidFile or the file system error.
-func (f *FS) Inspect(pid int, pol Policy) (*Report, error) {
-	return f.inspect(pid, pol, nil)
+func Inspect(f *proc.FS, pid int, pol Policy) (*Report, error) {
+	return inspect(f, pid, pol, nil)
 }
 
 // inspect is Inspect, starting from the stat the caller already read
 // (Scan reads it to pick daemons), when it did.
-func (f *FS) inspect(pid int, pol Policy, first *ProcStat) (*Report, error) {
-	r, err := f.inspectOnce(pid, pol, first)
-	if errors.Is(err, ErrExited) {
-		r, err = f.inspectOnce(pid, pol, nil)
-		if errors.Is(err, ErrNoProcess) {
-			err = fmt.Errorf("pid %d: %w", pid, ErrExited)
+func inspect(f *proc.FS, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
+	r, err := inspectOnce(f, pid, pol, first)
+	if errors.Is(err, proc.ErrExited) {
+		r, err = inspectOnce(f, pid, pol, nil)
+		if errors.Is(err, proc.ErrNoProcess) {
+			err = fmt.Errorf("pid %d: %w", pid, proc.ErrExited)
 		}
 	}
 	return r, err
 }
 
-func (f *FS) inspectOnce(pid int, pol Policy, first *ProcStat) (*Report, error) {
+func inspectOnce(f *proc.FS, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
 	ev := &Evidence{}
 	if pol.PidFile != "" {
 		pf, err := f.ReadPidFile(pol.PidFile)
@@ -220,10 +222,10 @@ func (f *FS) inspectOnce(pid int, pol Policy, first *ProcStat) (*Report, error) 
 	if pid == 0 {
 		return nil, errors.New("no pid and no pidfile given")
 	}
-	s, err := f.take(pid, first)
+	s, err := f.TakeFrom(pid, first)
 	if err != nil {
-		if ev.PidFile != nil && pid == ev.PidFile.PID && errors.Is(err, ErrNoProcess) {
-			return nil, fmt.Errorf("pidfile %s names pid %d, which is not running: %w", pol.PidFile, pid, ErrNoProcess)
+		if ev.PidFile != nil && pid == ev.PidFile.PID && errors.Is(err, proc.ErrNoProcess) {
+			return nil, fmt.Errorf("pidfile %s names pid %d, which is not running: %w", pol.PidFile, pid, proc.ErrNoProcess)
 		}
 		return nil, err
 	}
@@ -248,7 +250,7 @@ func (f *FS) inspectOnce(pid int, pol Policy, first *ProcStat) (*Report, error) 
 
 // needsLockTable reports whether the process holds the pidfile open but no
 // fdinfo shows a lock on it: only /proc/locks can tell then.
-func needsLockTable(s *Snapshot, pf *PidFile) bool {
+func needsLockTable(s *proc.Snapshot, pf *proc.PidFile) bool {
 	if !pf.Exists {
 		return false
 	}

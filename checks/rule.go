@@ -3,8 +3,12 @@ package checks
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Severity says how much a failed rule matters.
@@ -100,6 +104,14 @@ func skip(format string, a ...any) Result {
 	return Result{Status: Skip, Message: fmt.Sprintf(format, a...)}
 }
 
+// errNotVisible is a reason for an unknown finding built from a read error.
+func errNotVisible(err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("permission denied: %w", err)
+	}
+	return err
+}
+
 // unknown reports what could not be read and why.
 func unknown(what string, err error) Result {
 	return Result{Status: Unknown, Message: fmt.Sprintf("cannot see %s: %v", what, errNotVisible(err))}
@@ -107,8 +119,8 @@ func unknown(what string, err error) Result {
 
 // Evidence is what one judgement looks at.
 type Evidence struct {
-	Process *Snapshot // The process, from FS.Take; required
-	PidFile *PidFile  // Its pidfile, from FS.ReadPidFile; nil when none is known
+	Process *proc.Snapshot // The process, from FS.Take; required
+	PidFile *proc.PidFile  // Its pidfile, from FS.ReadPidFile; nil when none is known
 }
 
 // Finding is the outcome of one rule for one process.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 var devNull = unix.Mkdev(1, 3)
@@ -16,25 +18,25 @@ var devNull = unix.Mkdev(1, 3)
 // goodEvidence is a process every rule passes (DC502 skips: it is root).
 func goodEvidence() *Evidence {
 	return &Evidence{
-		Process: &Snapshot{
+		Process: &proc.Snapshot{
 			PID:  100,
-			Stat: ProcStat{PID: 100, Comm: "d", State: 'S', PPID: 1, PGRP: 99, Session: 99, TPGID: -1},
-			Status: ProcStatus{Name: "d", HasUmask: true, Umask: 0o022, NSPID: []int{100}, PPID: 1,
+			Stat: proc.ProcStat{PID: 100, Comm: "d", State: 'S', PPID: 1, PGRP: 99, Session: 99, TPGID: -1},
+			Status: proc.ProcStatus{Name: "d", HasUmask: true, Umask: 0o022, NSPID: []int{100}, PPID: 1,
 				SigCaught: sigBit(unix.SIGTERM)},
-			Cwd:  PathInfo{Path: "/", Dev: 1, Ino: 2},
-			Root: PathInfo{Path: "/", Dev: 1, Ino: 2},
-			FDs: []FD{
-				{Num: 0, Target: "/dev/null", Kind: FDChar, Rdev: devNull, Dev: 5, Ino: 5},
-				{Num: 1, Target: "/dev/null", Kind: FDChar, Rdev: devNull, Dev: 5, Ino: 5},
-				{Num: 2, Target: "/var/log/d.log", Kind: FDFile, Dev: 1, Ino: 70, Info: FDInfo{Flags: unix.O_WRONLY | unix.O_APPEND}},
-				{Num: 3, Target: "/run/d.pid", Kind: FDFile, Dev: 1, Ino: 80, Info: FDInfo{Flags: unix.O_RDWR,
-					Locks: []Lock{{Class: "FLOCK", Access: "WRITE", PID: 100}}}},
-				{Num: 4, Target: "socket:[9]", Kind: FDSocket, Dev: 8, Ino: 9},
+			Cwd:  proc.PathInfo{Path: "/", Dev: 1, Ino: 2},
+			Root: proc.PathInfo{Path: "/", Dev: 1, Ino: 2},
+			FDs: []proc.FD{
+				{Num: 0, Target: "/dev/null", Kind: proc.FDChar, Rdev: devNull, Dev: 5, Ino: 5},
+				{Num: 1, Target: "/dev/null", Kind: proc.FDChar, Rdev: devNull, Dev: 5, Ino: 5},
+				{Num: 2, Target: "/var/log/d.log", Kind: proc.FDFile, Dev: 1, Ino: 70, Info: proc.FDInfo{Flags: unix.O_WRONLY | unix.O_APPEND}},
+				{Num: 3, Target: "/run/d.pid", Kind: proc.FDFile, Dev: 1, Ino: 80, Info: proc.FDInfo{Flags: unix.O_RDWR,
+					Locks: []proc.Lock{{Class: "FLOCK", Access: "WRITE", PID: 100}}}},
+				{Num: 4, Target: "socket:[9]", Kind: proc.FDSocket, Dev: 8, Ino: 9},
 			},
-			Threads: []Thread{{TID: 100}},
-			Parent:  &Parent{PID: 1, Name: "init", NSPID: []int{1}},
+			Threads: []proc.Thread{{TID: 100}},
+			Parent:  &proc.Parent{PID: 1, Name: "init", NSPID: []int{1}},
 		},
-		PidFile: &PidFile{Path: "/run/d.pid", Exists: true, Mode: 0o644, Dev: 1, Ino: 80, PID: 100,
+		PidFile: &proc.PidFile{Path: "/run/d.pid", Exists: true, Mode: 0o644, Dev: 1, Ino: 80, PID: 100,
 			DirPath: "/run", DirMode: fs.ModeDir | 0o755},
 	}
 }
@@ -114,12 +116,12 @@ func TestRules(t *testing.T) {
 		{"DC101", "a parent that is init passes", nil, Policy{}, Pass, Error, "init"},
 		{"DC101", "a live parent fails and suggests --reaper", func(e *Evidence) {
 			e.Process.Stat.PPID = 812
-			e.Process.Parent = &Parent{PID: 812, Name: "bash", NSPID: []int{812}}
+			e.Process.Parent = &proc.Parent{PID: 812, Name: "bash", NSPID: []int{812}}
 		}, Policy{}, Fail, Error, "--reaper 812"},
 		{"DC101", "the init of its own pid namespace passes", func(e *Evidence) {
 			e.Process.Status.NSPID = []int{100, 7}
 			e.Process.Stat.PPID = 90
-			e.Process.Parent = &Parent{PID: 90, Name: "tini", NSPID: []int{90, 1}}
+			e.Process.Parent = &proc.Parent{PID: 90, Name: "tini", NSPID: []int{90, 1}}
 		}, Policy{}, Pass, Error, "init of its pid namespace"},
 		{"DC101", "pid 1 of the host seen from a container is not its init", func(e *Evidence) {
 			e.Process.Status.NSPID = []int{100, 7}
@@ -140,11 +142,11 @@ func TestRules(t *testing.T) {
 		}, Policy{}, Fail, Error, "/dev/pts/1"},
 		{"DC104", "a foreground group without a terminal fails", func(e *Evidence) { e.Process.Stat.TPGID = 5 }, Policy{}, Fail, Error, "tpgid"},
 
-		{"DC201", "a cwd other than / fails", func(e *Evidence) { e.Process.Cwd = PathInfo{Path: "/home/x", Dev: 1, Ino: 3} }, Policy{}, Fail, Error, "/home/x"},
-		{"DC201", "an allowed cwd passes", func(e *Evidence) { e.Process.Cwd = PathInfo{Path: "/var/lib/d", Dev: 1, Ino: 3} }, Policy{Cwds: []string{"/var/lib/d/"}}, Pass, Error, ""},
+		{"DC201", "a cwd other than / fails", func(e *Evidence) { e.Process.Cwd = proc.PathInfo{Path: "/home/x", Dev: 1, Ino: 3} }, Policy{}, Fail, Error, "/home/x"},
+		{"DC201", "an allowed cwd passes", func(e *Evidence) { e.Process.Cwd = proc.PathInfo{Path: "/var/lib/d", Dev: 1, Ino: 3} }, Policy{Cwds: []string{"/var/lib/d/"}}, Pass, Error, ""},
 		{"DC201", "a chroot's own root passes", func(e *Evidence) {
-			e.Process.Cwd = PathInfo{Path: "/", Dev: 4, Ino: 9}
-			e.Process.Root = PathInfo{Path: "/", Dev: 4, Ino: 9}
+			e.Process.Cwd = proc.PathInfo{Path: "/", Dev: 4, Ino: 9}
+			e.Process.Root = proc.PathInfo{Path: "/", Dev: 4, Ino: 9}
 		}, Policy{}, Pass, Error, ""},
 		{"DC201", "a cwd that could not be read is unknown", func(e *Evidence) { e.Process.CwdErr = fs.ErrPermission }, Policy{}, Unknown, Error, "permission denied"},
 
@@ -155,27 +157,27 @@ func TestRules(t *testing.T) {
 
 		{"DC203", "a closed stdin fails", func(e *Evidence) { e.Process.FDs = e.Process.FDs[1:] }, Policy{}, Fail, Error, "fd 0 is closed"},
 		{"DC203", "a stdin that is a file fails", func(e *Evidence) {
-			e.Process.FDs[0] = FD{Num: 0, Target: "/etc/passwd", Kind: FDFile}
+			e.Process.FDs[0] = proc.FD{Num: 0, Target: "/etc/passwd", Kind: proc.FDFile}
 		}, Policy{}, Fail, Error, "stdin is /etc/passwd"},
 		{"DC203", "a socket as stdin passes (inetd)", func(e *Evidence) {
-			e.Process.FDs[0] = FD{Num: 0, Target: "socket:[1]", Kind: FDSocket}
+			e.Process.FDs[0] = proc.FD{Num: 0, Target: "socket:[1]", Kind: proc.FDSocket}
 		}, Policy{}, Pass, Error, ""},
 		{"DC203", "descriptors that could not be read are unknown", func(e *Evidence) {
 			e.Process.FDs, e.Process.FDsErr = nil, fs.ErrPermission
 		}, Policy{}, Unknown, Error, "permission denied"},
 
 		{"DC204", "a terminal on fd 7 fails", func(e *Evidence) {
-			e.Process.FDs = append(e.Process.FDs, FD{Num: 7, Target: "/dev/pts/3", Kind: FDChar, Terminal: true})
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 7, Target: "/dev/pts/3", Kind: proc.FDChar, Terminal: true})
 		}, Policy{}, Fail, Error, "fd 7 /dev/pts/3"},
 
 		{"DC205", "a named inherited file fails", nil, Policy{Inherited: []FileID{{Path: "/tmp/s", Dev: 1, Ino: 70}}}, Fail, Error, "fd 2 is /tmp/s"},
 		{"DC205", "a read-only file above 2 is listed but passes", func(e *Evidence) {
-			e.Process.FDs = append(e.Process.FDs, FD{Num: 9, Target: "/etc/hosts", Kind: FDFile})
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/etc/hosts", Kind: proc.FDFile})
 		}, Policy{}, Pass, Error, "fd 9 /etc/hosts"},
 
 		{"DC301", "no pidfile skips", func(e *Evidence) { e.PidFile = nil }, Policy{}, Skip, Error, "no pidfile"},
 		{"DC301", "another pid fails", func(e *Evidence) { e.PidFile.PID = 99 }, Policy{}, Fail, Error, "holds pid 99, but the daemon is pid 100"},
-		{"DC301", "garbage fails with the reason", func(e *Evidence) { e.PidFile.Err = ErrPidFile }, Policy{}, Fail, Error, "bad pidfile"},
+		{"DC301", "garbage fails with the reason", func(e *Evidence) { e.PidFile.Err = proc.ErrPidFile }, Policy{}, Fail, Error, "bad pidfile"},
 
 		{"DC302", "group-writable fails", func(e *Evidence) { e.PidFile.Mode = 0o664 }, Policy{}, Fail, Error, "0664"},
 		{"DC302", "another user's pidfile fails", func(e *Evidence) { e.PidFile.UID = 1000 }, Policy{}, Fail, Error, "uid 1000"},
@@ -188,59 +190,59 @@ func TestRules(t *testing.T) {
 		{"DC303", "an unlocked descriptor fails", func(e *Evidence) { e.Process.FDs[3].Info.Locks = nil }, Policy{}, Fail, Warning, "no lock"},
 		{"DC303", "a lock seen only in /proc/locks passes", func(e *Evidence) {
 			e.Process.FDs[3].Info.Locks = nil
-			e.PidFile.Locks = []Lock{{Class: "POSIX", Access: "WRITE", PID: 100}}
+			e.PidFile.Locks = []proc.Lock{{Class: "POSIX", Access: "WRITE", PID: 100}}
 		}, Policy{}, Pass, Warning, "/proc/locks"},
 		{"DC303", "a waiter on the lock is not a holder", func(e *Evidence) {
-			e.Process.FDs[3].Info.Locks = []Lock{{Blocked: true, Class: "FLOCK"}}
+			e.Process.FDs[3].Info.Locks = []proc.Lock{{Blocked: true, Class: "FLOCK"}}
 		}, Policy{}, Fail, Warning, ""},
 
 		{"DC401", "SIGTERM ignored fails", func(e *Evidence) { e.Process.Status.SigIgnored = sigBit(unix.SIGTERM) }, Policy{}, Fail, Error, "ignored"},
 		{"DC401", "SIGTERM blocked in every thread, without a handler, fails", func(e *Evidence) {
 			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
 			e.Process.Status.SigCaught = 0
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101, SigBlocked: sigBit(unix.SIGTERM)}}
-			e.Process.TermWindow = &SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.TermWindow = &proc.SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
 		}, Policy{}, Fail, Error, "blocked in every thread at each of 61 looks over 300ms, and no handler"},
 		{"DC401", "supervised, the supervisor's ignored SIGXFSZ kept fails", func(e *Evidence) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)
-			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
+			e.Process.Parent = &proc.Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
 		}, Policy{Profile: ProfileSupervised}, Fail, Error, "kept SIGXFSZ ignored, as its supervisor supervisord (pid 40) has it"},
 		{"DC401", "supervised, glibc's signal 32 shared with the supervisor passes", func(e *Evidence) {
-			e.Process.Status.SigIgnored = SignalSet(1) << 31
-			e.Process.Parent = &Parent{PID: 40, Name: "dcheck", SigIgnored: SignalSet(1) << 31}
+			e.Process.Status.SigIgnored = proc.SignalSet(1) << 31
+			e.Process.Parent = &proc.Parent{PID: 40, Name: "dcheck", SigIgnored: proc.SignalSet(1) << 31}
 		}, Policy{Profile: ProfileSupervised}, Pass, Error, ""},
 		{"DC401", "supervised, only SIGPIPE shared with the supervisor passes", func(e *Evidence) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
-			e.Process.Parent = &Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
+			e.Process.Parent = &proc.Parent{PID: 40, Name: "supervisord", SigIgnored: sigBit(unix.SIGXFSZ) | sigBit(unix.SIGPIPE)}
 		}, Policy{Profile: ProfileSupervised}, Pass, Error, ""},
 		{"DC401", "SIGTERM blocked in every thread at every look, with a handler, is a note", func(e *Evidence) {
 			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
 			e.Process.Status.SigCaught = sigBit(unix.SIGTERM)
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
-			e.Process.TermWindow = &SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.TermWindow = &proc.SignalWindow{Looks: 60, Span: 300 * time.Millisecond}
 		}, Policy{}, Fail, Info, "but it has a handler"},
 		{"DC401", "SIGTERM blocked at the first look, seen open later, passes saying when", func(e *Evidence) {
 			e.Process.Status.SigBlocked = sigBit(unix.SIGTERM)
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
-			e.Process.TermWindow = &SignalWindow{Looks: 12, Span: 60 * time.Millisecond, Unblocked: 100, At: 60 * time.Millisecond}
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.TermWindow = &proc.SignalWindow{Looks: 12, Span: 60 * time.Millisecond, Unblocked: 100, At: 60 * time.Millisecond}
 		}, Policy{}, Pass, Error, "unblocked in thread 100 60ms later"},
 		{"DC401", "SIGTERM blocked in one thread of two passes", func(e *Evidence) {
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101}}
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}, {TID: 101}}
 		}, Policy{}, Pass, Error, ""},
 		{"DC401", "SIGTERM blocked but read from a signalfd passes", func(e *Evidence) {
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
-			e.Process.FDs = append(e.Process.FDs, FD{Num: 5, Kind: FDAnon, Target: "anon_inode:[signalfd]",
-				Info: FDInfo{HasSigMsk: true, SigMask: sigBit(unix.SIGTERM)}})
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM)}}
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 5, Kind: proc.FDAnon, Target: "anon_inode:[signalfd]",
+				Info: proc.FDInfo{HasSigMsk: true, SigMask: sigBit(unix.SIGTERM)}})
 		}, Policy{}, Pass, Error, ""},
 		{"DC401", "SIGTERM blocked but awaited by sigwait passes", func(e *Evidence) {
-			e.Process.Threads = []Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM), Wchan: "do_sigtimedwait"}}
+			e.Process.Threads = []proc.Thread{{TID: 100, SigBlocked: sigBit(unix.SIGTERM), Wchan: "do_sigtimedwait"}}
 		}, Policy{}, Pass, Error, ""},
 		{"DC401", "SIGPIPE kept ignored from the starter is fine", func(e *Evidence) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
 		}, Policy{Starter: &StarterFacts{Ignored: sigBit(unix.SIGPIPE)}}, Pass, Error, ""},
 
 		{"DC402", "a zombie child is a warning", func(e *Evidence) {
-			e.Process.Children = []Child{{PID: 7, Comm: "helper", State: 'Z'}}
+			e.Process.Children = []proc.Child{{PID: 7, Comm: "helper", State: 'Z'}}
 		}, Policy{}, Fail, Warning, "7 (helper)"},
 
 		{"DC501", "TERM and SSH_TTY are listed", func(e *Evidence) {
@@ -330,7 +332,7 @@ func TestUnreadableDescriptorsAreNeverPass(t *testing.T) {
 	ev := goodEvidence()
 	ev.Process.FDs = nil
 	for n := range 270 {
-		ev.Process.FDs = append(ev.Process.FDs, FD{Num: n, Kind: FDUnknown, StatErr: denied})
+		ev.Process.FDs = append(ev.Process.FDs, proc.FD{Num: n, Kind: proc.FDUnknown, StatErr: denied})
 	}
 	for _, pol := range []Policy{{}, {Inherited: []FileID{{Path: "/tmp/sentinel", Dev: 1, Ino: 99}}}} {
 		findings, _ := Judge(ev, pol)

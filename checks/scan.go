@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 // ScanResult is one process found by Scan: its report, or why it could not
@@ -17,7 +19,7 @@ type ScanResult struct {
 	Err    error   // Why it could not be inspected
 }
 
-// Scan judges every process that looks like a daemon: not a kernel thread,
+// Scan judges every process of f that looks like a daemon: not a kernel thread,
 // no controlling terminal, and a parent that is the reaper (pol.Reaper, or
 // pid 1 when that is zero). The calling process is never one of them (a
 // scan run from a job of the reaper would judge itself). pol.PidFile is
@@ -25,9 +27,9 @@ type ScanResult struct {
 // it. Processes that exit while Scan reads them are dropped. The results
 // are in pid order; workers <= 0 means one per CPU. Scan holds every
 // report: ScanFunc hands them over one at a time.
-func (f *FS) Scan(pol Policy, workers int) ([]ScanResult, error) {
+func Scan(f *proc.FS, pol Policy, workers int) ([]ScanResult, error) {
 	var out []ScanResult
-	err := f.ScanFunc(pol, workers, func(r ScanResult) error {
+	err := ScanFunc(f, pol, workers, func(r ScanResult) error {
 		out = append(out, r)
 		return nil
 	})
@@ -43,13 +45,13 @@ const scanWindow = 16
 // as soon as it and every one before it are done. At most a few dozen
 // reports per worker exist at once. An error from fn stops the scan and
 // is returned.
-func (f *FS) ScanFunc(pol Policy, workers int, fn func(ScanResult) error) error {
+func ScanFunc(f *proc.FS, pol Policy, workers int, fn func(ScanResult) error) error {
 	pids, err := f.PIDs()
 	if err != nil {
 		return err
 	}
 	slices.Sort(pids)
-	if f.live {
+	if f.Live() {
 		pids = slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() })
 	}
 	if workers <= 0 {
@@ -87,7 +89,7 @@ func (f *FS) ScanFunc(pol Policy, workers int, fn func(ScanResult) error) error 
 				if i >= len(pids) {
 					return
 				}
-				res, keep := f.scanOne(pids[i], reaper, pol)
+				res, keep := scanOne(f, pids[i], reaper, pol)
 				results <- done{i, res, keep}
 			}
 		})
@@ -123,9 +125,9 @@ func (f *FS) ScanFunc(pol Policy, workers int, fn func(ScanResult) error) error 
 	return nil
 }
 
-func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
+func scanOne(f *proc.FS, pid, reaper int, pol Policy) (ScanResult, bool) {
 	st, err := f.Stat(pid)
-	if errors.Is(err, ErrNoProcess) {
+	if errors.Is(err, proc.ErrNoProcess) {
 		return ScanResult{}, false // gone, or hidden
 	}
 	if err != nil {
@@ -134,8 +136,8 @@ func (f *FS) scanOne(pid, reaper int, pol Policy) (ScanResult, bool) {
 	if st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
 		return ScanResult{}, false
 	}
-	r, err := f.inspect(pid, pol, &st)
-	if errors.Is(err, ErrNoProcess) || errors.Is(err, ErrExited) || errors.Is(err, ErrHidden) {
+	r, err := inspect(f, pid, pol, &st)
+	if errors.Is(err, proc.ErrNoProcess) || errors.Is(err, proc.ErrExited) || errors.Is(err, proc.ErrHidden) {
 		return ScanResult{}, false
 	}
 	return ScanResult{PID: pid, Report: r, Err: err}, true

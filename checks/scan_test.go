@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dcheck/dcheck/internal/proctree"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // manyDaemons writes a proc tree holding n copies of the recorded
@@ -45,13 +46,13 @@ func manyDaemons(t *testing.T, n int) (string, []int) {
 // kernel thread is passed by; Scan gives the same.
 func TestScanFuncStreamsInPidOrder(t *testing.T) {
 	root, pids := manyDaemons(t, 3*scanWindow*2+5)
-	f, err := NewFS(root)
+	f, err := proc.NewFS(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, workers := range []int{1, 2, 7} {
 		var got []int
-		err := f.ScanFunc(Policy{}, workers, func(r ScanResult) error {
+		err := ScanFunc(f, Policy{}, workers, func(r ScanResult) error {
 			if r.Err != nil || r.Report == nil || r.Report.PID != r.PID {
 				t.Errorf("pid %d: %v %v", r.PID, r.Err, r.Report)
 			}
@@ -62,7 +63,7 @@ func TestScanFuncStreamsInPidOrder(t *testing.T) {
 			t.Errorf("%d workers: %v, got %d pids in this order %v", workers, err, len(got), got)
 		}
 	}
-	all, err := f.Scan(Policy{}, 0)
+	all, err := Scan(f, Policy{}, 0)
 	if err != nil || len(all) != len(pids) {
 		t.Errorf("Scan: %d results, %v", len(all), err)
 	}
@@ -73,13 +74,13 @@ func TestScanFuncStreamsInPidOrder(t *testing.T) {
 // would see one).
 func TestScanFuncStopsOnError(t *testing.T) {
 	root, _ := manyDaemons(t, 4*scanWindow)
-	f, err := NewFS(root)
+	f, err := proc.NewFS(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := errors.New("enough")
 	n := 0
-	err = f.ScanFunc(Policy{}, 3, func(ScanResult) error {
+	err = ScanFunc(f, Policy{}, 3, func(ScanResult) error {
 		n++
 		if n == 5 {
 			return stop

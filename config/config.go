@@ -40,6 +40,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // File is a parsed configuration file.
@@ -344,7 +345,7 @@ var ErrNoMatch = errors.New("no entry matches")
 
 // Lookup returns the first entry matching process s. pidfile is the
 // pidfile already known for it ("" if none).
-func (f *File) Lookup(s *checks.Snapshot, pidfile string) (*Daemon, error) {
+func (f *File) Lookup(s *proc.Snapshot, pidfile string) (*Daemon, error) {
 	for i := range f.Daemons {
 		if f.Daemons[i].matches(s, pidfile) {
 			return &f.Daemons[i], nil
@@ -353,7 +354,7 @@ func (f *File) Lookup(s *checks.Snapshot, pidfile string) (*Daemon, error) {
 	return nil, ErrNoMatch
 }
 
-func (d *Daemon) matches(s *checks.Snapshot, pidfile string) bool {
+func (d *Daemon) matches(s *proc.Snapshot, pidfile string) bool {
 	m := d.Match
 	if m.Exe != "" && (s.ExeErr != nil || s.Exe.Path != m.Exe) {
 		return false
@@ -364,7 +365,7 @@ func (d *Daemon) matches(s *checks.Snapshot, pidfile string) bool {
 	if m.PidFile != "" && m.PidFile != pidfile {
 		// A pidfile of the entry names the process: the scan's way of
 		// knowing which pidfile belongs to whom.
-		if pid, err := checks.ReadPid(m.PidFile); err != nil || pid != s.PID {
+		if pid, err := proc.ReadPid(m.PidFile); err != nil || pid != s.PID {
 			return false
 		}
 	}
@@ -373,7 +374,7 @@ func (d *Daemon) matches(s *checks.Snapshot, pidfile string) bool {
 
 // Tailor applies the entry matching s, if any, to pol. It has the
 // signature of checks.Policy.Tailor.
-func (f *File) Tailor(s *checks.Snapshot, pol *checks.Policy) {
+func (f *File) Tailor(s *proc.Snapshot, pol *checks.Policy) {
 	d, err := f.Lookup(s, pol.PidFile)
 	if err != nil {
 		return

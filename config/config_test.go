@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 const example = `# the issue's example, with every field
@@ -112,8 +113,8 @@ func TestLoadNamesTheFile(t *testing.T) {
 }
 
 // snapshot is a process as the matchers see it.
-func snapshot(pid int, exe, comm string) *checks.Snapshot {
-	s := &checks.Snapshot{PID: pid}
+func snapshot(pid int, exe, comm string) *proc.Snapshot {
+	s := &proc.Snapshot{PID: pid}
 	s.Exe.Path, s.Stat.Comm = exe, comm
 	return s
 }
@@ -138,7 +139,7 @@ func TestMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		s       *checks.Snapshot
+		s       *proc.Snapshot
 		pidfile string
 		want    string // "" for no match
 	}{
@@ -224,7 +225,7 @@ func judgeDC201(t *testing.T, pol checks.Policy) checks.Finding {
 // judgeRule judges this test process with its cwd moved away from "/".
 func judgeRule(t *testing.T, id string, pol checks.Policy) checks.Finding {
 	t.Helper()
-	fsys, err := checks.NewFS("")
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // State is what a pidfile says of its daemon.
@@ -215,16 +215,9 @@ func holdsFile(pid int, f *os.File) (bool, error) {
 	if err := unix.Fstat(int(f.Fd()), &want); err != nil {
 		return false, err
 	}
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	entries, err := os.ReadDir(dir)
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		return false, err
 	}
-	for _, e := range entries {
-		var st unix.Stat_t
-		if unix.Stat(dir+"/"+e.Name(), &st) == nil && sameFile(&st, &want) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return fsys.Holds(pid, want.Dev, want.Ino)
 }

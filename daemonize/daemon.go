@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +21,7 @@ import (
 	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // DefaultUmask is the umask a SysV daemon gets when Daemon.Umask is nil:
@@ -544,13 +544,16 @@ func closeOnExecAbove(n int) error {
 		return nil
 	}
 	// Before Linux 5.11: one fcntl per open descriptor.
-	entries, derr := os.ReadDir("/proc/self/fd")
-	if derr != nil {
-		return fmt.Errorf("close_range: %v; /proc/self/fd: %w", err, derr)
+	fsys, derr := proc.NewFS("")
+	var fds []int
+	if derr == nil {
+		fds, derr = fsys.FDNums(os.Getpid())
 	}
-	for _, e := range entries {
-		var fd int
-		if _, err := fmt.Sscan(e.Name(), &fd); err == nil && fd > n {
+	if derr != nil {
+		return fmt.Errorf("close_range: %v; %w", err, derr)
+	}
+	for _, fd := range fds {
+		if fd > n {
 			unix.CloseOnExec(fd)
 		}
 	}
@@ -575,22 +578,16 @@ func isSessionLeader(pid int) bool {
 // up and the block ends in NULs. It does nothing if the entry is absent or
 // the block cannot be written.
 func scrubExecEnv(name string) {
-	stat, err := os.ReadFile("/proc/self/stat")
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		return
 	}
-	// Fields 50 and 51 of stat (proc_pid_stat(5)): env_start, env_end.
-	rest := stat[bytes.LastIndexByte(stat, ')')+2:]
-	f := strings.Fields(string(rest))
-	if len(f) < 49 {
+	st, err := fsys.Stat(os.Getpid())
+	start, end := int64(st.EnvStart), int64(st.EnvEnd)
+	if err != nil || end <= start || end-start > 1<<22 {
 		return
 	}
-	start, err1 := strconv.ParseInt(f[47], 10, 64)
-	end, err2 := strconv.ParseInt(f[48], 10, 64)
-	if err1 != nil || err2 != nil || end <= start || end-start > 1<<22 {
-		return
-	}
-	mem, err := os.OpenFile("/proc/self/mem", os.O_RDWR, 0)
+	mem, err := fsys.OpenMem(os.Getpid(), os.O_RDWR)
 	if err != nil {
 		return
 	}
@@ -622,12 +619,15 @@ func scrubExecEnv(name string) {
 // left (or after 10 s more). The members are found by getsid(2) on every
 // pid in /proc: a session gives no list of its own.
 func killSession(sid int, grace time.Duration) {
+	fsys, err := proc.NewFS("")
+	if err != nil {
+		return
+	}
 	members := func() []int {
 		var out []int
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil || pid == os.Getpid() {
+		pids, _ := fsys.PIDs()
+		for _, pid := range pids {
+			if pid == os.Getpid() {
 				continue
 			}
 			if s, err := unix.Getsid(pid); err == nil && s == sid && !pidfd.Exited(pid) {

@@ -22,6 +22,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/daemonize"
 	"github.com/dcheck/dcheck/internal/hostile"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // The tests build fixtures/good (gooddaemon) and drive it as a user would.
@@ -31,7 +32,7 @@ import (
 
 var gooddaemon string
 
-var procFS, _ = checks.NewFS("")
+var procFS, _ = proc.NewFS("")
 
 func TestMain(m *testing.M) {
 	hostile.Trampoline()
@@ -177,7 +178,7 @@ func readPidFile(t testing.TB, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, err := checks.ParsePidFile(data)
+	pid, err := proc.ParsePidFile(data)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -249,9 +250,9 @@ func TestHostileStartPassesEveryRule(t *testing.T) {
 		t.Fatalf("pidfile names pid %d, which does not run", pid)
 	}
 
-	fsys, _ := checks.NewFS("")
+	fsys, _ := proc.NewFS("")
 	id, _ := checks.StatFileID(sentinel.Name())
-	r, err := fsys.Inspect(pid, checks.Policy{
+	r, err := checks.Inspect(fsys, pid, checks.Policy{
 		PidFile: pidfile, Reaper: os.Getpid(), Inherited: []checks.FileID{id}, Strict: true,
 		Starter: &checks.StarterFacts{Umask: &umask, Blocked: 1 << (unix.SIGUSR1 - 1), Ignored: 1 << (unix.SIGHUP - 1)},
 	})
@@ -304,7 +305,7 @@ func TestConcurrentStartsRunOneDaemon(t *testing.T) {
 			}
 			data, err := os.ReadFile(pidfile)
 			if err == nil {
-				if _, perr := checks.ParsePidFile(data); perr != nil {
+				if _, perr := proc.ParsePidFile(data); perr != nil {
 					seen = append(seen, fmt.Sprintf("%q", data))
 				}
 			}
@@ -703,8 +704,8 @@ func TestPrivilegeDropCannotRegainRoot(t *testing.T) {
 	os.Chmod(dir, 0o755)
 	pidfile := filepath.Join(dir, "d.pid")
 	pid := startedPID(t, gd(t, "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "d.log"), "-user", "nobody"))
-	fsys, _ := checks.NewFS("")
-	r, err := fsys.Inspect(pid, checks.Policy{PidFile: pidfile, Reaper: os.Getpid(), Strict: true})
+	fsys, _ := proc.NewFS("")
+	r, err := checks.Inspect(fsys, pid, checks.Policy{PidFile: pidfile, Reaper: os.Getpid(), Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -793,8 +794,8 @@ func TestAnyUmaskIncludingZero(t *testing.T) {
 			pid := startedPID(t, gd(t, "start", "-pidfile", pidfile, "-umask", u))
 			want, _ := strconv.ParseUint(u, 8, 32)
 			w := uint32(want)
-			fsys, _ := checks.NewFS("")
-			r, err := fsys.Inspect(pid, checks.Policy{Umask: &w, Reaper: os.Getpid(), PidFile: pidfile})
+			fsys, _ := proc.NewFS("")
+			r, err := checks.Inspect(fsys, pid, checks.Policy{Umask: &w, Reaper: os.Getpid(), PidFile: pidfile})
 			if err != nil {
 				t.Fatal(err)
 			}

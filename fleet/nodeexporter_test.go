@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/testclock"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // binaries builds dcheck and the two fixture daemons once, into a
@@ -71,7 +71,7 @@ func startDaemon(t *testing.T, pidfile string, argv ...string) int {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %v\n%s", argv, err, out)
 	}
-	pid, err := checks.ReadPid(pidfile)
+	pid, err := proc.ReadPid(pidfile)
 	if err != nil {
 		t.Fatalf("%v exited 0, but: %v", argv, err)
 	}

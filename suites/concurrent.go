@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // concurrentStarts is how many start commands SU109 releases at once.
@@ -57,7 +58,7 @@ func (h *harness) watchPidFile(stop <-chan struct{}) <-chan pidfileWatch {
 			default:
 				w.reads++
 				if !alive(pid) && w.bad == "" {
-					w.bad = fmt.Sprintf("%s names pid %d (%s), which does not run (%v after the release)", h.cfg.PidFile, pid, checks.QuoteHead(data), time.Since(began).Round(time.Millisecond))
+					w.bad = fmt.Sprintf("%s names pid %d (%s), which does not run (%v after the release)", h.cfg.PidFile, pid, proc.QuoteHead(data), time.Since(began).Round(time.Millisecond))
 				}
 			}
 			time.Sleep(200 * time.Microsecond)

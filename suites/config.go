@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Config says which daemon to verify and how. Get one from NewConfig; the
@@ -78,7 +79,7 @@ type Config struct {
 	// harness has found it (dcheck verify --config): its umask, cwds,
 	// waivers and name apply to every spec. Profile and Reaper are the
 	// harness's and are kept.
-	Tailor func(s *checks.Snapshot, pol *checks.Policy)
+	Tailor func(s *proc.Snapshot, pol *checks.Policy)
 
 	// Out receives the summary printed after the last spec. Nil means
 	// os.Stdout.

@@ -4,13 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Finding the daemon: which process it is, when it is at rest, and what
@@ -73,7 +72,7 @@ func (h *harness) recordReadiness(pid int, err error) {
 		h.readiness = readiness{Passed, fmt.Sprintf("no pidfile given; the daemon (pid %d) was running when the start command exited", h.daemon)}
 	case h.cfg.PidFile == "":
 		h.readiness = readiness{Failed, "no pidfile given, and no daemon was running when the start command exited"}
-	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, checks.ErrPidFile):
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, proc.ErrPidFile):
 		h.readiness = readiness{Failed, fmt.Sprintf("when the start command exited, %s could not be read: %v", h.cfg.PidFile, err)}
 	case err != nil:
 		h.readiness = readiness{Failed, fmt.Sprintf("when the start command exited, %s was not ready: %v", h.cfg.PidFile, err)}
@@ -141,7 +140,7 @@ func (h *harness) settle() {
 		if !ok {
 			continue
 		}
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", h.daemon))
+		exe, _ := liveFS().Exe(h.daemon)
 		state := st.State
 		_, pidData, _ := h.readPidIf()
 		now := fmt.Sprint(h.daemon, exe, string(state), string(pidData))

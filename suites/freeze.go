@@ -376,7 +376,7 @@ func (t *startTrace) letGo(held []int) {
 // asleep waiting (S; D for a parent suspended in vfork), and each thread's
 // context switches: unchanged between two quiet looks, none of them ran.
 func (t *startTrace) look() (map[int]uint64, bool) {
-	fsys := proc()
+	fsys := liveFS()
 	if fsys == nil {
 		return nil, false
 	}
@@ -614,7 +614,7 @@ func (t *startTrace) detachable() int {
 
 // awaitThreadsStopped waits until every live thread of pid is stopped.
 func awaitThreadsStopped(pid int, deadline time.Time) error {
-	fsys := proc()
+	fsys := liveFS()
 	for {
 		tids, err := fsys.Tasks(pid)
 		if err != nil {

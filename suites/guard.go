@@ -1,19 +1,16 @@
 package suites
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"maps"
 	"os"
 	"slices"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // The harness runs other people's daemons, often as root, and a daemon
@@ -141,20 +138,15 @@ func (h *harness) ofRun(pid int) bool {
 }
 
 // carriesMarker reports whether pid's environment holds the run's marker.
+// The marker is set when a process is started, so it is never far from the
+// start: the first 1 MiB is read.
 func (h *harness) carriesMarker(pid int) bool {
-	env, err := readEnviron(pid)
-	return err == nil && bytes.Contains(env, []byte(markerEnv+"="+h.runID+"\x00"))
-}
-
-// readEnviron reads /proc/PID/environ, at most 1 MiB of it: the marker is
-// set when a process is started, so it is never far from the start.
-func readEnviron(pid int) ([]byte, error) {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/environ")
-	if err != nil {
-		return nil, err
+	fsys := liveFS()
+	if fsys == nil {
+		return false
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 1<<20))
+	ok, err := fsys.HasEnv(pid, markerEnv+"="+h.runID, 1<<20)
+	return err == nil && ok
 }
 
 // descendantsOf lists pid's children, their children, and so on.
@@ -190,8 +182,8 @@ func descendsFrom(pid, ancestor int) bool {
 // ancestors yields the stat of pid's parent, its parent, and so on, up to
 // but not including pid 1 (or the first one that cannot be read). The one
 // walk up the parent chain that the guard and SU103 share.
-func ancestors(pid int) iter.Seq[checks.ProcStat] {
-	return func(yield func(checks.ProcStat) bool) {
+func ancestors(pid int) iter.Seq[proc.ProcStat] {
+	return func(yield func(proc.ProcStat) bool) {
 		st, ok := procStat(pid)
 		for depth := 0; ok && st.PPID > 1 && depth < 1<<12; depth++ {
 			if st, ok = procStat(st.PPID); !ok || !yield(st) {

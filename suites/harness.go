@@ -27,6 +27,7 @@ import (
 	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // markerEnv marks every process a run starts, and so every process they
@@ -47,7 +48,7 @@ type harness struct {
 	cfg      Config
 	runID    string
 	dir      string
-	fs       *checks.FS
+	fs       *proc.FS
 	sentinel *os.File
 	sentID   checks.FileID
 	notify   *net.UnixConn // supervised: the harness plays the supervisor
@@ -94,7 +95,7 @@ func newHarness(cfg Config) (*harness, error) {
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
 	}
-	fsys, err := checks.NewFS("")
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		return nil, err
 	}
@@ -484,24 +485,20 @@ func (h *harness) startReaper() {
 	}()
 }
 
+// childrenOf lists pid's children (every thread's).
 func childrenOf(pid int) []int {
-	var out []int
-	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		for _, w := range strings.Fields(string(data)) {
-			if c, err := strconv.Atoi(w); err == nil {
-				out = append(out, c)
-			}
-		}
+	fsys := liveFS()
+	if fsys == nil {
+		return nil
 	}
-	return out
+	children, _ := fsys.Children(pid)
+	return children
 }
 
-// proc is the running system's /proc, for the quick looks (state, session)
+// liveFS is the running system's /proc, for the quick looks (state, session)
 // the harness takes many times a second; nil when there is none.
-var proc = sync.OnceValue(func() *checks.FS {
-	fsys, err := checks.NewFS("")
+var liveFS = sync.OnceValue(func() *proc.FS {
+	fsys, err := proc.NewFS("")
 	if err != nil {
 		return nil
 	}
@@ -509,10 +506,10 @@ var proc = sync.OnceValue(func() *checks.FS {
 })
 
 // procStat is pid's stat, and whether it could be read.
-func procStat(pid int) (checks.ProcStat, bool) {
-	fsys := proc()
+func procStat(pid int) (proc.ProcStat, bool) {
+	fsys := liveFS()
 	if fsys == nil {
-		return checks.ProcStat{}, false
+		return proc.ProcStat{}, false
 	}
 	st, err := fsys.Stat(pid)
 	return st, err == nil
@@ -539,12 +536,11 @@ func reap(pid int) (unix.WaitStatus, bool) {
 // marked lists live processes carrying this run's marker, and those in
 // session sid (when not 0), the harness excluded.
 func (h *harness) marked(sid int) []int {
-	want := []byte(markerEnv + "=" + h.runID + "\x00")
 	me := os.Getpid()
 	if own, err := unix.Getsid(0); err != nil || sid == own {
 		sid = 0 // never the harness's own session: it holds the harness's callers
 	}
-	fsys := proc()
+	fsys := liveFS()
 	if fsys == nil {
 		return nil
 	}
@@ -555,8 +551,7 @@ func (h *harness) marked(sid int) []int {
 		if pid == me || pid == h.leader || !ok || !st.Alive() {
 			continue
 		}
-		env, _ := readEnviron(pid)
-		if bytes.Contains(env, want) || (sid != 0 && st.Session == sid) {
+		if (sid != 0 && st.Session == sid) || h.carriesMarker(pid) {
 			out = append(out, pid)
 		}
 	}
@@ -610,12 +605,12 @@ func describeStatus(ws unix.WaitStatus) string {
 	return fmt.Sprint(ws)
 }
 
-// readPid reads the configured pidfile as checks.ReadPid does (no symlink,
+// readPid reads the configured pidfile as proc.ReadPid does (no symlink,
 // no FIFO, at most a few KiB, the pid on the first line); 0 when it holds
 // no pid. The bytes are a short form of the pid, or of the error, for
 // comparing two looks at the file.
 func (h *harness) readPid() (int, []byte, error) {
-	pid, err := checks.ReadPid(h.cfg.PidFile)
+	pid, err := proc.ReadPid(h.cfg.PidFile)
 	if err != nil {
 		return 0, []byte(err.Error()), err
 	}
@@ -628,7 +623,7 @@ func (h *harness) policy() checks.Policy {
 	pol := checks.Policy{Profile: h.cfg.Profile, Umask: h.cfg.Umask, Cwds: h.cfg.Cwds,
 		Reaper: os.Getpid(), PidFile: h.cfg.PidFile, Strict: h.cfg.Strict, Waivers: h.cfg.Waivers}
 	if tailor := h.cfg.Tailor; tailor != nil {
-		pol.Tailor = func(s *checks.Snapshot, p *checks.Policy) {
+		pol.Tailor = func(s *proc.Snapshot, p *checks.Policy) {
 			profile, reaper := p.Profile, p.Reaper
 			tailor(s, p)
 			p.Profile, p.Reaper = profile, reaper
@@ -639,7 +634,7 @@ func (h *harness) policy() checks.Policy {
 	}
 	if h.cfg.Profile != checks.ProfileSupervised {
 		u := uint32(StarterUmask)
-		var blk, ign checks.SignalSet
+		var blk, ign proc.SignalSet
 		for _, s := range starterBlocked {
 			blk |= 1 << (uint(s) - 1)
 		}
@@ -672,7 +667,7 @@ func (h *harness) judge() (*checks.Report, error) {
 			h.reportErr = errors.New("no daemon to judge: " + h.noDaemonReason())
 		} else {
 			h.daemonSeen = h.daemon
-			h.report, h.reportErr = h.fs.Inspect(h.daemon, h.policy())
+			h.report, h.reportErr = checks.Inspect(h.fs, h.daemon, h.policy())
 		}
 	}
 	return h.report, h.reportErr
@@ -768,7 +763,7 @@ func (h *harness) removeStalePidFile() {
 	if h.cfg.PidFile == "" {
 		return
 	}
-	pid, err := checks.ReadPid(h.cfg.PidFile)
+	pid, err := proc.ReadPid(h.cfg.PidFile)
 	h.mu.Lock()
 	ours := h.started[pid]
 	h.mu.Unlock()

@@ -11,14 +11,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // startFacts is what a start command records of itself (a /proc tree of
 // its own stat and status: pid, process group, session, the terminal's
 // foreground group, blocked and ignored signals) before it starts
 // gooddaemon.
-func startFacts(t *testing.T, launch ...string) (checks.ProcStat, checks.ProcStatus, string) {
+func startFacts(t *testing.T, launch ...string) (proc.ProcStat, proc.ProcStatus, string) {
 	t.Helper()
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
@@ -37,7 +37,7 @@ func startFacts(t *testing.T, launch ...string) (checks.ProcStat, checks.ProcSta
 		t.Fatalf("the start command left no facts: %v\n%s", err, summaryOf(out))
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(data)))
-	fsys, err := checks.NewFS(facts)
+	fsys, err := proc.NewFS(facts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestLaunchJobControl(t *testing.T) {
 
 // wantStarter checks the hostile starter's signals: SIGUSR1 blocked, SIGHUP
 // ignored.
-func wantStarter(t *testing.T, status checks.ProcStatus) {
+func wantStarter(t *testing.T, status proc.ProcStatus) {
 	t.Helper()
 	if !status.SigBlocked.Has(unix.SIGUSR1) || !status.SigIgnored.Has(unix.SIGHUP) {
 		t.Errorf("start command: blocked %v, ignored %v; want SIGUSR1 blocked and SIGHUP ignored", status.SigBlocked, status.SigIgnored)

@@ -194,8 +194,12 @@ func (h *harness) leftoversSpec() {
 }
 
 func commOf(pid int) string {
-	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	return strings.TrimSpace(string(data))
+	fsys := liveFS()
+	if fsys == nil {
+		return ""
+	}
+	comm, _ := fsys.Comm(pid)
+	return comm
 }
 
 // secondStartSpec is SU103 for a classic daemon: a second start while the

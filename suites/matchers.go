@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // BeDaemon succeeds when the process (a pid, or a *checks.Report already
@@ -59,11 +60,11 @@ func (m *daemonMatcher) Match(actual any) (bool, error) {
 	case *checks.Report:
 		m.report = a
 	case int:
-		fsys, err := checks.NewFS("")
+		fsys, err := proc.NewFS("")
 		if err != nil {
 			return false, err
 		}
-		if m.report, err = fsys.Inspect(a, reaperFor(m.pol)); err != nil {
+		if m.report, err = checks.Inspect(fsys, a, reaperFor(m.pol)); err != nil {
 			return false, err
 		}
 	default:

@@ -143,7 +143,7 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 	if h.daemon == 0 || !alive(h.daemon) {
 		return
 	}
-	r, err := h.fs.Inspect(h.daemon, h.policy())
+	r, err := checks.Inspect(h.fs, h.daemon, h.policy())
 	if err != nil {
 		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err), entryVisibility())
 		return

@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // The run, in order. Setup runs before the first selected spec, whatever
@@ -222,7 +222,7 @@ func (h *harness) lookBeforeStart() {
 	if _, err := os.Lstat(h.cfg.PidFile); err != nil {
 		return
 	}
-	pid, err := checks.ReadPid(h.cfg.PidFile)
+	pid, err := proc.ReadPid(h.cfg.PidFile)
 	switch {
 	case err != nil:
 		h.before = fmt.Sprintf("%v, before the run started anything", err)

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/proc"
 	"github.com/dcheck/dcheck/suites"
 )
 
@@ -284,7 +285,7 @@ func startGood(t *testing.T) (int, string) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	data, _ := os.ReadFile(pidfile)
-	pid, err := checks.ParsePidFile(data)
+	pid, err := proc.ParsePidFile(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +312,7 @@ func TestMatchersFindTheReaper(t *testing.T) {
 		t.Run(fmt.Sprintf("subreaper=%d", on), func(t *testing.T) {
 			subreaper(on)
 			pid, pidfile := startGood(t)
-			fsys, _ := checks.NewFS("")
+			fsys, _ := proc.NewFS("")
 			st, err := fsys.Stat(pid)
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,6 @@
 // Package pidtext is the one grammar of a pid written as text, shared by
 // the command line (dcheck PID), the judge's pidfile reader
-// (checks.ParsePidFile) and the daemonize library's: one or more decimal
+// (proc.ParsePidFile) and the daemonize library's: one or more decimal
 // digits, with no sign and no leading zero, from 1 to MaxPID. "+5", "05",
 // " 5" and "5 " are not pids; a pidfile's surrounding white space is its
 // reader's business. A pid above the kernel's limit is well formed: no

@@ -1,5 +1,5 @@
 // Package proctree builds fake proc file systems from text archives, so
-// that tests can point checks.FS at a recorded process. Go module zips drop
+// that tests can point proc.FS at a recorded process. Go module zips drop
 // symbolic links, which /proc is full of (cwd, root, fd/N); the archive
 // describes them as text instead.
 //

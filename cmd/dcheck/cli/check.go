@@ -11,6 +11,7 @@ import (
 	"github.com/dcheck/dcheck/config"
 	"github.com/dcheck/dcheck/fleet"
 	"github.com/dcheck/dcheck/internal/pidtext"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // checkOptions are the flags of "dcheck [flags] PID".
@@ -42,7 +43,7 @@ func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.profile, "profile", string(checks.ProfileSysV), "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.)")
 	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
 	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
-	fs.StringVar(&o.procRoot, "proc", checks.DefaultMount, "`dir` where the proc filesystem is mounted")
+	fs.StringVar(&o.procRoot, "proc", proc.DefaultMount, "`dir` where the proc filesystem is mounted")
 }
 
 func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
@@ -147,11 +148,11 @@ func (o *checkOptions) run(io IO) (ExitCode, error) {
 	if err != nil {
 		return ExitUsage, err
 	}
-	fsys, err := checks.NewFS(o.procRoot)
+	fsys, err := proc.NewFS(o.procRoot)
 	if err != nil {
 		return ExitUsage, usagef("--proc: %v", err)
 	}
-	r, err := fsys.Inspect(o.pid, pol)
+	r, err := checks.Inspect(fsys, o.pid, pol)
 	if err != nil {
 		return ExitUninspectable, &exitError{ExitUninspectable, err}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/fleet"
+	"github.com/dcheck/dcheck/proc"
 )
 
 func runScan(args []string, io IO) (ExitCode, error) {
@@ -45,7 +46,7 @@ the plugin API's codes.`,
 	if o.textfile != "" && o.output != "text" {
 		return ExitUsage, usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
-	fsys, err := checks.NewFS(o.procRoot)
+	fsys, err := proc.NewFS(o.procRoot)
 	if err != nil {
 		return ExitUsage, usagef("--proc: %v", err)
 	}
@@ -84,7 +85,7 @@ the plugin API's codes.`,
 		}
 	}
 	var tally scanTally
-	err = fsys.ScanFunc(pol, 0, func(res checks.ScanResult) error {
+	err = checks.ScanFunc(fsys, pol, 0, func(res checks.ScanResult) error {
 		tally.add(res)
 		return emit(res)
 	})

@@ -1,4 +1,4 @@
-package checks
+package proc
 
 import (
 	"bytes"
@@ -61,6 +61,11 @@ func NewFS(mount string) (*FS, error) {
 	}
 	return f, nil
 }
+
+// Live reports whether the FS reads the caller's own pid namespace's proc
+// mount: then its pids are the ones kill(2) and the caller's own pid
+// speak of.
+func (f *FS) Live() bool { return f.live }
 
 // Root returns the mount point the FS reads.
 func (f *FS) Root() string { return f.root }

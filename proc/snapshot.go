@@ -1,4 +1,4 @@
-package checks
+package proc
 
 import (
 	"bytes"
@@ -200,6 +200,10 @@ type Parent struct {
 // Snapshot, not returned as errors.
 func (f *FS) Take(pid int) (*Snapshot, error) { return f.take(pid, nil) }
 
+// TakeFrom is Take, starting from the stat the caller has just read
+// (listing candidates, say); nil is Take.
+func (f *FS) TakeFrom(pid int, first *ProcStat) (*Snapshot, error) { return f.take(pid, first) }
+
 // take is Take, starting from the stat the caller already read when first
 // is not nil: the last look at stat, through the same descriptor as every
 // other read, proves that one process was read throughout.
@@ -282,7 +286,7 @@ func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 		}
 	}
 	s.readThreads(dirfd, dirpath, buf)
-	if isProc(f.root+"/") && s.ThreadsErr == nil && s.blockedEverywhere(unix.SIGTERM) {
+	if isProc(f.root+"/") && s.ThreadsErr == nil && s.BlockedEverywhere(unix.SIGTERM) {
 		s.TermWindow = watchTermMask(dirfd, dirpath, buf)
 	}
 	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads, buf)
@@ -563,7 +567,7 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 
 // blockedEverywhere reports whether every thread blocks sig, so that the
 // kernel can deliver it to none.
-func (s *Snapshot) blockedEverywhere(sig unix.Signal) bool {
+func (s *Snapshot) BlockedEverywhere(sig unix.Signal) bool {
 	if len(s.Threads) == 0 {
 		return s.Status.SigBlocked.Has(sig)
 	}
@@ -688,20 +692,12 @@ func openLiveThread(dirfd int, dirpath string) (int, int, error) {
 	return 0, -1, &fs.PathError{Op: "find a live thread", Path: dirpath + "/task", Err: unix.ESRCH}
 }
 
-// errNotVisible is a reason for an unknown finding built from a read error.
-func errNotVisible(err error) error {
-	if errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("permission denied: %w", err)
-	}
-	return err
-}
-
 // needsSockets reports whether stdout and stderr are both /dev/null (or
 // closed) and the process holds sockets: then whether it logs depends on
 // what those sockets are.
 func (s *Snapshot) needsSockets() bool {
 	for _, n := range []int{1, 2} {
-		if d := s.fd(n); d != nil && !d.IsDevNull() {
+		if d := s.Descriptor(n); d != nil && !d.IsDevNull() {
 			return false
 		}
 	}
@@ -740,4 +736,13 @@ func (s *Snapshot) markZombie() {
 	s.Environ, s.EnvironErr = nil, ErrZombie
 	s.FDs, s.FDsErr = nil, ErrZombie
 	s.UnixDgram, s.SocketsErr = nil, nil
+}
+
+// Descriptor returns descriptor n, or nil when it is not open.
+func (s *Snapshot) Descriptor(n int) *FD {
+	i, ok := slices.BinarySearchFunc(s.FDs, n, func(d FD, n int) int { return d.Num - n })
+	if !ok {
+		return nil
+	}
+	return &s.FDs[i]
 }

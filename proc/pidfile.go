@@ -1,4 +1,4 @@
-package checks
+package proc
 
 import (
 	"bytes"
@@ -110,7 +110,7 @@ func ReadPid(path string) (int, error) {
 		return 0, pidfileError(path, "stat it", err)
 	}
 	if m := fileMode(st.Mode); !m.IsRegular() {
-		return 0, fmt.Errorf("%s: %w: not a regular file but %s", path, ErrPidFile, describeMode(m))
+		return 0, fmt.Errorf("%s: %w: not a regular file but %s", path, ErrPidFile, DescribeMode(m))
 	}
 	if st.Size > MaxPidFileBytes {
 		return 0, fmt.Errorf("%s: %w: %d bytes, larger than %d: not a pidfile", path, ErrPidFile, st.Size, MaxPidFileBytes)
@@ -184,7 +184,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	}
 	p.fill(&st)
 	if !p.Mode.IsRegular() {
-		p.Err = fmt.Errorf("%s: not a regular file (%s)", path, describeMode(p.Mode))
+		p.Err = fmt.Errorf("%s: not a regular file (%s)", path, DescribeMode(p.Mode))
 	} else {
 		buf := make([]byte, MaxPidFileBytes+1)
 		n, err := readFull(fd, buf)
@@ -238,7 +238,7 @@ func fileMode(m uint32) fs.FileMode {
 	return mode
 }
 
-func describeMode(m fs.FileMode) string {
+func DescribeMode(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"

@@ -1,4 +1,4 @@
-package checks
+package proc
 
 import (
 	"bytes"
@@ -36,6 +36,8 @@ type ProcStat struct {
 	StartTime uint64 // Start time after boot in clock ticks, field 22; with PID it names one process for its whole life
 	VSize     uint64 // Virtual memory size in bytes, field 23
 	RSS       int64  // Resident set size in pages, field 24
+	EnvStart  uint64 // Address of the exec environment block, field 50 (Linux 3.5+; 0 before, and when hidden)
+	EnvEnd    uint64 // Address just past it, field 51
 }
 
 // pfKthread is PF_KTHREAD from include/linux/sched.h.
@@ -140,6 +142,8 @@ func parseStat(data []byte) (ProcStat, error) {
 	s.StartTime = p.uint(rest, 22)
 	s.VSize = p.uint(rest, 23)
 	s.RSS = p.int64(rest, 24)
+	s.EnvStart = p.uint(rest, 50)
+	s.EnvEnd = p.uint(rest, 51)
 	return s, p.err
 }
 

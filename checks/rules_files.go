@@ -1,0 +1,280 @@
+package checks
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/proc"
+)
+
+// Files and descriptors: DC201-DC205.
+
+var ruleCwdRoot = &Rule{
+	ID: "DC201", Name: "cwd-root", Kind: Static,
+	Title: "its current directory is / (or one allowed with --cwd), and not deleted",
+	Spec:  "daemon(7) SysV step 11",
+	SysV:  Error, Supervised: Warning,
+	Doc: `A daemon runs for as long as the system does. If it keeps the directory it was
+started from as its current directory, that file system can never be
+unmounted, and a deleted directory stays allocated. daemon(7) has it change to
+the root directory.
+
+dcheck compares /proc/PID/cwd with /proc/PID/root by device and inode, so a
+chrooted daemon whose current directory is its own root passes, and checks
+that the kernel does not mark the directory deleted. Directories given with
+--cwd are allowed too, compared by path.`,
+	Hint: "chdir(\"/\") during start-up (or the daemon's own data directory, allowed with --cwd)",
+	Check: func(ev *Evidence, pol *Policy) Result {
+		s := ev.Process
+		if s.CwdErr != nil {
+			return unknown("the current directory", s.CwdErr)
+		}
+		if s.Cwd.Deleted {
+			return fail("current directory %s has been deleted", s.Cwd.Path)
+		}
+		for _, c := range pol.Cwds {
+			if filepath.Clean(c) == s.Cwd.Path {
+				return pass("current directory %s is allowed", s.Cwd.Path)
+			}
+		}
+		if s.RootErr != nil {
+			if s.Cwd.Path == "/" {
+				return pass("current directory is /")
+			}
+			return unknown("the root directory", s.RootErr)
+		}
+		if s.Cwd.SameAs(s.Root) {
+			return pass("current directory is the root directory %s", s.Root.Path)
+		}
+		return fail("current directory is %s, not /", s.Cwd.Path)
+	},
+}
+
+// commonUmasks are the values a daemon sets on purpose.
+var commonUmasks = []uint32{0o000, 0o022, 0o027, 0o077}
+
+var ruleUmaskReset = &Rule{
+	ID: "DC202", Name: "umask-reset", Kind: Static,
+	Title: "its umask was set on purpose: the expected one, or at least not the starter's",
+	Spec:  "daemon(7) SysV step 10",
+	SysV:  Warning, Supervised: Off,
+	Doc: `A daemon creates files (sockets, logs, pidfiles, data) whose permissions must
+not depend on the umask of whoever happened to start it. daemon(7) resets the
+umask to 0 (APUE) or to a chosen value.
+
+dcheck reads the Umask line of /proc/PID/status (Linux 4.7 and later; a zombie
+has none, so the finding is unknown). With --umask the value must match. When
+the starter's umask is known (the suites launch with an unusual one) a daemon
+that kept it fails, as an error. Otherwise a value other than 0000, 0022,
+0027 or 0077 is reported as probably inherited.`,
+	Hint: "call umask() with a deliberate value during start-up",
+	Check: func(ev *Evidence, pol *Policy) Result {
+		s := ev.Process
+		if !s.Status.HasUmask {
+			if s.Zombie() {
+				return unknown("the umask", proc.ErrZombie)
+			}
+			return Result{Status: Unknown, Message: "cannot see the umask: the kernel shows no Umask line (before Linux 4.7)"}
+		}
+		u := s.Status.Umask
+		if pol.Umask != nil {
+			if u == *pol.Umask {
+				return pass("umask is %04o, as expected", u)
+			}
+			return fail("umask is %04o, expected %04o", u, *pol.Umask)
+		}
+		if pol.Starter != nil && pol.Starter.Umask != nil {
+			if u == *pol.Starter.Umask {
+				return Result{Status: Fail, Severity: Error,
+					Message: fmt.Sprintf("kept the starter's umask %04o", u)}
+			}
+			return Result{Status: Pass, Severity: Error,
+				Message: fmt.Sprintf("umask is %04o, not the starter's %04o", u, *pol.Starter.Umask)}
+		}
+		if slices.Contains(commonUmasks, u) {
+			return pass("umask is %04o", u)
+		}
+		return fail("umask %04o is unusual for a daemon: probably inherited from the starter", u)
+	},
+}
+
+var ruleStdioDetached = &Rule{
+	ID: "DC203", Name: "stdio-detached", Kind: Static,
+	Title: "fds 0, 1, 2 are open and not a terminal: stdin /dev/null, stdout and stderr /dev/null, a file, a pipe or a socket",
+	Spec:  "daemon(7) SysV step 9",
+	SysV:  Error, Supervised: Error,
+	Doc: `A daemon connects /dev/null to standard input, output and error. Left on the
+starter's terminal, its reads and writes fail or block once the terminal is
+gone. Closed instead of redirected, the next file it opens becomes fd 0, 1 or
+2, and a stray printf or error message is written into that file.
+
+dcheck checks that descriptors 0, 1 and 2 are open; that none is a terminal
+(by device number); that stdin is /dev/null (device 1:3) or a socket (inetd
+and socket activation); and that stdout and stderr are /dev/null, a regular
+file, a pipe or a socket (a log file, a logger, the journal).`,
+	Hint: "open /dev/null and dup2() it onto 0, 1 and 2 (stdout and stderr may go to a log file instead)",
+	Check: func(ev *Evidence, pol *Policy) Result {
+		s := ev.Process
+		if s.FDsErr != nil {
+			return unknown("the descriptors", s.FDsErr)
+		}
+		var problems []string
+		for n := range 3 {
+			d := s.Descriptor(n)
+			switch {
+			case d == nil:
+				problems = append(problems, fmt.Sprintf("fd %d is closed", n))
+			case d.Terminal:
+				problems = append(problems, fmt.Sprintf("fd %d is the terminal %s", n, d.Target))
+			case d.StatErr != nil:
+				return unknown(fmt.Sprintf("fd %d", n), d.StatErr)
+			case n == 0 && !d.IsDevNull() && d.Kind != proc.FDSocket:
+				problems = append(problems, fmt.Sprintf("stdin is %s (%s), not /dev/null", d.Target, d.Kind))
+			case n > 0 && !d.IsDevNull() && !slices.Contains([]proc.FDKind{proc.FDFile, proc.FDPipe, proc.FDFIFO, proc.FDSocket}, d.Kind):
+				problems = append(problems, fmt.Sprintf("fd %d is %s (%s)", n, d.Target, d.Kind))
+			}
+		}
+		if len(problems) > 0 {
+			return fail("%s", strings.Join(problems, "; "))
+		}
+		return pass("stdin %s, stdout %s, stderr %s", s.Descriptor(0).Target, s.Descriptor(1).Target, s.Descriptor(2).Target)
+	},
+}
+
+var ruleNoTerminalFDs = &Rule{
+	ID: "DC204", Name: "no-terminal-fds", Kind: Static,
+	Title: "no descriptor at all refers to a terminal",
+	Spec:  "daemon(7) SysV steps 1, 7",
+	SysV:  Error, Supervised: Error,
+	Doc: `A descriptor on a terminal keeps that terminal open after the user logged out,
+and lets the daemon read keystrokes or write onto someone's screen. It is
+usually a descriptor inherited from the starter and never closed.
+
+dcheck examines every open descriptor and tells terminals by device number,
+using the kernel's own table in /proc/tty/drivers: pseudo-terminal slaves
+(/dev/pts/*), virtual consoles and serial lines (/dev/tty*), /dev/tty and
+/dev/console. A pty master (/dev/ptmx) is not a terminal in this sense: a
+terminal emulator such as sshd or tmux holds one legitimately.`,
+	Hint: "close every inherited descriptor at start-up, and redirect 0, 1, 2 to /dev/null",
+	Check: func(ev *Evidence, pol *Policy) Result {
+		s := ev.Process
+		if s.FDsErr != nil {
+			return unknown("the descriptors", s.FDsErr)
+		}
+		var ttys []string
+		for _, d := range s.FDs {
+			if d.Terminal || (d.StatErr != nil && looksLikeTerminal(d.Target)) {
+				ttys = append(ttys, fmt.Sprintf("fd %d %s", d.Num, d.Target))
+			}
+		}
+		if len(ttys) > 0 {
+			return fail("open on a terminal: %s", listAtMost(ttys))
+		}
+		if r, ok := unreadableFDs(s); ok {
+			return r
+		}
+		return pass("none of %d descriptors is a terminal", len(s.FDs))
+	},
+}
+
+func looksLikeTerminal(path string) bool {
+	return strings.HasPrefix(path, "/dev/pts/") || strings.HasPrefix(path, "/dev/tty") || path == "/dev/console"
+}
+
+var ruleNoInheritedFDs = &Rule{
+	ID: "DC205", Name: "no-inherited-fds", Kind: Static,
+	Title: "no descriptor refers to a file the starter had open",
+	Spec:  "daemon(7) SysV step 1",
+	SysV:  Error, Supervised: Error,
+	Doc: `Every descriptor the starter left open without close-on-exec reaches the
+daemon, and stays open for its whole life: a lock that is never released, a
+deleted file whose space is never freed, a pipe whose reader never sees
+end-of-file and so waits for ever. daemon(7) begins by closing every
+descriptor but 0, 1 and 2.
+
+With --inherited PATH (repeatable; the suites pass their sentinel file), dcheck
+fails a process holding any of those files, compared by device and inode.
+Without it, dcheck cannot know what was inherited: it lists descriptors 3 and
+up that are not sockets, pipes, anonymous inodes, /dev/null, the pidfile or a
+file open for appending (a log), and passes.`,
+	Hint: "close every descriptor above 2 at start-up (close_range(3, ~0U, 0)), keeping only those the daemon opened itself",
+	Check: func(ev *Evidence, pol *Policy) Result {
+		s := ev.Process
+		if s.FDsErr != nil {
+			return unknown("the descriptors", s.FDsErr)
+		}
+		if len(pol.Inherited) > 0 {
+			var held []string
+			for _, d := range s.FDs {
+				for _, in := range pol.Inherited {
+					if d.Is(in.Dev, in.Ino) {
+						held = append(held, fmt.Sprintf("fd %d is %s", d.Num, in.Path))
+					}
+				}
+			}
+			if len(held) > 0 {
+				return fail("holds the starter's descriptor: %s", listAtMost(held))
+			}
+			if r, ok := unreadableFDs(s); ok {
+				return r
+			}
+			return pass("holds none of the %d inherited files among its %d descriptors", len(pol.Inherited), len(s.FDs))
+		}
+		if r, ok := unreadableFDs(s); ok {
+			return r
+		}
+		var suspects []string
+		for _, d := range s.FDs {
+			if d.Num < 3 || isOwnKind(d, ev.PidFile) {
+				continue
+			}
+			suspects = append(suspects, fmt.Sprintf("fd %d %s (%s)", d.Num, d.Target, d.Kind))
+		}
+		if len(suspects) == 0 {
+			return pass("no descriptor above 2 looks inherited (%d descriptors)", len(s.FDs))
+		}
+		return pass("no inherited file named (--inherited); these could be inherited: %s", listAtMost(suspects))
+	},
+}
+
+// isOwnKind reports whether a descriptor is of a kind a daemon opens for
+// itself: sockets, pipes, anonymous inodes, /dev/null, its pidfile, a log.
+func isOwnKind(d proc.FD, pf *proc.PidFile) bool {
+	switch {
+	case d.Kind == proc.FDSocket, d.Kind == proc.FDPipe, d.Kind == proc.FDAnon, d.IsDevNull():
+		return true
+	case pf != nil && pf.Exists && d.Is(pf.Dev, pf.Ino):
+		return true
+	case d.Kind == proc.FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_APPEND != 0 && d.Writable():
+		return true
+	}
+	return false
+}
+
+// unreadableFDs is the unknown result for a rule that needs every
+// descriptor when some could not be examined (permission denied, most
+// often), with the descriptors as ranges: "fd 3-268 (266 descriptors):
+// permission denied". ok is false when every descriptor was examined.
+func unreadableFDs(s *proc.Snapshot) (Result, bool) {
+	var nums []int
+	var first error
+	for _, d := range s.FDs {
+		if d.StatErr != nil {
+			nums = append(nums, d.Num)
+			if first == nil {
+				first = d.StatErr
+			}
+		}
+	}
+	if len(nums) == 0 {
+		return Result{}, false
+	}
+	if len(nums) == len(s.FDs) {
+		return unknown("any of its descriptors, "+fdRanges(nums), first), true
+	}
+	return unknown(fmt.Sprintf("%s of its %d descriptors", fdRanges(nums), len(s.FDs)), first), true
+}

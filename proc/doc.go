@@ -1,0 +1,17 @@
+// Package proc reads processes: what dcheck judges, and nothing of the
+// judging (that is package checks).
+//
+// Every read goes through an FS rooted at a mount point (DefaultMount, or a
+// recorded fixture tree in tests), in the shape of prometheus/procfs: one
+// typed struct per /proc file (ProcStat for stat, ProcStatus for status,
+// FDInfo for fdinfo/N, Lock for a line of locks), filled by pure parsers
+// from bytes, each fuzzed. FS.Take reads everything about one process into
+// a Snapshot, proving that one process was read throughout (its start time
+// at the first and the last look); FS.ReadPidFile reads a pidfile without
+// following a symlink or blocking on a FIFO. The small lookups (Comm,
+// Children, Exe, HasEnv, Holds, FDNums) serve the harness and the daemonize
+// library, so that nothing else in the module opens a file under /proc.
+//
+// A part that could not be read is recorded in the Snapshot's matching
+// *Err field, never guessed: the judge turns it into an unknown finding.
+package proc

@@ -1,0 +1,88 @@
+package proc
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestLookups: each lookup on a live child of this test, and on the test
+// itself.
+func TestLookups(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep(1)")
+	}
+	cmd := exec.Command(sleep, "600")
+	cmd.Env = []string{"A=1", "LOOKUP_MARK=yes", "B=2"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid := cmd.Process.Pid
+
+	if comm, err := fsys.Comm(pid); err != nil || comm != "sleep" {
+		t.Errorf("Comm(%d) = %q, %v; want sleep", pid, comm, err)
+	}
+	if exe, err := fsys.Exe(pid); err != nil || exe == "" {
+		t.Errorf("Exe(%d) = %q, %v", pid, exe, err)
+	}
+	for kv, want := range map[string]bool{"LOOKUP_MARK=yes": true, "A=1": true, "B=2": true, "LOOKUP_MARK=no": false, "MARK=yes": false} {
+		if got, err := fsys.HasEnv(pid, kv, 1<<20); err != nil || got != want {
+			t.Errorf("HasEnv(%d, %q) = %v, %v; want %v", pid, kv, got, err, want)
+		}
+	}
+	if kids, err := fsys.Children(os.Getpid()); err != nil || !slices.Contains(kids, pid) {
+		t.Errorf("Children(self) = %v, %v; want %d among them", kids, err, pid)
+	}
+
+	f, err := os.CreateTemp(t.TempDir(), "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	unix.Fstat(int(f.Fd()), &st)
+	if held, err := fsys.Holds(os.Getpid(), st.Dev, st.Ino); err != nil || !held {
+		t.Errorf("Holds(self, the temp file) = %v, %v; want true", held, err)
+	}
+	if held, err := fsys.Holds(pid, st.Dev, st.Ino); err != nil || held {
+		t.Errorf("Holds(sleep, the temp file) = %v, %v; want false", held, err)
+	}
+	if nums, err := fsys.FDNums(os.Getpid()); err != nil || !slices.Contains(nums, int(f.Fd())) {
+		t.Errorf("FDNums(self) = %v, %v; want %d among them", nums, err, f.Fd())
+	}
+}
+
+// TestEnvRange: stat's fields 50 and 51 bound the exec environment block,
+// which /proc/PID/mem shows as /proc/PID/environ does.
+func TestEnvRange(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	st, err := fsys.Stat(os.Getpid())
+	if err != nil || st.EnvEnd <= st.EnvStart {
+		t.Fatalf("stat: %v; env %#x-%#x", err, st.EnvStart, st.EnvEnd)
+	}
+	mem, err := fsys.OpenMem(os.Getpid(), os.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	block := make([]byte, st.EnvEnd-st.EnvStart)
+	if _, err := mem.ReadAt(block, int64(st.EnvStart)); err != nil {
+		t.Fatal(err)
+	}
+	env, err := fsys.RawEnviron(os.Getpid(), len(block)+1)
+	if err != nil || string(env) != string(block) {
+		t.Errorf("environ (%d bytes, %v) differs from the block at %#x (%d bytes)", len(env), err, st.EnvStart, len(block))
+	}
+}
