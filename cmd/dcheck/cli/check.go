@@ -54,7 +54,7 @@ func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
 	fs.Var(&o.inherited, "inherited", "`path` of a file the starter had open, which the daemon must not hold (repeatable)")
 }
 
-func runCheck(args []string, io IO) (ExitCode, error) {
+func runCheck(args []string, io IO) error {
 	var o checkOptions
 	fs := newFlagSet("dcheck", io, helpText{
 		usage: "dcheck [flags] PID\n       dcheck [flags] --pidfile FILE",
@@ -72,17 +72,17 @@ with -o nagios the Nagios plugin API's codes.`,
 	bindCheckFlags(fs.FlagSet, &o)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	switch {
 	case len(pos) > 1:
-		return ExitUsage, usagef("one PID at a time, got %d arguments (%q)", len(pos), pos)
+		return usagef("one PID at a time, got %d arguments (%q)", len(pos), pos)
 	case len(pos) == 0 && o.pidFile == "":
-		return ExitUsage, usagef("no PID given (and no --pidfile to read one from)")
+		return usagef("no PID given (and no --pidfile to read one from)")
 	case len(pos) == 1:
 		pid, err := parsePID(pos[0])
 		if err != nil {
-			return ExitUsage, err
+			return err
 		}
 		o.pid = pid
 	}
@@ -143,18 +143,18 @@ func (o *checkOptions) policy(formats []string) (checks.Policy, error) {
 	return pol, nil
 }
 
-func (o *checkOptions) run(io IO) (ExitCode, error) {
+func (o *checkOptions) run(io IO) error {
 	pol, err := o.policy(checkFormats)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	fsys, err := proc.NewFS(o.procRoot)
 	if err != nil {
-		return ExitUsage, usagef("--proc: %v", err)
+		return usagef("--proc: %v", err)
 	}
 	r, err := checks.Inspect(fsys, o.pid, pol)
 	if err != nil {
-		return ExitUninspectable, &exitError{ExitUninspectable, err}
+		return &exitError{ExitUninspectable, err}
 	}
 	switch o.output {
 	case "json":
@@ -166,14 +166,14 @@ func (o *checkOptions) run(io IO) (ExitCode, error) {
 		}
 		st, out := fleet.NagiosReport(r, name)
 		_, err = fmt.Fprint(io.Out, out)
-		return ExitCode(st), err
+		return withCode(ExitCode(st), err)
 	default:
 		err = checks.WriteText(io.Out, r, io.Color)
 	}
 	if err != nil {
-		return ExitUninspectable, err
+		return err
 	}
-	return verdictCode(r.Verdict), nil
+	return withCode(verdictCode(r.Verdict), nil)
 }
 
 func verdictCode(v checks.Verdict) ExitCode {

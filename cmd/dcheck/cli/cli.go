@@ -1,6 +1,8 @@
 // Package cli implements the dcheck command: each subcommand is an options
-// struct, a function that binds its flags, and a run function that takes the
-// options and the writers. main only calls Main.
+// struct, a function that binds its flags, and a run method that takes the
+// writers and returns an error only. Main alone turns errors (a usage
+// error, a verdict through withCode, a failure) into exit codes; main only
+// calls Main.
 package cli
 
 import (
@@ -58,20 +60,43 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
-// exitError carries an exit code other than usage with its message.
+// exitError carries an exit code other than usage with its message; with
+// no message it is a verdict the command has reported already (see
+// withCode).
 type exitError struct {
 	code ExitCode
 	err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
 func (e *exitError) Unwrap() error { return e.err }
 
-// command is one subcommand.
+// withCode is how a command's outcome reaches Main, the one place that
+// decides exit codes: err when there is one, else nothing for ExitPass and
+// a silent exitError for any other code (a fail verdict, or a Nagios
+// status).
+func withCode(code ExitCode, err error) error {
+	if err != nil {
+		return err
+	}
+	if code == ExitPass {
+		return nil
+	}
+	return &exitError{code: code}
+}
+
+// command is one subcommand: run parses args into the command's options,
+// validates them once, and runs it; it returns an error only, and Main
+// turns that into the exit code.
 type command struct {
 	name    string
 	summary string
-	run     func(args []string, io IO) (ExitCode, error)
+	run     func(args []string, io IO) error
 }
 
 func commands() []command {
@@ -100,15 +125,14 @@ func Main(args []string, io IO) ExitCode {
 			}
 		}
 	}
-	code, err := run(args, io)
-	if err == nil {
-		return code
-	}
+	err := run(args, io)
 	var ue *usageError
 	var ee *exitError
 	switch {
-	case errors.Is(err, flag.ErrHelp):
+	case err == nil, errors.Is(err, flag.ErrHelp):
 		return ExitPass
+	case errors.As(err, &ee) && ee.err == nil:
+		return ee.code // a verdict, reported already
 	case nagiosMode(args):
 		// A Nagios-compatible scheduler reads stdout and the exit code
 		// only: whatever stopped the check is UNKNOWN, said there.
@@ -169,7 +193,7 @@ Run 'dcheck help COMMAND' (or 'dcheck COMMAND --help') for a command's
 flags and examples; 'dcheck help check' for those of 'dcheck PID'.
 `
 
-func runHelp(args []string, io IO) (ExitCode, error) {
+func runHelp(args []string, io IO) error {
 	if len(args) > 0 {
 		if args[0] == "check" || args[0] == "pid" {
 			return runCheck([]string{"--help"}, io)
@@ -179,14 +203,14 @@ func runHelp(args []string, io IO) (ExitCode, error) {
 				return c.run([]string{"--help"}, io)
 			}
 		}
-		return ExitUsage, usagef("help: no command %q (the commands are listed by 'dcheck help')", args[0])
+		return usagef("help: no command %q (the commands are listed by 'dcheck help')", args[0])
 	}
 	fmt.Fprint(io.Out, overview)
 	fmt.Fprintln(io.Out, "\nCommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(io.Out, "  %-8s %s\n", c.name, c.summary)
 	}
-	return ExitPass, nil
+	return nil
 }
 
 // flags is a command's flag set and its help. Parse errors come back as

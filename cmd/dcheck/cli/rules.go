@@ -7,7 +7,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 )
 
-func runRules(args []string, io IO) (ExitCode, error) {
+func runRules(args []string, io IO) error {
 	fs := newFlagSet("dcheck rules", io, helpText{
 		usage:    "dcheck rules",
 		about:    "Lists the rule catalogue: ID, name, kind, severity in each profile, and the text it comes from.",
@@ -15,20 +15,20 @@ func runRules(args []string, io IO) (ExitCode, error) {
 	})
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if len(pos) > 0 {
-		return ExitUsage, usagef("rules takes no arguments (did you mean 'dcheck explain %s'?)", pos[0])
+		return usagef("rules takes no arguments (did you mean 'dcheck explain %s'?)", pos[0])
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tKIND\tSYSV\tSUPERVISED\tSPEC")
 	for _, r := range checks.Rules() {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Kind, r.SysV, r.Supervised, r.Spec)
 	}
-	return ExitPass, tw.Flush()
+	return tw.Flush()
 }
 
-func runExplain(args []string, io IO) (ExitCode, error) {
+func runExplain(args []string, io IO) error {
 	fs := newFlagSet("dcheck explain", io, helpText{
 		usage:    "dcheck explain ID|NAME...",
 		about:    "Explains rules: why each exists, how it is checked, and how to fix a failure.",
@@ -36,22 +36,22 @@ func runExplain(args []string, io IO) (ExitCode, error) {
 	})
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if len(pos) == 0 {
-		return ExitUsage, usagef("explain which rule? Give an ID such as DC103 ('dcheck rules' lists them)")
+		return usagef("explain which rule? Give an ID such as DC103 ('dcheck rules' lists them)")
 	}
 	for i, id := range pos {
 		r, ok := checks.Lookup(id)
 		if !ok {
-			return ExitUsage, usagef("unknown rule %q ('dcheck rules' lists them)", id)
+			return usagef("unknown rule %q ('dcheck rules' lists them)", id)
 		}
 		if i > 0 {
 			fmt.Fprintln(io.Out)
 		}
 		if err := checks.Explain(io.Out, r); err != nil {
-			return ExitUninspectable, err
+			return err
 		}
 	}
-	return ExitPass, nil
+	return nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/dcheck/dcheck/proc"
 )
 
-func runScan(args []string, io IO) (ExitCode, error) {
+func runScan(args []string, io IO) error {
 	var o checkOptions
 	fs := newFlagSet("dcheck scan", io, helpText{
 		usage: "dcheck scan [flags]",
@@ -34,21 +34,21 @@ the plugin API's codes.`,
 	fs.StringVar(&o.textfile, "textfile", "", "write the verdicts as Prometheus metrics to `dir`/dcheck.prom (node_exporter's textfile directory), atomically, instead of printing them; exit 0 once written")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if len(pos) > 0 {
-		return ExitUsage, usagef("scan takes no arguments, got %q", pos)
+		return usagef("scan takes no arguments, got %q", pos)
 	}
 	pol, err := o.policy(scanFormats)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if o.textfile != "" && o.output != "text" {
-		return ExitUsage, usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
+		return usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
 	fsys, err := proc.NewFS(o.procRoot)
 	if err != nil {
-		return ExitUsage, usagef("--proc: %v", err)
+		return usagef("--proc: %v", err)
 	}
 	// Text and JSON stream each result as it comes; the metrics and the
 	// Nagios summary need all of them, so each is kept, trimmed.
@@ -91,33 +91,33 @@ the plugin API's codes.`,
 	})
 	scan.Duration = time.Since(scan.Started)
 	if err != nil {
-		return ExitUninspectable, err
+		return err
 	}
 	switch {
 	case o.textfile != "":
 		if _, err := fleet.WriteTextfile(o.textfile, fleet.Metrics(scan)); err != nil {
-			return ExitUninspectable, &exitError{ExitUninspectable, fmt.Errorf("--textfile: %w", err)}
+			return &exitError{ExitUninspectable, fmt.Errorf("--textfile: %w", err)}
 		}
-		return ExitPass, nil
+		return nil
 	case o.output == "prometheus":
 		if err := fleet.WriteMetrics(io.Out, fleet.Metrics(scan)); err != nil {
-			return ExitUninspectable, err
+			return err
 		}
-		return tally.code(), nil
+		return withCode(tally.code(), nil)
 	case o.output == "nagios":
 		st, out := fleet.NagiosScan(scan)
 		_, err := fmt.Fprint(io.Out, out)
-		return ExitCode(st), err
+		return withCode(ExitCode(st), err)
 	case tw != nil:
 		if err := tw.Flush(); err != nil {
-			return ExitUninspectable, err
+			return err
 		}
 	}
 	code := tally.code()
 	if tally.n == 0 {
-		return code, &exitError{code, fmt.Errorf("scan: no process looks like a daemon (parent pid %d, no terminal): nothing was judged", reaperOf(pol))}
+		return &exitError{code, fmt.Errorf("scan: no process looks like a daemon (parent pid %d, no terminal): nothing was judged", reaperOf(pol))}
 	}
-	return code, nil
+	return withCode(code, nil)
 }
 
 // scanTally counts a scan's results for its exit code.

@@ -15,7 +15,7 @@ type verifyOptions struct {
 	config  string // --config FILE
 }
 
-func runVerify(args []string, io IO) (ExitCode, error) {
+func runVerify(args []string, io IO) error {
 	o := verifyOptions{cfg: suites.NewConfig()}
 	fs := newFlagSet("dcheck verify", io, helpText{
 		usage: "dcheck verify [flags] -- START COMMAND...",
@@ -38,36 +38,36 @@ usage error, 3 if nothing was judged.`,
 	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML): the entry matching the daemon applies, its waivers to lifecycle specs too")
 	start, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if len(start) == 0 {
-		return ExitUsage, usagef("verify: no start command (give it after --)")
+		return usagef("verify: no start command (give it after --)")
 	}
 	o.cfg.Start = start
 	if o.config != "" {
 		f, err := config.Load(o.config)
 		if err != nil {
-			return ExitUsage, usagef("--config: %v", err)
+			return usagef("--config: %v", err)
 		}
 		o.cfg.Tailor = f.Tailor
 	}
 	o.cfg.Out = io.Out
 	o.reports.Color = io.Color
 	if err := o.cfg.Validate(); err != nil {
-		return ExitUsage, usagef("verify: %v", err)
+		return usagef("verify: %v", err)
 	}
 	passed, err := suites.RunStandalone(o.cfg, o.reports)
 	if errors.Is(err, suites.ErrConfig) {
-		return ExitUsage, usagef("verify: %v", err)
+		return usagef("verify: %v", err)
 	}
 	if errors.Is(err, suites.ErrNothingJudged) {
-		return ExitUninspectable, &exitError{ExitUninspectable, fmt.Errorf("verify: %w: the label filter matched no spec that could judge the daemon", err)}
+		return &exitError{ExitUninspectable, fmt.Errorf("verify: %w: the label filter matched no spec that could judge the daemon", err)}
 	}
 	if err != nil {
-		return ExitFail, &exitError{ExitFail, err}
+		return &exitError{ExitFail, err}
 	}
 	if !passed {
-		return ExitFail, nil
+		return withCode(ExitFail, nil)
 	}
-	return ExitPass, nil
+	return nil
 }

@@ -22,7 +22,7 @@ type versionInfo struct {
 	Catalogue string `json:"catalogue"` // checks.CatalogueDigest
 }
 
-func runVersion(args []string, io IO) (ExitCode, error) {
+func runVersion(args []string, io IO) error {
 	var o versionOptions
 	fs := newFlagSet("dcheck version", io, helpText{
 		usage: "dcheck version [-o json]",
@@ -33,24 +33,24 @@ report schema, and a digest of the rule catalogue. Also: dcheck --version.`,
 	fs.StringVar(&o.output, "o", "text", "output `format`: text or json")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
-		return ExitUsage, err
+		return err
 	}
 	if len(pos) > 0 {
-		return ExitUsage, usagef("version takes no arguments, got %q", pos)
+		return usagef("version takes no arguments, got %q", pos)
 	}
 	if o.output != "text" && o.output != "json" {
-		return ExitUsage, usagef("-o: unknown format %q (want text or json)", o.output)
+		return usagef("-o: unknown format %q (want text or json)", o.output)
 	}
 	return o.run(io)
 }
 
-func (o *versionOptions) run(io IO) (ExitCode, error) {
+func (o *versionOptions) run(io IO) error {
 	v := versionInfo{Version: buildinfo.Version(), Info: buildinfo.Read(), Schema: checks.Schema,
 		Rules: len(checks.Rules()), Catalogue: checks.CatalogueDigest()}
 	if o.output == "json" {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
-		return ExitPass, enc.Encode(v)
+		return enc.Encode(v)
 	}
 	fmt.Fprintf(io.Out, "dcheck %s\n", v.Version)
 	if v.Module != "" {
@@ -64,5 +64,5 @@ func (o *versionOptions) run(io IO) (ExitCode, error) {
 		fmt.Fprintf(io.Out, "  revision  %s (%s%s)\n", v.Revision, v.Time, modified)
 	}
 	fmt.Fprintf(io.Out, "  go        %s\n  schema    %s\n  rules     %d, catalogue %s\n", v.GoVersion, v.Schema, v.Rules, v.Catalogue)
-	return ExitPass, nil
+	return nil
 }
