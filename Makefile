@@ -7,7 +7,7 @@ BIN      := bin/dcheck
 # (golang/go#75804, fixed in go1.27).
 FUZZTIME ?= 100000x
 
-.PHONY: all build demo test fmt-check vet lint tidy unit fuzz docs bench corpus clean
+.PHONY: all build demo test fmt-check vet lint tidy cross unit fuzz docs bench corpus clean
 
 all: build
 
@@ -19,7 +19,7 @@ build:
 demo: build
 	./ci/demo.sh $(BIN)
 
-test: fmt-check vet lint tidy fuzz unit
+test: fmt-check vet lint tidy cross fuzz unit
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -34,6 +34,16 @@ lint:
 
 tidy:
 	$(GO) mod tidy -diff
+
+# Every package, and every test binary, vetted and compiled for the other
+# systems dcheck runs on: a Linux-only call cannot creep back in.
+CROSS ?= darwin/amd64 darwin/arm64 freebsd/amd64
+cross:
+	@set -e; for t in $(CROSS); do \
+		echo "cross $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...; \
+		d=$$(mktemp -d); GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) test -c -o $$d/ ./... >/dev/null; rm -rf $$d; \
+	done
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...

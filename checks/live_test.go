@@ -1,3 +1,5 @@
+//go:build linux
+
 package checks_test
 
 import (
@@ -929,5 +931,36 @@ command=/usr/bin/env --default-signal=XFSZ /bin/sleep 1001
 	resets := finding(judge(t, children["/bin/sleep 1001"], pol), "DC401")
 	if resets.Status != checks.Pass {
 		t.Errorf("a program that reset SIGXFSZ: %s %s", resets.Status, resets.Message)
+	}
+}
+
+// TestLivePortableReaderNeverPassesWhatItCannotSee: the good daemon judged
+// through the portable (gopsutil) reader: the rules whose facts it lacks
+// are unknown, each saying "not available on linux", the verdict is not
+// pass, and every rule it can see judges as through /proc.
+func TestLivePortableReaderNeverPassesWhatItCannotSee(t *testing.T) {
+	dir := t.TempDir()
+	pidfile, log := filepath.Join(dir, "good.pid"), filepath.Join(dir, "good.log")
+	pid := start(t, launch{script: goodScript, setsid: true,
+		env: []string{"PIDFILE=" + pidfile, "LOG=" + log, "DCHECK_DFL=2,3"}})
+	pol := checks.Policy{PidFile: pidfile, Reaper: os.Getpid()}
+	viaProc := judge(t, pid, pol)
+	r, err := checks.Inspect(proc.Portable{}, pid, pol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := map[string]bool{"DC202": true, "DC401": true, "DC502": true, "DC303": true}
+	for _, f := range r.Findings {
+		switch {
+		case unknown[f.ID]:
+			if f.Status != checks.Unknown || !strings.Contains(f.Message, "not available on "+runtime.GOOS) {
+				t.Errorf("%s %s = %s (%s); want unknown, not available on %s", f.ID, f.Name, f.Status, f.Message, runtime.GOOS)
+			}
+		case f.Status != finding(viaProc, f.ID).Status:
+			t.Errorf("%s %s = %s (%s) through gopsutil, %s (%s) through /proc", f.ID, f.Name, f.Status, f.Message, finding(viaProc, f.ID).Status, finding(viaProc, f.ID).Message)
+		}
+	}
+	if r.Verdict != checks.VerdictUnknown {
+		t.Errorf("verdict %s through gopsutil, want unknown: it could not see everything", r.Verdict)
 	}
 }

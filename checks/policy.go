@@ -121,7 +121,7 @@ func StatFileID(path string) (FileID, error) {
 	if err := unix.Stat(path, &st); err != nil {
 		return FileID{}, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	return FileID{Path: path, Dev: st.Dev, Ino: st.Ino}, nil
+	return FileID{Path: path, Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, nil
 }
 
 func (p Policy) profile() Profile {

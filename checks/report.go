@@ -143,6 +143,9 @@ func viewProcess(s *proc.Snapshot) ProcessView {
 	if s.RootErr == nil {
 		v.Root = &s.Root.Path
 	}
+	for fact, err := range s.Gaps {
+		note(string(fact), err)
+	}
 	note("exe", s.ExeErr)
 	note("cmdline", s.CmdlineErr)
 	note("cwd", s.CwdErr)
@@ -187,13 +190,13 @@ func viewProcess(s *proc.Snapshot) ProcessView {
 // once more, re-reading the pidfile; when that fails too the error wraps
 // ErrExited. Other errors wrap ErrNoProcess, ErrHidden or, for an unusable
 // pidfile when pid is 0, ErrPidFile or the file system error.
-func Inspect(f *proc.FS, pid int, pol Policy) (*Report, error) {
+func Inspect(f proc.Reader, pid int, pol Policy) (*Report, error) {
 	return inspect(f, pid, pol, nil)
 }
 
 // inspect is Inspect, starting from the stat the caller already read
 // (Scan reads it to pick daemons), when it did.
-func inspect(f *proc.FS, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
+func inspect(f proc.Reader, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
 	r, err := inspectOnce(f, pid, pol, first)
 	if errors.Is(err, proc.ErrExited) {
 		r, err = inspectOnce(f, pid, pol, nil)
@@ -204,7 +207,7 @@ func inspect(f *proc.FS, pid int, pol Policy, first *proc.ProcStat) (*Report, er
 	return r, err
 }
 
-func inspectOnce(f *proc.FS, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
+func inspectOnce(f proc.Reader, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
 	ev := &Evidence{}
 	if pol.PidFile != "" {
 		pf, err := f.ReadPidFile(pol.PidFile)

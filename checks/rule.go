@@ -69,6 +69,12 @@ type Rule struct {
 	// Hint says in one line how to fix a failure.
 	Hint string
 
+	// Needs lists the facts without error fields of their own that Check
+	// reads (see proc.Fact): where the reader could not get one, Judge
+	// makes the finding unknown, naming the fact and why, and Check does
+	// not run.
+	Needs []proc.Fact
+
 	// Check judges a process. It is nil for lifecycle rules. It returns
 	// Skip, never Off: the profile's Off is applied by Judge.
 	Check func(ev *Evidence, pol *Policy) Result
@@ -179,7 +185,7 @@ func judgeRule(r *Rule, ev *Evidence, pol *Policy) Finding {
 		applyWaiver(&f, pol)
 		return f
 	}
-	res := r.Check(ev, pol)
+	res := checkWithFacts(r, ev, pol)
 	f.Status, f.Message = res.Status, res.Message
 	if res.Severity != "" {
 		f.Severity = res.Severity
@@ -189,6 +195,17 @@ func judgeRule(r *Rule, ev *Evidence, pol *Policy) Finding {
 		f.Hint = r.Hint
 	}
 	return f
+}
+
+// checkWithFacts runs r's Check, unless the reader could not get a fact r
+// needs: then the result is unknown, naming the fact and why.
+func checkWithFacts(r *Rule, ev *Evidence, pol *Policy) Result {
+	for _, fact := range r.Needs {
+		if err := ev.Process.Gap(fact); err != nil {
+			return unknown("its "+string(fact), err)
+		}
+	}
+	return r.Check(ev, pol)
 }
 
 // VerdictOf folds findings into a verdict; see Judge.

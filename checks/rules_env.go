@@ -58,7 +58,8 @@ process running entirely as root is skipped: it has dropped nothing. Any
 other process fails if any of its real, effective, saved or file-system uids
 or gids is 0, if root's group is among its supplementary groups, or if it has
 effective capabilities.`,
-	Hint: "drop with setgroups(0), setgid(gid), setuid(uid) in that order (all of real, effective and saved), after opening what needs root",
+	Hint:  "drop with setgroups(0), setgid(gid), setuid(uid) in that order (all of real, effective and saved), after opening what needs root",
+	Needs: []proc.Fact{proc.FactCredentials, proc.FactCapabilities},
 	Check: func(ev *Evidence, pol *Policy) Result {
 		st := ev.Process.Status
 		if st.UIDs == [4]int{} {

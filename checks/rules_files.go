@@ -71,7 +71,8 @@ has none, so the finding is unknown). With --umask the value must match. When
 the starter's umask is known (the suites launch with an unusual one) a daemon
 that kept it fails, as an error. Otherwise a value other than 0000, 0022,
 0027 or 0077 is reported as probably inherited.`,
-	Hint: "call umask() with a deliberate value during start-up",
+	Hint:  "call umask() with a deliberate value during start-up",
+	Needs: []proc.Fact{proc.FactUmask},
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		if !s.Status.HasUmask {

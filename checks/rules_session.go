@@ -40,6 +40,9 @@ design.`,
 		if ppid == 0 {
 			return skip("pid %d has no parent: it is the init of its pid namespace", s.PID)
 		}
+		if err := s.Gap(proc.FactNamespaces); err != nil {
+			return unknown("its pid namespaces, to tell init of its own", err)
+		}
 		depth := len(s.Status.NSPID)
 		if ppid == 1 && depth <= 1 {
 			return pass("parent is init, pid 1")
@@ -123,7 +126,8 @@ daemon must have none.
 dcheck reads stat fields 7 (tty_nr, the controlling terminal's device) and 8
 (tpgid, the terminal's foreground process group): both must say "none", 0 and
 -1.`,
-	Hint: "call setsid() (which drops the controlling terminal), and open terminals only with O_NOCTTY",
+	Hint:  "call setsid() (which drops the controlling terminal), and open terminals only with O_NOCTTY",
+	Needs: []proc.Fact{proc.FactTerminal},
 	Check: func(ev *Evidence, pol *Policy) Result {
 		st := ev.Process.Stat
 		if st.TTY == 0 && st.TPGID == -1 {

@@ -40,7 +40,8 @@ SIGHUP, SIGINT or SIGQUIT ignored is a note (info), never a failure: nohup(1)
 leaves SIGHUP ignored and a non-interactive shell's & leaves SIGINT and
 SIGQUIT ignored, but a daemon may ignore them by design, and without the
 starter the two cannot be told apart.`,
-	Hint: "reset every signal to SIG_DFL and the mask to empty (sigprocmask(SIG_SETMASK, &empty)) before anything else",
+	Hint:  "reset every signal to SIG_DFL and the mask to empty (sigprocmask(SIG_SETMASK, &empty)) before anything else",
+	Needs: []proc.Fact{proc.FactSignals},
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
 		ign, blk := s.Status.SigIgnored, s.Status.SigBlocked

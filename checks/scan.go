@@ -27,7 +27,7 @@ type ScanResult struct {
 // it. Processes that exit while Scan reads them are dropped. The results
 // are in pid order; workers <= 0 means one per CPU. Scan holds every
 // report: ScanFunc hands them over one at a time.
-func Scan(f *proc.FS, pol Policy, workers int) ([]ScanResult, error) {
+func Scan(f proc.Reader, pol Policy, workers int) ([]ScanResult, error) {
 	var out []ScanResult
 	err := ScanFunc(f, pol, workers, func(r ScanResult) error {
 		out = append(out, r)
@@ -45,7 +45,7 @@ const scanWindow = 16
 // as soon as it and every one before it are done. At most a few dozen
 // reports per worker exist at once. An error from fn stops the scan and
 // is returned.
-func ScanFunc(f *proc.FS, pol Policy, workers int, fn func(ScanResult) error) error {
+func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error) error {
 	pids, err := f.PIDs()
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func ScanFunc(f *proc.FS, pol Policy, workers int, fn func(ScanResult) error) er
 	return nil
 }
 
-func scanOne(f *proc.FS, pid, reaper int, pol Policy) (ScanResult, bool) {
+func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
 	st, err := f.Stat(pid)
 	if errors.Is(err, proc.ErrNoProcess) {
 		return ScanResult{}, false // gone, or hidden

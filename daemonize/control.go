@@ -173,14 +173,14 @@ func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, 
 	if st.PID == 0 {
 		return Stopped{}, fmt.Errorf("%s is locked but holds no pid: a start is in progress", pidfile)
 	}
-	fd, err := unix.PidfdOpen(st.PID, 0)
+	h, err := pidfd.Open(st.PID)
 	if err != nil {
 		return Stopped{}, fmt.Errorf("pid %d from %s: %w", st.PID, pidfile, err)
 	}
-	defer unix.Close(fd)
+	defer h.Close()
 	// The pid in the file is the daemon only if it holds the pidfile: a
 	// crashed daemon's pid may have gone to an unrelated process. Checked
-	// after the pidfd is open, so the pidfd is the process checked.
+	// after the handle is open, so the handle is the process checked.
 	holds, err := holdsFile(st.PID, f)
 	if err != nil {
 		return Stopped{}, err
@@ -189,20 +189,20 @@ func Stop(ctx context.Context, pidfile string, timeout time.Duration) (Stopped, 
 		return Stopped{}, fmt.Errorf("pid %d named by %s does not hold the pidfile open: not signalling it", st.PID, pidfile)
 	}
 	res := Stopped{PID: st.PID}
-	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil {
+	if err := h.Signal(unix.SIGTERM); err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return res, nil
 		}
 		return res, fmt.Errorf("SIGTERM to pid %d: %w", st.PID, err)
 	}
-	if exited, err := pidfd.Wait(ctx, fd, timeout); err != nil || exited {
+	if exited, err := h.Wait(ctx, timeout); err != nil || exited {
 		return res, err
 	}
 	res.Killed = true
-	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+	if err := h.Signal(unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return res, fmt.Errorf("SIGKILL to pid %d: %w", st.PID, err)
 	}
-	if exited, err := pidfd.Wait(ctx, fd, 10*time.Second); err != nil || !exited {
+	if exited, err := h.Wait(ctx, 10*time.Second); err != nil || !exited {
 		return res, fmt.Errorf("pid %d did not exit after SIGKILL: %v", st.PID, err)
 	}
 	return res, nil
@@ -219,5 +219,5 @@ func holdsFile(pid int, f *os.File) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return fsys.Holds(pid, want.Dev, want.Ino)
+	return fsys.Holds(pid, uint64(want.Dev), uint64(want.Ino))
 }

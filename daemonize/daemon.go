@@ -20,7 +20,6 @@ import (
 
 	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/internal/sessionenv"
-	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -482,7 +481,7 @@ func (d *Daemon) openLogs() error {
 			defer unix.Close(fd)
 			opened[l.path] = fd
 		}
-		if err := unix.Dup3(fd, l.fd, 0); err != nil {
+		if err := dup2(fd, l.fd); err != nil {
 			return fmt.Errorf("dup log %s onto %d: %w", l.path, l.fd, err)
 		}
 	}
@@ -503,59 +502,14 @@ func (d *Daemon) dropPrivileges() error {
 	if err := syscall.Setgroups(groups); err != nil {
 		return stepErr("credential", fmt.Errorf("setgroups: %w", err))
 	}
-	if err := syscall.Setresgid(int(c.Gid), int(c.Gid), int(c.Gid)); err != nil {
-		return stepErr("credential", fmt.Errorf("setresgid %d: %w", c.Gid, err))
+	if err := setAllGIDs(int(c.Gid)); err != nil {
+		return stepErr("credential", fmt.Errorf("set gid %d: %w", c.Gid, err))
 	}
-	if err := syscall.Setresuid(int(c.Uid), int(c.Uid), int(c.Uid)); err != nil {
-		return stepErr("credential", fmt.Errorf("setresuid %d: %w", c.Uid, err))
+	if err := setAllUIDs(int(c.Uid)); err != nil {
+		return stepErr("credential", fmt.Errorf("set uid %d: %w", c.Uid, err))
 	}
 	if c.Uid != 0 && syscall.Setuid(0) == nil {
 		return stepErr("credential", errors.New("could regain root after dropping it"))
-	}
-	return nil
-}
-
-// resetSignals gives every signal the default disposition back where it
-// was ignored, and empties this thread's mask: both survive fork and exec,
-// and Go's os/signal can do neither.
-func resetSignals() error {
-	for s := unix.Signal(1); s <= 64; s++ {
-		if s == unix.SIGKILL || s == unix.SIGSTOP {
-			continue
-		}
-		ign, err := sigaction.IsIgnored(s)
-		if err != nil {
-			continue // signals the kernel refuses (32, 33 under glibc) stay as they are
-		}
-		if ign {
-			if err := sigaction.Default(s); err != nil {
-				return err
-			}
-		}
-	}
-	return sigaction.SetMask()
-}
-
-// closeOnExecAbove marks every descriptor above n close-on-exec, so that
-// only those passed on purpose (os/exec's ExtraFiles) survive the next exec.
-func closeOnExecAbove(n int) error {
-	err := unix.CloseRange(uint(n+1), ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	if err == nil {
-		return nil
-	}
-	// Before Linux 5.11: one fcntl per open descriptor.
-	fsys, derr := proc.NewFS("")
-	var fds []int
-	if derr == nil {
-		fds, derr = fsys.FDNums(os.Getpid())
-	}
-	if derr != nil {
-		return fmt.Errorf("close_range: %v; %w", err, derr)
-	}
-	for _, fd := range fds {
-		if fd > n {
-			unix.CloseOnExec(fd)
-		}
 	}
 	return nil
 }
@@ -645,15 +599,15 @@ func killSession(sid int, grace time.Duration) {
 			return
 		}
 		for _, pid := range pids {
-			fd, err := unix.PidfdOpen(pid, 0)
+			h, err := pidfd.Open(pid)
 			if err != nil {
 				continue // gone
 			}
 			if s, err := unix.Getsid(pid); err == nil && s == sid {
-				unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-				pidfd.Wait(context.Background(), fd, time.Second)
+				h.Signal(unix.SIGKILL)
+				h.Wait(context.Background(), time.Second)
 			}
-			unix.Close(fd)
+			h.Close()
 		}
 	}
 }

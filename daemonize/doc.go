@@ -45,4 +45,23 @@
 //
 // StatusOf and Stop serve a daemon's own status and stop commands: a daemon
 // runs when its pidfile is locked, never merely when the pid in it exists.
+//
+// # On darwin and FreeBSD
+//
+// The same stages run there (re-exec, setsid, "/", umask, stdio, the locked
+// pidfile, the readiness pipe, sd_notify where a supervisor asks), with
+// these differences:
+//
+//   - Steps 2 and 3 are not done. Neither system offers, through x/sys, a
+//     way to set a signal's disposition or a thread's mask, and Go's runtime
+//     keeps a signal that was ignored at start ignored: a daemon started
+//     with signals ignored or blocked keeps them. SignalContext still takes
+//     SIGTERM, SIGINT and SIGHUP (os/signal installs handlers for them).
+//   - Step 1 marks descriptors close-on-exec one fcntl(2) at a time up to
+//     the soft RLIMIT_NOFILE, at most 65536 (there is no close_range(2) in
+//     x/sys there, nor a /proc to list them).
+//   - Stop signals the daemon by pid after a kqueue has seen it alive (there
+//     are no pidfds): a pid reused in between could receive the signal.
+//   - The exec environment block is not scrubbed of the stage marker
+//     (that needs /proc/self/mem); the daemon's own environment is.
 package daemonize

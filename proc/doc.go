@@ -12,6 +12,12 @@
 // Children, Exe, HasEnv, Holds, FDNums) serve the harness and the daemonize
 // library, so that nothing else in the module opens a file under /proc.
 //
+// Portable is a second reader, built on gopsutil v4: the reader on systems
+// without /proc (darwin, FreeBSD), and on Linux an independent check of
+// FS (the tests compare the two, fact by fact, on live processes). Both
+// are a Reader; Default picks the running system's.
+//
 // A part that could not be read is recorded in the Snapshot's matching
-// *Err field, never guessed: the judge turns it into an unknown finding.
+// *Err field, or as a Gap (Fact) for parts without one, never guessed: the
+// judge turns it into an unknown finding.
 package proc

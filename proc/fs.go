@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,8 +55,7 @@ func NewFS(mount string) (*FS, error) {
 	f := &FS{root: filepath.Clean(mount)}
 	// A proc mount of this process's own pid namespace (its "self" is this
 	// process) is live: kill(2) then speaks of the same pids.
-	var sfs unix.Statfs_t
-	if unix.Statfs(mount, &sfs) == nil && sfs.Type == unix.PROC_SUPER_MAGIC {
+	if isProcMount(mount) {
 		self, err := os.Readlink(filepath.Join(mount, "self"))
 		f.live = err == nil && self == strconv.Itoa(os.Getpid())
 	}
@@ -148,7 +148,7 @@ func readDirNames(fd int, fn func(name string)) error {
 	buf := *bp
 	var names []string
 	for {
-		n, err := unix.Getdents(fd, buf)
+		n, err := unix.ReadDirent(fd, buf)
 		if err == unix.EINTR {
 			continue
 		}
@@ -163,9 +163,9 @@ func readDirNames(fd int, fn func(name string)) error {
 		for _, name := range names {
 			fn(name)
 		}
-		// getdents stops only when the next entry (at most 280 bytes) does
-		// not fit: with room to spare, the directory has ended.
-		if n < len(buf)-512 {
+		// Linux's getdents stops only when the next entry (at most 280
+		// bytes) does not fit: with room to spare, the directory has ended.
+		if runtime.GOOS == "linux" && n < len(buf)-512 {
 			return nil
 		}
 	}

@@ -82,7 +82,7 @@ func (f *FS) Holds(pid int, dev, ino uint64) (bool, error) {
 	dir := f.path(strconv.Itoa(pid), "fd")
 	for _, n := range nums {
 		var st unix.Stat_t
-		if unix.Stat(dir+"/"+strconv.Itoa(n), &st) == nil && st.Dev == dev && st.Ino == ino {
+		if unix.Stat(dir+"/"+strconv.Itoa(n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
 			return true, nil
 		}
 	}

@@ -109,7 +109,7 @@ func ReadPid(path string) (int, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return 0, pidfileError(path, "stat it", err)
 	}
-	if m := fileMode(st.Mode); !m.IsRegular() {
+	if m := fileMode(uint32(st.Mode)); !m.IsRegular() {
 		return 0, fmt.Errorf("%s: %w: not a regular file but %s", path, ErrPidFile, DescribeMode(m))
 	}
 	if st.Size > MaxPidFileBytes {
@@ -144,9 +144,14 @@ type quiet struct{ err error }
 func (q quiet) Error() string { return "" }
 func (q quiet) Unwrap() error { return q.err }
 
-// ReadPidFile looks at the pidfile at path. It returns an error only for an empty path; everything that can be wrong with
-// the file itself is recorded in the PidFile.
-func (f *FS) ReadPidFile(path string) (*PidFile, error) {
+// ReadPidFile looks at the pidfile at path (the package function).
+func (f *FS) ReadPidFile(path string) (*PidFile, error) { return ReadPidFile(path) }
+
+// ReadPidFile looks at the pidfile at path, without following a final
+// symlink for the facts nor blocking on a FIFO. It returns an error only
+// for an empty path; everything that can be wrong with the file itself is
+// recorded in the PidFile.
+func ReadPidFile(path string) (*PidFile, error) {
 	if path == "" {
 		return nil, errors.New("pidfile path is empty")
 	}
@@ -155,7 +160,7 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 	if err := unix.Stat(p.DirPath, &dst); err != nil {
 		p.DirErr = &fs.PathError{Op: "stat", Path: p.DirPath, Err: err}
 	} else {
-		p.DirMode, p.DirUID = fileMode(dst.Mode), int(dst.Uid)
+		p.DirMode, p.DirUID = fileMode(uint32(dst.Mode)), int(dst.Uid)
 	}
 	var lst unix.Stat_t
 	if err := unix.Lstat(path, &lst); err != nil {
@@ -205,8 +210,8 @@ func (f *FS) ReadPidFile(path string) (*PidFile, error) {
 
 func (p *PidFile) fill(st *unix.Stat_t) {
 	p.Exists = true
-	p.Mode, p.UID = fileMode(st.Mode), int(st.Uid)
-	p.Dev, p.Ino, p.Size = st.Dev, st.Ino, st.Size
+	p.Mode, p.UID = fileMode(uint32(st.Mode)), int(st.Uid)
+	p.Dev, p.Ino, p.Size = uint64(st.Dev), uint64(st.Ino), st.Size
 }
 
 // fileMode converts a stat mode to an fs.FileMode.

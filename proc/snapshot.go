@@ -68,6 +68,11 @@ type Snapshot struct {
 	UnixDgram  map[uint64]bool
 	SocketsErr error
 
+	// Gaps lists the facts without an error field of their own that the
+	// reader could not get (see Fact), and why; nil when it got them all,
+	// as the /proc reader does.
+	Gaps map[Fact]error
+
 	// SharedTID is the thread through which the descriptors, directories,
 	// environment and umask were read when the leader had ended with
 	// pthread_exit(3) while other threads ran (/proc/PID/task/TID); 0 when
@@ -212,7 +217,7 @@ func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 	}
 	dirpath := f.path(strconv.Itoa(pid))
-	dirfd, err := unix.Open(dirpath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	dirfd, err := unix.Open(dirpath, oPath|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, f.missing(pid, err)
 	}
@@ -343,7 +348,7 @@ func readPathInfo(dirfd int, dirpath, name string) (PathInfo, error) {
 	if err := unix.Fstatat(dirfd, name, &st, 0); err != nil {
 		return p, &fs.PathError{Op: "stat", Path: dirpath + "/" + name, Err: err}
 	}
-	p.Dev, p.Ino = st.Dev, st.Ino
+	p.Dev, p.Ino = uint64(st.Dev), uint64(st.Ino)
 	return p, nil
 }
 
@@ -419,8 +424,8 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 				}
 				d.Kind = kindFromTarget(d.Target)
 			} else {
-				d.Dev, d.Ino, d.Rdev = st.Dev, st.Ino, st.Rdev
-				d.Kind = kindFromStat(st.Mode, d.Target)
+				d.Dev, d.Ino, d.Rdev = uint64(st.Dev), uint64(st.Ino), uint64(st.Rdev)
+				d.Kind = kindFromStat(uint32(st.Mode), d.Target)
 				if d.Kind == FDChar {
 					d.Terminal = isTerminal(drivers, unix.Major(d.Rdev), unix.Minor(d.Rdev))
 				}
@@ -684,7 +689,7 @@ func openLiveThread(dirfd int, dirpath string) (int, int, error) {
 		if st, err := parseStat(data); err != nil || st.State == 'Z' || st.State == 'X' {
 			continue
 		}
-		fd, err := unix.Openat(tfd, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Openat(tfd, name, oPath|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err == nil {
 			return tid, fd, nil
 		}

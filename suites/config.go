@@ -114,6 +114,9 @@ const (
 	LaunchJobControl Launch = "job-control"
 )
 
+// jobControlShell is the interactive shell LaunchJobControl plays.
+const jobControlShell = "bash"
+
 // ParseLaunch returns the Launch named s.
 func ParseLaunch(s string) (Launch, error) {
 	switch l := Launch(s); l {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package suites
 
 import (
@@ -10,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -28,23 +31,6 @@ import (
 // signal below is the one place in this package that sends a signal. It
 // opens a pidfd first, then checks, then signals through the pidfd, so a
 // pid that is reused between the check and the signal cannot be hit.
-
-// ErrNotSignalled is wrapped by the error signal returns when it refused to
-// signal a process: it is protected, or this run did not start it.
-var ErrNotSignalled = errors.New("not signalled")
-
-// notSignalledError says which process was not signalled, and why.
-type notSignalledError struct {
-	PID    int
-	Signal unix.Signal
-	Why    string
-}
-
-func (e *notSignalledError) Error() string {
-	return fmt.Sprintf("%s to pid %d refused: %s", unix.SignalName(e.Signal), e.PID, e.Why)
-}
-
-func (e *notSignalledError) Unwrap() error { return ErrNotSignalled }
 
 // clockTicks is USER_HZ, the unit of stat field 22 (start time): 100 on
 // every Linux architecture (include/asm-generic/param.h).
@@ -73,14 +59,14 @@ func (h *harness) signal(pid int, sig unix.Signal) error {
 	if why := h.protected(pid); why != "" {
 		return refuse(why)
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
+	ph, err := pidfd.Open(pid)
 	if errors.Is(err, unix.ESRCH) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("pidfd_open(%d): %w", pid, err)
 	}
-	defer unix.Close(pidfd)
+	defer ph.Close()
 	// Checked after the pidfd is open: if the pid is the checked process
 	// now, the pidfd is that process.
 	if why := h.protected(pid); why != "" {
@@ -89,7 +75,7 @@ func (h *harness) signal(pid int, sig unix.Signal) error {
 	if !h.ofRun(pid) {
 		return refuse("this run did not start it")
 	}
-	err = unix.PidfdSendSignal(pidfd, sig, nil, 0)
+	err = ph.Signal(sig)
 	if errors.Is(err, unix.ESRCH) {
 		return nil
 	}

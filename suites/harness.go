@@ -1,3 +1,5 @@
+//go:build linux
+
 package suites
 
 import (
@@ -246,9 +248,6 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	cmd.ExtraFiles[5] = r // descriptor 8
 	return cmd, nil
 }
-
-// jobControlShell is the interactive shell LaunchJobControl plays.
-const jobControlShell = "bash"
 
 // startOnThisThread starts cmd with the starter's blocked signals. The
 // caller has locked its goroutine to its thread: the mask is the forking

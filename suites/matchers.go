@@ -2,12 +2,9 @@ package suites
 
 import (
 	"fmt"
-	"os"
 	"strings"
-	"unsafe"
 
 	"github.com/onsi/gomega/types"
-	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/proc"
@@ -35,19 +32,6 @@ func PassRule(id string, pol checks.Policy) types.GomegaMatcher {
 	return &daemonMatcher{pol: pol, rule: id}
 }
 
-// reaperFor is pol's reaper, the test process when it is a child
-// subreaper and pol names none.
-func reaperFor(pol checks.Policy) checks.Policy {
-	if pol.Reaper != 0 {
-		return pol
-	}
-	var on int32
-	if err := unix.Prctl(unix.PR_GET_CHILD_SUBREAPER, uintptr(unsafe.Pointer(&on)), 0, 0, 0); err == nil && on != 0 {
-		pol.Reaper = os.Getpid()
-	}
-	return pol
-}
-
 type daemonMatcher struct {
 	pol    checks.Policy
 	rule   string // "" judges the verdict
@@ -60,7 +44,7 @@ func (m *daemonMatcher) Match(actual any) (bool, error) {
 	case *checks.Report:
 		m.report = a
 	case int:
-		fsys, err := proc.NewFS("")
+		fsys, err := proc.Default()
 		if err != nil {
 			return false, err
 		}

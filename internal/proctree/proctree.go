@@ -124,7 +124,7 @@ func expandDevIno(root string, data []byte) ([]byte, error) {
 			firstErr = err
 			return m
 		}
-		return fmt.Appendf(nil, "%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+		return fmt.Appendf(nil, "%02x:%02x:%d", unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev)), st.Ino)
 	})
 	return out, firstErr
 }

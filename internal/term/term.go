@@ -2,15 +2,8 @@
 // terminal (so colour and progress belong on it)?
 package term
 
-import (
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "os"
 
 // IsTerminal reports whether f is a terminal: whether it answers the
-// terminal attributes request (TCGETS).
-func IsTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+// request for its terminal attributes.
+func IsTerminal(f *os.File) bool { return isTerminal(int(f.Fd())) }

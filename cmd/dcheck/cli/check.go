@@ -43,7 +43,24 @@ func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.profile, "profile", string(checks.ProfileSysV), "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.)")
 	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
 	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
-	fs.StringVar(&o.procRoot, "proc", proc.DefaultMount, "`dir` where the proc filesystem is mounted")
+	fs.StringVar(&o.procRoot, "proc", "", "`dir` where the proc filesystem is mounted (default /proc; without one, as on darwin and FreeBSD, processes are read through gopsutil and what it cannot see is unknown)")
+}
+
+// reader is the process reader the flags ask for: the proc filesystem at
+// --proc, or the running system's default reader.
+func (o *checkOptions) reader() (proc.Reader, error) {
+	if o.procRoot == "" {
+		r, err := proc.Default()
+		if err != nil {
+			return nil, usagef("%s: %v (give --proc DIR)", proc.DefaultMount, err)
+		}
+		return r, nil
+	}
+	fsys, err := proc.NewFS(o.procRoot)
+	if err != nil {
+		return nil, usagef("--proc: %v", err)
+	}
+	return fsys, nil
 }
 
 func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
@@ -148,9 +165,9 @@ func (o *checkOptions) run(io IO) error {
 	if err != nil {
 		return err
 	}
-	fsys, err := proc.NewFS(o.procRoot)
+	fsys, err := o.reader()
 	if err != nil {
-		return usagef("--proc: %v", err)
+		return err
 	}
 	r, err := checks.Inspect(fsys, o.pid, pol)
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/fleet"
-	"github.com/dcheck/dcheck/proc"
 )
 
 func runScan(args []string, io IO) error {
@@ -46,9 +45,9 @@ the plugin API's codes.`,
 	if o.textfile != "" && o.output != "text" {
 		return usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
-	fsys, err := proc.NewFS(o.procRoot)
+	fsys, err := o.reader()
 	if err != nil {
-		return usagef("--proc: %v", err)
+		return err
 	}
 	// Text and JSON stream each result as it comes; the metrics and the
 	// Nagios summary need all of them, so each is kept, trimmed.

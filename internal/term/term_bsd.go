@@ -1,0 +1,10 @@
+//go:build darwin || freebsd
+
+package term
+
+import "golang.org/x/sys/unix"
+
+func isTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TIOCGETA)
+	return err == nil
+}

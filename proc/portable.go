@@ -1,0 +1,345 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+
+	"github.com/shirou/gopsutil/v4/process"
+	"golang.org/x/sys/unix"
+)
+
+// Portable reads processes through gopsutil v4 (and x/sys/unix for the
+// process group and session, which gopsutil does not give): the reader on
+// systems without /proc, and on Linux a second, independent reader that
+// the tests compare with FS fact by fact.
+//
+// What it cannot get on this system is recorded, never guessed: in the
+// Snapshot's error fields (ErrNotAvailable, "not available on darwin") or
+// as a Gap for facts without one. It has no umask, no signal masks, no
+// threads, no root directory, no descriptor flags or locks, no pid
+// namespaces and no Unix socket table anywhere; no controlling terminal,
+// supplementary groups or open files on darwin; no environment or open
+// files on FreeBSD. Its ProcStat holds the fields gopsutil and getpgid(2)
+// and getsid(2) give (PID, Comm, State, PPID, PGRP, Session, TTY, TPGID as
+// -1 without a terminal, Threads); the others are zero. The zero value is
+// ready to use.
+type Portable struct{}
+
+var _ Reader = (*Portable)(nil)
+
+// PIDs lists every process gopsutil sees, ascending.
+func (Portable) PIDs() ([]int, error) {
+	pids, err := process.Pids()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, 0, len(pids))
+	for _, p := range pids {
+		out = append(out, int(p))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Live is true: gopsutil reads the caller's own system.
+func (Portable) Live() bool { return true }
+
+// ReadPidFile looks at the pidfile at path (see the package function).
+func (Portable) ReadPidFile(path string) (*PidFile, error) { return ReadPidFile(path) }
+
+// LocksOn is not available: only Linux lists every lock (/proc/locks).
+func (Portable) LocksOn(dev, ino uint64) ([]Lock, error) {
+	return nil, notAvailable("(only Linux lists the locks on a file, in /proc/locks)")
+}
+
+// open returns gopsutil's handle on pid, or ErrNoProcess.
+func (Portable) open(pid int) (*process.Process, error) {
+	if pid <= 0 || pid > 1<<31-1 {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	}
+	p, err := process.NewProcess(int32(pid))
+	if err != nil {
+		if errors.Is(err, process.ErrorProcessNotRunning) {
+			return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+		}
+		return nil, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	return p, nil
+}
+
+// Stat reads what Portable's ProcStat holds.
+func (r Portable) Stat(pid int) (ProcStat, error) {
+	p, err := r.open(pid)
+	if err != nil {
+		return ProcStat{}, err
+	}
+	st, _, err := r.stat(p)
+	return st, err
+}
+
+// stat fills a ProcStat, and says why the terminal is unknown when it is.
+func (Portable) stat(p *process.Process) (ProcStat, error, error) {
+	ctx := context.Background()
+	st := ProcStat{PID: int(p.Pid), TPGID: -1}
+	var err error
+	if st.Comm, err = p.NameWithContext(ctx); err != nil {
+		return st, nil, gone(st.PID, err)
+	}
+	if ppid, err := p.PpidWithContext(ctx); err == nil {
+		st.PPID = int(ppid)
+	} else {
+		return st, nil, gone(st.PID, err)
+	}
+	if states, err := p.StatusWithContext(ctx); err == nil && len(states) > 0 {
+		st.State = stateLetter(states[0])
+	}
+	if n, err := p.NumThreadsWithContext(ctx); err == nil {
+		st.Threads = int64(n)
+	}
+	if st.PGRP, err = unix.Getpgid(st.PID); err != nil {
+		return st, nil, gone(st.PID, err)
+	}
+	if st.Session, err = unix.Getsid(st.PID); err != nil {
+		return st, nil, gone(st.PID, err)
+	}
+	name, err := p.TerminalWithContext(ctx)
+	switch {
+	case err != nil:
+		return st, notAvailable("(gopsutil: " + err.Error() + ")"), nil
+	case name != "":
+		var dev unix.Stat_t
+		if err := unix.Stat("/dev/"+name, &dev); err != nil {
+			return st, fmt.Errorf("terminal %s: %w", name, err), nil
+		}
+		maj, mnr := unix.Major(uint64(dev.Rdev)), unix.Minor(uint64(dev.Rdev))
+		st.TTY = int(mnr&0xff | maj<<8 | (mnr&^0xff)<<12) // stat's tty_nr encoding
+		st.TPGID = 0                                      // a terminal, whose foreground group gopsutil does not say
+	}
+	return st, nil, nil
+}
+
+// gone is ErrNoProcess when pid no longer exists, else err.
+func gone(pid int, err error) error {
+	if unix.Kill(pid, 0) == unix.ESRCH {
+		return fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	}
+	return fmt.Errorf("pid %d: %w", pid, err)
+}
+
+// stateLetter turns gopsutil's state name back into ps's letter.
+func stateLetter(s string) byte {
+	switch s {
+	case process.Running:
+		return 'R'
+	case process.Sleep:
+		return 'S'
+	case process.Stop:
+		return 'T'
+	case process.Idle:
+		return 'I'
+	case process.Zombie:
+		return 'Z'
+	case process.Blocked:
+		return 'D'
+	case process.Wait:
+		return 'W'
+	case process.Lock:
+		return 'L'
+	}
+	return '?'
+}
+
+// Take reads process pid.
+func (r Portable) Take(pid int) (*Snapshot, error) { return r.TakeFrom(pid, nil) }
+
+// TakeFrom reads process pid through gopsutil; first is ignored (gopsutil
+// reads its own). ErrExited when the process is another one at the end
+// (its creation time changed).
+func (r Portable) TakeFrom(pid int, _ *ProcStat) (*Snapshot, error) {
+	ctx := context.Background()
+	p, err := r.open(pid)
+	if err != nil {
+		return nil, err
+	}
+	created, err := p.CreateTimeWithContext(ctx)
+	if err != nil {
+		return nil, gone(pid, err)
+	}
+	s := &Snapshot{PID: pid}
+	st, ttyErr, err := r.stat(p)
+	if err != nil {
+		return nil, err
+	}
+	s.Stat = st
+	if ttyErr != nil {
+		s.gap(FactTerminal, ttyErr)
+	}
+	s.gap(FactStartTime, notAvailable("(gopsutil gives the creation time, not ticks since boot)"))
+	s.gap(FactSignals, notAvailable("(gopsutil gives no signal masks)"))
+	s.gap(FactUmask, notAvailable("(gopsutil gives no umask)"))
+	if runtime.GOOS == "linux" {
+		s.gap(FactNamespaces, notAvailable("(gopsutil gives no pid namespaces)"))
+		s.gap(FactCapabilities, notAvailable("(gopsutil gives no capabilities)"))
+	}
+	r.credentials(ctx, p, s)
+
+	if exe, err := p.ExeWithContext(ctx); err != nil {
+		s.ExeErr = unavailableOr(err)
+	} else {
+		s.Exe = pathInfo(exe)
+	}
+	if args, err := p.CmdlineSliceWithContext(ctx); err != nil {
+		s.CmdlineErr = unavailableOr(err)
+	} else {
+		s.Cmdline = slices.DeleteFunc(args, func(a string) bool { return a == "" })
+	}
+	if cwd, err := p.CwdWithContext(ctx); err != nil {
+		s.CwdErr = unavailableOr(err)
+	} else {
+		s.Cwd = pathInfo(cwd)
+	}
+	s.RootErr = notAvailable("(gopsutil gives no root directory)")
+	if env, err := p.EnvironWithContext(ctx); err != nil {
+		s.EnvironErr = unavailableOr(err)
+	} else {
+		s.Environ = slices.DeleteFunc(env, func(e string) bool { return e == "" }) // gopsutil keeps the block's final NUL as an empty entry
+	}
+	s.FDs, s.FDsErr = r.fds(ctx, p)
+	s.ThreadsErr = notAvailable("(gopsutil gives no per-thread signal masks)")
+	s.Children, s.ChildrenErr = r.children(ctx, p)
+	if st.PPID > 1 {
+		if pp, err := r.open(st.PPID); err != nil {
+			s.ParentErr = err
+		} else {
+			s.Parent = &Parent{PID: st.PPID}
+			s.Parent.Name, s.ParentErr = pp.NameWithContext(ctx)
+		}
+	}
+	s.SocketsErr = notAvailable("(gopsutil gives no Unix socket table)")
+	if s.Zombie() {
+		s.markZombie()
+	}
+	if again, err := p.CreateTimeWithContext(ctx); err != nil || again != created {
+		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
+	}
+	return s, nil
+}
+
+// credentials fills the user and group IDs where gopsutil gives all four
+// of each (Linux: real, effective, saved, file system). On darwin it gives
+// the effective uid alone; on FreeBSD its effective gid is the number of
+// groups: neither is the evidence DC502 needs.
+func (Portable) credentials(ctx context.Context, p *process.Process, s *Snapshot) {
+	uids, err1 := p.UidsWithContext(ctx)
+	gids, err2 := p.GidsWithContext(ctx)
+	groups, err3 := p.GroupsWithContext(ctx)
+	switch {
+	case runtime.GOOS != "linux":
+		s.gap(FactCredentials, notAvailable("(gopsutil gives no saved user and group IDs here)"))
+		return
+	case err1 != nil || err2 != nil || err3 != nil:
+		s.gap(FactCredentials, unavailableOr(errors.Join(err1, err2, err3)))
+		return
+	case len(uids) < 4 || len(gids) < 4:
+		s.gap(FactCredentials, notAvailable(fmt.Sprintf("(gopsutil gave %d uids and %d gids)", len(uids), len(gids))))
+		return
+	}
+	for i := range 4 {
+		s.Status.UIDs[i], s.Status.GIDs[i] = int(uids[i]), int(gids[i])
+	}
+	for _, g := range groups {
+		s.Status.Groups = append(s.Status.Groups, int(g))
+	}
+}
+
+// fds lists the open descriptors gopsutil gives, each examined by its
+// path: the kind, device and inode of what the path names now (gopsutil
+// has no descriptor to stat). It has no descriptor flags or locks.
+func (Portable) fds(ctx context.Context, p *process.Process) ([]FD, error) {
+	files, err := p.OpenFilesWithContext(ctx)
+	if err != nil {
+		return nil, unavailableOr(err)
+	}
+	var out []FD
+	for _, f := range files {
+		d := FD{Num: int(f.Fd), Target: f.Path}
+		d.Target, d.Deleted = strings.CutSuffix(f.Path, " (deleted)")
+		d.Kind = kindFromTarget(d.Target)
+		d.InfoErr = notAvailable("(gopsutil gives no descriptor flags or locks)")
+		switch kind, ino, special := parseSpecialTarget(d.Target); {
+		case special:
+			d.Kind, d.Ino = kind, ino
+		case d.Deleted:
+			d.Kind, d.StatErr = FDUnknown, notAvailable("(a deleted file: gopsutil has no descriptor to examine it through)")
+		case strings.HasPrefix(d.Target, "/"):
+			var st unix.Stat_t
+			if err := unix.Stat(d.Target, &st); err != nil {
+				d.Kind, d.StatErr = FDUnknown, err
+			} else {
+				d.Kind = kindFromStat(uint32(st.Mode), d.Target)
+				d.Dev, d.Ino, d.Rdev = uint64(st.Dev), uint64(st.Ino), uint64(st.Rdev)
+				d.Terminal = d.Kind == FDChar && looksLikeTerminal(d.Target)
+			}
+		default:
+			d.Kind, d.StatErr = FDUnknown, notAvailable("(gopsutil names it "+d.Target+")")
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
+	return out, nil
+}
+
+// looksLikeTerminal is the portable reader's terminal test, by name: it
+// has no tty driver table.
+func looksLikeTerminal(path string) bool {
+	return strings.HasPrefix(path, "/dev/tty") || strings.HasPrefix(path, "/dev/pts/") || path == "/dev/console"
+}
+
+// children lists the process's children, each with its state.
+func (r Portable) children(ctx context.Context, p *process.Process) ([]Child, error) {
+	kids, err := p.ChildrenWithContext(ctx)
+	if err != nil {
+		return nil, unavailableOr(err)
+	}
+	var out []Child
+	for _, k := range kids {
+		c := Child{PID: int(k.Pid)}
+		c.Comm, _ = k.NameWithContext(ctx)
+		if states, err := k.StatusWithContext(ctx); err == nil && len(states) > 0 {
+			c.State = stateLetter(states[0])
+		}
+		if n, err := k.NumThreadsWithContext(ctx); err == nil {
+			c.Threads = int64(n)
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Child) int { return a.PID - b.PID })
+	return out, nil
+}
+
+// pathInfo is what Portable knows of a path: the path, and the device and
+// inode it names now.
+func pathInfo(path string) PathInfo {
+	pi := PathInfo{Path: path}
+	if p, ok := strings.CutSuffix(path, " (deleted)"); ok {
+		pi.Path, pi.Deleted = p, true
+	}
+	var st unix.Stat_t
+	if unix.Stat(pi.Path, &st) == nil {
+		pi.Dev, pi.Ino = uint64(st.Dev), uint64(st.Ino)
+	}
+	return pi
+}
+
+// unavailableOr turns gopsutil's "not implemented yet" into
+// ErrNotAvailable, and keeps any other error.
+func unavailableOr(err error) error {
+	if err != nil && strings.Contains(err.Error(), "not implemented") {
+		return notAvailable("(gopsutil: not implemented)")
+	}
+	return err
+}

@@ -1,0 +1,37 @@
+package proc
+
+import "runtime"
+
+// Reader is what judging needs from a process reader: FS on Linux,
+// Portable everywhere.
+type Reader interface {
+	// PIDs lists the processes, ascending.
+	PIDs() ([]int, error)
+	// Stat is the cheap look at a process: enough to pick daemons.
+	Stat(pid int) (ProcStat, error)
+	// TakeFrom reads the whole process, after the caller's Stat when
+	// first is not nil.
+	TakeFrom(pid int, first *ProcStat) (*Snapshot, error)
+	// ReadPidFile looks at a pidfile.
+	ReadPidFile(path string) (*PidFile, error)
+	// LocksOn lists the locks the system shows on a file.
+	LocksOn(dev, ino uint64) ([]Lock, error)
+	// Live reports whether the pids are those of the caller's own pid
+	// namespace (kill(2) and the caller's pid speak of the same).
+	Live() bool
+}
+
+var _ Reader = (*FS)(nil)
+
+// Default is the reader for the running system: its /proc (FS) where there
+// is one, else Portable.
+func Default() (Reader, error) {
+	if runtime.GOOS != "linux" {
+		return Portable{}, nil
+	}
+	fsys, err := NewFS("")
+	if err != nil {
+		return nil, err
+	}
+	return fsys, nil
+}
