@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/internal/pidfd"
@@ -96,15 +98,18 @@ type Daemon struct {
 	// the log files are reopened. Nil means SIGHUP only reopens the logs.
 	Reload func() error
 
-	mu       sync.Mutex
-	hs       *handshake // the daemon's end of the readiness pipe (SysV)
-	notify   *notifier  // the supervisor's socket (foreground, NOTIFY_SOCKET)
-	pidFile  *os.File   // the open, locked pidfile
-	pidPath  string     // its absolute path
-	extra    []*os.File // ExtraFiles, as the daemon sees them
-	ready    bool
-	closed   bool
-	isDaemon bool
+	mu           sync.Mutex
+	hs           *handshake    // the daemon's end of the readiness pipe (SysV)
+	notify       *notifier     // the supervisor's socket (foreground, NOTIFY_SOCKET)
+	watchdog     time.Duration // WATCHDOG_USEC: ping WATCHDOG=1 every half of it once ready; 0 when not asked
+	stopWatchdog chan struct{} // closed by Close: the pings end
+	watchdogDone chan struct{} // closed when they have
+	pidFile      *os.File      // the open, locked pidfile
+	pidPath      string        // its absolute path
+	extra        []*os.File    // ExtraFiles, as the daemon sees them
+	ready        bool
+	closed       bool
+	isDaemon     bool
 }
 
 // Child is the daemon as the original process knows it.
@@ -366,6 +371,16 @@ func (d *Daemon) stage2(spec stageSpec) error {
 func (d *Daemon) startForeground() error {
 	d.isDaemon = true
 	d.notify = newNotifier()
+	// WATCHDOG_USEC (and WATCHDOG_PID naming this process): the supervisor
+	// wants WATCHDOG=1 within every interval once the daemon is ready. The
+	// variables are removed, as NOTIFY_SOCKET is, for the children's sake.
+	interval, err := sddaemon.SdWatchdogEnabled(true)
+	if err != nil {
+		return stepErr("notify", err)
+	}
+	if d.notify != nil {
+		d.watchdog = interval
+	}
 	if d.Umask != nil {
 		unix.Umask(int(*d.Umask))
 	}
@@ -425,7 +440,11 @@ func (d *Daemon) Ready() error {
 		d.hs.close()
 		return stepErr("ready", err)
 	}
-	return stepErr("notify", d.notify.send(fmt.Sprintf("READY=1\nMAINPID=%d", os.Getpid())))
+	if d.watchdog > 0 {
+		d.stopWatchdog, d.watchdogDone = make(chan struct{}), make(chan struct{})
+		go d.notify.watchdog(d.watchdog, d.stopWatchdog, d.watchdogDone)
+	}
+	return stepErr("notify", d.notify.send(fmt.Sprintf("%s\nMAINPID=%d", sddaemon.SdNotifyReady, os.Getpid())))
 }
 
 // Fail reports a start-up failure to the original process, which prints it
@@ -452,7 +471,11 @@ func (d *Daemon) Close() error {
 		return nil
 	}
 	d.closed = true
-	d.notify.send("STOPPING=1")
+	if d.stopWatchdog != nil {
+		close(d.stopWatchdog)
+		<-d.watchdogDone // no ping after STOPPING=1
+	}
+	d.notify.send(sddaemon.SdNotifyStopping)
 	d.hs.close()
 	if d.pidFile != nil {
 		return removePidFile(d.pidPath, d.pidFile)

@@ -24,6 +24,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/daemonize"
 	"github.com/dcheck/dcheck/internal/hostile"
+	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -830,4 +831,88 @@ func TestErrorsCallersBranchOn(t *testing.T) {
 	if !errors.As(err, &se) || se.Step != "config" {
 		t.Errorf("umask out of range: %v", err)
 	}
+}
+
+// supervisor is a notify socket that collects what a daemon sends.
+func supervisor(t *testing.T) (sock string, next func() string) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	messages := make(chan string, 1024)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			messages <- string(buf[:n])
+		}
+	}()
+	return sock, func() string {
+		select {
+		case m := <-messages:
+			return m
+		case <-time.After(testclock.Scale(time.Minute)):
+			t.Fatal("no notification within the safety net")
+		}
+		return ""
+	}
+}
+
+// TestSupervisedWatchdog: with WATCHDOG_USEC, the daemon sends WATCHDOG=1
+// once ready (every half interval, as sd_watchdog_enabled(3) asks), and
+// not once it has sent STOPPING=1; with WATCHDOG_PID naming another
+// process, it sends none.
+func TestSupervisedWatchdog(t *testing.T) {
+	run := func(t *testing.T, extra ...string) (pid int, next func() string, cmd *exec.Cmd) {
+		sock, next := supervisor(t)
+		pidfile := filepath.Join(t.TempDir(), "d.pid")
+		cmd = exec.Command(gooddaemon, "run", "-pidfile", pidfile)
+		cmd.Env = append(append(os.Environ(), "NOTIFY_SOCKET="+sock), extra...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		if m := next(); m != fmt.Sprintf("READY=1\nMAINPID=%d", cmd.Process.Pid) {
+			t.Fatalf("first message %q", m)
+		}
+		return cmd.Process.Pid, next, cmd
+	}
+	t.Run("pings", func(t *testing.T) {
+		_, next, cmd := run(t, "WATCHDOG_USEC=20000")
+		for i := 0; i < 3; i++ {
+			if m := next(); m != "WATCHDOG=1" {
+				t.Fatalf("message %d after READY=1: %q, want WATCHDOG=1", i+1, m)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		for m := next(); m != "STOPPING=1"; m = next() {
+			if m != "WATCHDOG=1" {
+				t.Fatalf("before STOPPING=1: %q", m)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exit: %v", err)
+		}
+	})
+	t.Run("another pid's watchdog", func(t *testing.T) {
+		// Pings every half millisecond, were they for this process: a
+		// reload's round trip takes longer than that.
+		_, next, cmd := run(t, "WATCHDOG_USEC=1000", "WATCHDOG_PID=1")
+		cmd.Process.Signal(syscall.SIGHUP)
+		for _, want := range []string{"RELOADING=1", "READY=1"} {
+			if m := next(); !strings.HasPrefix(m, want) {
+				t.Fatalf("got %q, want %s: no WATCHDOG=1 is for this process", m, want)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if m := next(); m != "STOPPING=1" {
+			t.Fatalf("on SIGTERM %q", m)
+		}
+	})
 }

@@ -41,7 +41,11 @@
 // supervisor) there is no fork: Start takes the pidfile if one is named and
 // applies what is configured; Ready sends READY=1 and MAINPID, SIGHUP
 // (through SignalContext) sends RELOADING=1 and READY=1 around a reload,
-// and Close sends STOPPING=1.
+// and Close sends STOPPING=1. With WATCHDOG_USEC set for this process
+// (systemd's WatchdogSec=; go-systemd's SdWatchdogEnabled reads it), the
+// daemon sends WATCHDOG=1 every half interval from Ready until Close.
+// NOTIFY_SOCKET and the WATCHDOG_ variables are removed from the
+// environment at Start, so that children never speak in the daemon's name.
 //
 // StatusOf and Stop serve a daemon's own status and stop commands: a daemon
 // runs when its pidfile is locked, never merely when the pid in it exists.

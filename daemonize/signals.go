@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 )
 
 // ErrStopSignal is the cause (context.Cause) of a SignalContext's context
@@ -48,8 +50,8 @@ func (d *Daemon) SignalContext(parent context.Context) (context.Context, context
 // reload reopens the log files and calls Reload, between RELOADING=1 and
 // READY=1 for the supervisor.
 func (d *Daemon) reload() error {
-	d.notify.send(fmt.Sprintf("RELOADING=1\nMONOTONIC_USEC=%d", monotonicUsec()))
-	defer d.notify.send("READY=1")
+	d.notify.send(fmt.Sprintf("%s\nMONOTONIC_USEC=%d", sddaemon.SdNotifyReloading, monotonicUsec()))
+	defer d.notify.send(sddaemon.SdNotifyReady)
 	if err := d.openLogs(); err != nil {
 		return err
 	}

@@ -13,20 +13,20 @@ import (
 )
 
 // Portable reads processes through gopsutil v4 (and x/sys/unix for the
-// process group and session, which gopsutil does not give): the reader on
-// systems without /proc, and on Linux a second, independent reader that
-// the tests compare with FS fact by fact.
+// process group and session, and on darwin the controlling terminal, which
+// gopsutil does not give): the reader on systems without /proc, and on
+// Linux a second, independent reader that the tests compare with FS fact
+// by fact.
 //
 // What it cannot get on this system is recorded, never guessed: in the
 // Snapshot's error fields (ErrNotAvailable, "not available on darwin") or
 // as a Gap for facts without one. It has no umask, no signal masks, no
 // threads, no root directory, no descriptor flags or locks, no pid
-// namespaces and no Unix socket table anywhere; no controlling terminal,
-// supplementary groups or open files on darwin; no environment or open
-// files on FreeBSD. Its ProcStat holds the fields gopsutil and getpgid(2)
-// and getsid(2) give (PID, Comm, State, PPID, PGRP, Session, TTY, TPGID as
-// -1 without a terminal, Threads); the others are zero. The zero value is
-// ready to use.
+// namespaces and no Unix socket table anywhere; no supplementary groups or
+// open files on darwin; no environment or open files on FreeBSD. Its
+// ProcStat holds the fields gopsutil, getpgid(2) and getsid(2) give (PID,
+// Comm, State, PPID, PGRP, Session, TTY, TPGID as -1 without a terminal,
+// Threads); the others are zero. The zero value is ready to use.
 type Portable struct{}
 
 var _ Reader = (*Portable)(nil)
@@ -106,6 +106,17 @@ func (Portable) stat(p *process.Process) (ProcStat, error, error) {
 	if st.Session, err = unix.Getsid(st.PID); err != nil {
 		return st, nil, gone(st.PID, err)
 	}
+	if rdev, tpgid, ok, err := kinfoTerminal(st.PID); ok {
+		// darwin: the kernel's process record (sysctl kern.proc.pid) has
+		// the terminal and its foreground group; gopsutil has neither.
+		if err != nil {
+			return st, fmt.Errorf("sysctl kern.proc.pid.%d: %w", st.PID, err), nil
+		}
+		if rdev != noTerminal {
+			st.TTY, st.TPGID = ttyNr(rdev), tpgid
+		}
+		return st, nil, nil
+	}
 	name, err := p.TerminalWithContext(ctx)
 	switch {
 	case err != nil:
@@ -115,11 +126,17 @@ func (Portable) stat(p *process.Process) (ProcStat, error, error) {
 		if err := unix.Stat("/dev/"+name, &dev); err != nil {
 			return st, fmt.Errorf("terminal %s: %w", name, err), nil
 		}
-		maj, mnr := unix.Major(uint64(dev.Rdev)), unix.Minor(uint64(dev.Rdev))
-		st.TTY = int(mnr&0xff | maj<<8 | (mnr&^0xff)<<12) // stat's tty_nr encoding
-		st.TPGID = 0                                      // a terminal, whose foreground group gopsutil does not say
+		st.TTY = ttyNr(uint64(dev.Rdev))
+		st.TPGID = 0 // a terminal, whose foreground group gopsutil does not say
 	}
 	return st, nil, nil
+}
+
+// ttyNr encodes a device number as stat's tty_nr does (minor bits 31..20
+// and 7..0, major 15..8), the form ProcStat.TTY holds on every system.
+func ttyNr(rdev uint64) int {
+	maj, mnr := unix.Major(rdev), unix.Minor(rdev)
+	return int(mnr&0xff | maj<<8 | (mnr&^0xff)<<12)
 }
 
 // gone is ErrNoProcess when pid no longer exists, else err.

@@ -1,0 +1,9 @@
+//go:build !darwin
+
+package proc
+
+// noTerminal: see kinfo_darwin.go.
+const noTerminal = ^uint64(0)
+
+// kinfoTerminal: here gopsutil says the terminal (ok is false).
+func kinfoTerminal(int) (uint64, int, bool, error) { return 0, 0, false, nil }
