@@ -151,13 +151,22 @@ func startVaried(t *testing.T) []int {
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	var pids []int
+	fsys, _ := proc.NewFS("")
 	start := func(cmd *exec.Cmd) {
 		t.Helper()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		pid := cmd.Process.Pid
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		t.Cleanup(func() {
+			// Its children first, by pid: killed, a shell leaves them to init.
+			kids, _ := fsys.Children(pid)
+			for _, k := range kids {
+				syscall.Kill(k, syscall.SIGKILL)
+			}
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
 		pids = append(pids, pid)
 	}
 	sleep := func(args ...string) *exec.Cmd {
@@ -217,7 +226,6 @@ func startVaried(t *testing.T) []int {
 		}
 	}
 	// Asleep, every one, and the shells' children started.
-	fsys, _ := proc.NewFS("")
 	deadline := time.Now().Add(time.Minute)
 	for _, pid := range pids {
 		for {
