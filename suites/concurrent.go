@@ -127,11 +127,15 @@ func (h *harness) concurrentStartsSpec() {
 
 	// Each start is waited for up to the start timeout. Supervised, the
 	// winner is the daemon and keeps running: it is the one not waited out.
-	var wg sync.WaitGroup
-	for _, c := range cmds {
-		wg.Go(func() { c.wait(h) })
+	if h.supervised() {
+		h.awaitForegroundRace(cmds)
+	} else {
+		var wg sync.WaitGroup
+		for _, c := range cmds {
+			wg.Go(func() { c.wait(h) })
+		}
+		wg.Wait()
 	}
-	wg.Wait()
 	winner, strays := h.settleRace(before, cmds)
 	close(stopWatch)
 	seen := <-watched
@@ -190,26 +194,55 @@ type startRun struct {
 	running bool // supervised: still running when the others were done
 }
 
-// wait waits for the start up to the start timeout. A supervised start
-// that outlasts it is left running: it may be the winner.
+// wait waits for a (SysV) start up to the start timeout.
 func (c *startRun) wait(h *harness) {
-	if h.supervised() {
-		done := make(chan struct{})
-		go func() {
-			c.code, _, _ = h.waitCmd(c.cmd, 24*time.Hour)
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-time.After(h.cfg.StartTimeout):
-			c.running = true
-		}
-		return
-	}
 	code, timedOut, err := h.waitCmd(c.cmd, h.cfg.StartTimeout)
 	c.code, c.running = code, timedOut
 	if err != nil {
 		c.code = -1
+	}
+}
+
+// awaitForegroundRace waits for the supervised starts: each foreground
+// instance either exits (it lost, or failed) or runs on. The race is over
+// when one alone runs and the pidfile names it, the winner; else at the
+// start timeout, when whatever runs is left running for settleRace to sort
+// out. A start that exits later is still waited for, in the background.
+func (h *harness) awaitForegroundRace(cmds []*startRun) {
+	exited := make(chan *startRun, len(cmds))
+	for _, c := range cmds {
+		go func() {
+			c.code, _, _ = h.waitCmd(c.cmd, 24*time.Hour)
+			exited <- c
+		}()
+	}
+	done := map[*startRun]bool{}
+	deadline := time.After(h.cfg.StartTimeout)
+	tick := time.NewTicker(10 * time.Millisecond) // a pidfile write gives no event
+	defer tick.Stop()
+	markRunning := func() {
+		for _, c := range cmds {
+			c.running = !done[c]
+		}
+	}
+	for len(done) < len(cmds) {
+		select {
+		case c := <-exited:
+			done[c] = true
+		case <-tick.C:
+			if len(done) != len(cmds)-1 {
+				continue
+			}
+			for _, c := range cmds {
+				if pid, ok := h.fromPidFile(); !done[c] && ok && pid == c.cmd.Process.Pid {
+					markRunning()
+					return
+				}
+			}
+		case <-deadline:
+			markRunning()
+			return
+		}
 	}
 }
 
