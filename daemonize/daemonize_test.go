@@ -636,33 +636,7 @@ func TestLogReopenOnSIGHUP(t *testing.T) {
 
 func TestSupervisedModeNotifies(t *testing.T) {
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	messages := make(chan string, 16)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				close(messages)
-				return
-			}
-			messages <- string(buf[:n])
-		}
-	}()
-	next := func() string {
-		select {
-		case m := <-messages:
-			return m
-		case <-time.After(10 * time.Second):
-			t.Fatal("no notification within 10 s")
-		}
-		return ""
-	}
+	sock, next := supervisor(t)
 	pidfile := filepath.Join(dir, "d.pid")
 	cmd := exec.Command(gooddaemon, "run", "-pidfile", pidfile)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock)

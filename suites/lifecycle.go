@@ -277,23 +277,35 @@ func (h *harness) restartSpec() {
 	if f := h.stopDaemon(); f.pid != 0 && alive(f.pid) {
 		h.conclude("SU106", Unknown, "the first daemon (pid %d) would not stop (SU104)", f.pid)
 	}
+	before := h.ours()
 	first, err := h.startPlain("restart-1")
 	if err != nil {
 		h.conclude("SU106", Failed, "%v", err)
 	}
 	// A crash as a supervisor sees it: the daemon and everything it
 	// started killed at once (workers must not keep its port). A worker
-	// forked while the tree was listed shows up in the next look, as a
-	// descendant or, orphaned, in the daemon's session.
-	sid := 0
-	if st, ok := procStat(first); ok {
-		sid = st.Session
-	}
+	// forked while the tree was listed shows up in the next look: as a
+	// descendant, in a session seen in an earlier look, or as a process of
+	// the run that was not there before this start (orphaned, the harness
+	// adopts it; it carries the run's marker). The pidfile may name the
+	// daemon before it has called setsid(): its session then is not the
+	// one its workers end up in, so no single look at it is enough.
+	sids := map[int]bool{}
 	for round := 0; ; round++ {
+		candidates := append([]int{first}, descendantsOf(first)...)
+		for sid := range sids {
+			candidates = append(candidates, h.sessionMembers(sid)...)
+		}
+		for _, pid := range h.ours() {
+			if !slices.Contains(before, pid) {
+				candidates = append(candidates, pid)
+			}
+		}
 		var victims []int
-		for _, pid := range append(append([]int{first}, descendantsOf(first)...), h.sessionMembers(sid)...) {
-			if alive(pid) && !slices.Contains(victims, pid) {
+		for _, pid := range candidates {
+			if st, ok := procStat(pid); ok && st.Alive() && !slices.Contains(victims, pid) {
 				victims = append(victims, pid)
+				sids[st.Session] = true
 			}
 		}
 		if len(victims) == 0 {
