@@ -80,10 +80,16 @@ func TestNothingJudgedIsNotGreen(t *testing.T) {
 	}
 }
 
-// A daemon that writes its pidfile and exits as soon as its starter has:
-// at the instant the start command exits the pidfile may name a live
-// process, but nothing is running once the run settles.
-const leavesAtOnce = `setsid sh -c 'echo $$ >"$0"; while kill -0 $1 2>/dev/null; do sleep 0.01; done' "$0" $$ </dev/null >/dev/null 2>&1 &
+// A daemon that writes its pidfile and dies with its starter: at the
+// instant the start command exits the pidfile names a live process, but
+// nothing runs once the run settles. It stays in the starter's session
+// with SIGHUP at its default, so the kernel hangs it up as the starter,
+// the session's leader, exits: the signal is pending before the exit is
+// seen, and a process woken to die is never "at rest" (settle waits for
+// state S), however long a busy machine takes to run it. (Polling for the
+// starter, as this daemon once did, left it at rest in its sleep on a
+// loaded machine, and the run judged it alive.)
+const leavesAtOnce = `env --default-signal=HUP sh -c 'echo $$ >"$0"; while kill -0 $1 2>/dev/null; do sleep 0.01; done' "$0" $$ </dev/null >/dev/null 2>&1 &
 while [ ! -s "$0" ]; do sleep 0.01; done`
 
 // A daemon that runs but never writes its pidfile.
