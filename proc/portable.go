@@ -353,7 +353,8 @@ func pathInfo(path string) PathInfo {
 }
 
 // unavailableOr turns gopsutil's "not implemented yet" into
-// ErrNotAvailable, and keeps any other error.
+// ErrNotAvailable, and keeps any other error. gopsutil's sentinel lives in
+// its internal/common package, out of reach: the text is matched.
 func unavailableOr(err error) error {
 	if err != nil && strings.Contains(err.Error(), "not implemented") {
 		return notAvailable("(gopsutil: not implemented)")

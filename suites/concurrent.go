@@ -233,8 +233,9 @@ func (h *harness) awaitForegroundRace(cmds []*startRun) {
 			if len(done) != len(cmds)-1 {
 				continue
 			}
+			pid, ok := h.fromPidFile() // one look a tick, then which start it names
 			for _, c := range cmds {
-				if pid, ok := h.fromPidFile(); !done[c] && ok && pid == c.cmd.Process.Pid {
+				if ok && !done[c] && pid == c.cmd.Process.Pid {
 					markRunning()
 					return
 				}
