@@ -52,7 +52,9 @@ the daemon has been adopted by then.`,
 		"APUE 13.5", Error, Error,
 		`Two instances of a daemon fight over its port, its files and its pidfile. A
 second start must fail, leaving the first running and its pidfile unchanged;
-it should say so with a non-zero exit (exit 0 is reported as a warning).`,
+it should say so with a non-zero exit (exit 0 is reported as a warning),
+except under --init-script, where LSB asks "start" to exit 0 when the
+daemon already runs (SU120).`,
 		"lock the pidfile and refuse to start when the lock is held"),
 	lifecycle("SU104", "stops-on-sigterm", "after SIGTERM (or the stop command) it exits within the stop timeout",
 		"daemon(7) (SIGTERM); systemd.kill(5)", Error, Error,
@@ -101,7 +103,7 @@ With a pidfile, after the stop, the suite releases eight start commands at
 once (each waits on one shared pipe) and waits until they have all exited
 and the run has settled. Exactly one daemon may remain, and the pidfile
 must name it; the losing starts should exit non-zero (exit 0 is a warning,
-as for SU103). The winner is then stopped.
+as for SU103, but under --init-script, where LSB asks for 0). The winner is then stopped.
 
 The suite also reads the pidfile every 200 µs during the race and reports a
 look that found it empty, unreadable or naming a dead pid: the sign of a pid
@@ -123,6 +125,65 @@ The suite checks that the start command still runs once it is ready.`,
 the socket named by NOTIFY_SOCKET, so that units ordered after it start only
 then. Without it the supervisor can only guess.`,
 		"send READY=1 (and MAINPID=) once the daemon serves"),
+	lsb("SU120", "lsb-start", "init script: start exits 0, and exits 0 again while the daemon runs, starting nothing",
+		`Init scripts are driven by tools that read their exit status: the boot, the
+package's postinst, configuration management. LSB asks "start" to exit 0
+when the service was started, and also when it was already running: a
+second "start" is a success that changes nothing. A script that exits 1
+there makes every "ensure running" step fail on a healthy host.
+
+The suite's first start is the script's "start" on the hostile terminal
+(SU101 judges it); this spec runs "start" again while the daemon runs: it
+must exit 0 and leave the daemon, its pidfile and the process count as
+they were.`,
+		"treat \"already running\" as success in start (start-stop-daemon --start --oknodo, or status first)"),
+	lsb("SU121", "lsb-stop", "init script: stop exits 0, and exits 0 again when the daemon is already stopped",
+		`LSB asks "stop" to exit 0 when the service was stopped, and also when it was
+not running. A script that exits 1 for "not running" fails package upgrades
+and removals (the prerm stops the service) and every shutdown sequence that
+stops it twice.
+
+The suite stops the daemon with the script's "stop" (SU104 judges that the
+daemon exits), then runs "stop" again with nothing running.`,
+		"treat \"not running\" as success in stop (start-stop-daemon --stop --oknodo)"),
+	lsb("SU122", "lsb-status", "init script: status exits 0 while running, 3 when stopped, 1 when dead with its pidfile left",
+		`Monitoring, configuration management and the "restart only if running"
+logic of package scripts read "status" by its exit code: 0 running, 1 dead
+with a pidfile left, 3 not running (4 unknown). A status that says 0 for a
+dead daemon hides a crash; one that cannot tell "crashed" from "stopped"
+hides it too.
+
+With the daemon stopped and no pidfile, the suite runs "status" (want 3);
+after "start" (want 0); after kill -9 of the daemon, the pidfile left
+behind (want 1). It then removes that pidfile.`,
+		"exit 0 running, 1 dead with a pidfile, 3 stopped (status_of_proc -p PIDFILE, or pidofproc)"),
+	lsb("SU123", "lsb-restart", "init script: restart and force-reload exit 0 and leave one running daemon; restart runs a new pid",
+		`LSB requires "restart" (stop, then start, even when stopped) and
+"force-reload" (reload if the daemon can, restart otherwise). A restart that
+does not wait for the old daemon to exit either starts nothing (the old one
+still holds the lock) or starts a second one.
+
+With the daemon running, the suite runs "restart" (exit 0, the old pid gone,
+a new pid in the pidfile, no second daemon), then "force-reload" (exit 0,
+one daemon running, same pid or new), then "reload" when the script
+implements it (exit 0, one daemon running, same pid or one it handed over
+to; exit 3, or the exit of an unknown action, says it is not implemented).`,
+		"restart: stop, wait until the old daemon has exited, start; implement force-reload"),
+	lsb("SU124", "lsb-usage", "init script: an unknown action exits 2 or 3 and starts nothing",
+		`LSB: an action the script does not know exits 2 (invalid argument) or 3
+(unimplemented feature). A script that prints its usage and exits 0 makes a
+mistyped action look like a success to every tool that runs it.
+
+The suite runs the script with an action no script implements.`,
+		"print the usage and exit 2 on an unknown action"),
+}
+
+// lsb makes a lifecycle rule judged only when an LSB init script drives
+// the daemon (dcheck verify --init-script).
+func lsb(id, name, title, doc, hint string) *Rule {
+	r := lifecycle(id, name, title, "LSB Core 5.0, Init Script Actions", Error, Off, doc, hint)
+	r.Mode = ModeInitScript
+	return r
 }
 
 // lifecycle makes a rule judged by the suites rather than from /proc.

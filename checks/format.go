@@ -187,7 +187,11 @@ func Explain(w io.Writer, r *Rule) error {
 	fmt.Fprintf(&b, "%s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
 	fmt.Fprintf(&b, "Spec:       %s\n", r.Spec)
 	fmt.Fprintf(&b, "Kind:       %s\n", r.Kind)
-	fmt.Fprintf(&b, "Severity:   %s in sysv, %s in supervised\n\n", severityWords(r.SysV), severityWords(r.Supervised))
+	fmt.Fprintf(&b, "Severity:   %s in sysv, %s in supervised\n", severityWords(r.SysV), severityWords(r.Supervised))
+	if r.Mode != "" {
+		fmt.Fprintf(&b, "Judged:     only in runs of dcheck verify %s\n", r.Mode)
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s\n\nHow to fix: %s\n", r.Doc, r.Hint)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -203,7 +207,11 @@ func RulesMarkdown() string {
 	b.WriteString(RulesTable())
 	for _, r := range rules {
 		fmt.Fprintf(&b, "\n## %s %s\n\n%s\n\n", r.ID, r.Name, r.Title)
-		fmt.Fprintf(&b, "- Spec: %s\n- Kind: %s\n- Severity: %s in sysv, %s in supervised\n\n", r.Spec, r.Kind, severityWords(r.SysV), severityWords(r.Supervised))
+		fmt.Fprintf(&b, "- Spec: %s\n- Kind: %s\n- Severity: %s in sysv, %s in supervised\n", r.Spec, r.Kind, severityWords(r.SysV), severityWords(r.Supervised))
+		if r.Mode != "" {
+			fmt.Fprintf(&b, "- Judged only in runs of `dcheck verify %s`\n", r.Mode)
+		}
+		b.WriteString("\n")
 		fmt.Fprintf(&b, "%s\n\n**How to fix:** %s\n", r.Doc, r.Hint)
 	}
 	return b.String()

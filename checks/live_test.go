@@ -84,6 +84,25 @@ func helper(mode string, args []string) int {
 		return fail(syscall.Exec(path, args, env))
 	case "idle": // a Go process, its runtime's threads and all, that waits
 		select {}
+	case "retitle": // overwrites its exec environment block, as setproctitle does, then waits
+		fsys, err := proc.NewFS("")
+		if err != nil {
+			return fail(err)
+		}
+		st, err := fsys.Stat(os.Getpid())
+		if err != nil {
+			return fail(err)
+		}
+		mem, err := fsys.OpenMem(os.Getpid(), os.O_RDWR)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := mem.WriteAt(make([]byte, st.EnvEnd-st.EnvStart), int64(st.EnvStart)); err != nil {
+			return fail(err)
+		}
+		mem.Close()
+		fmt.Println("ready")
+		select {}
 	case "listen": // the same, listening on the Unix socket args[0]
 		l, err := net.Listen("unix", args[0])
 		if err != nil {
@@ -306,6 +325,41 @@ func expect(t *testing.T, r *checks.Report, want map[string]checks.Status) {
 		var b strings.Builder
 		checks.WriteText(&b, r, false)
 		t.Log("\n" + b.String())
+	}
+}
+
+// TestOverwrittenEnvironmentIsUnknown: redis (and every program that sets
+// its process title as setproctitle does) writes over its exec
+// environment block; /proc/PID/environ then reads as NULs only. That is
+// not an environment without session variables: DC501 is unknown, through
+// both readers.
+func TestOverwrittenEnvironmentIsUnknown(t *testing.T) {
+	cmd := exec.Command(self(t))
+	cmd.Env = []string{"DCHECK_TEST_HELPER=retitle", "TERM=xterm", "SSH_TTY=/dev/pts/9"}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("the helper said %q, %v", line, err)
+	}
+	fsys, err := proc.NewFS("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range map[string]proc.Reader{"/proc": fsys, "gopsutil": proc.Portable{}} {
+		rep, err := checks.Inspect(r, cmd.Process.Pid, checks.Policy{Reaper: os.Getpid()})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		f := finding(rep, "DC501")
+		if f.Status != checks.Unknown || !strings.Contains(f.Message, "overwritten") {
+			t.Errorf("%s: DC501 %s %q; want unknown, saying the block was overwritten", name, f.Status, f.Message)
+		}
 	}
 }
 

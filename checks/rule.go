@@ -49,6 +49,13 @@ const (
 	Lifecycle Kind = "lifecycle"
 )
 
+// The verify modes a lifecycle rule may be judged in only (Rule.Mode).
+const (
+	// ModeInitScript: an LSB init script drives the daemon (dcheck verify
+	// --init-script), and its actions are judged.
+	ModeInitScript = "--init-script"
+)
+
 // Rule is one thing a correct daemon does. IDs are stable and never
 // reused; a withdrawn rule keeps its ID out of the catalogue for good.
 type Rule struct {
@@ -60,6 +67,11 @@ type Rule struct {
 
 	SysV       Severity // Severity in ProfileSysV; Off skips the rule there
 	Supervised Severity // Severity in ProfileSupervised; Off skips the rule there
+
+	// Mode, for a lifecycle rule, is the dcheck verify flag whose runs
+	// alone judge it (ModeInitScript); empty means every run of a profile
+	// in which it is not Off.
+	Mode string
 
 	// Doc explains why the rule exists, how it is checked and how to fix a
 	// failure. It is Markdown-light text: paragraphs separated by blank

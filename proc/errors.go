@@ -24,6 +24,13 @@ var (
 	// zombie no longer has: descriptors, current directory, environment.
 	ErrZombie = errors.New("the process is a zombie (it exited and its parent has not reaped it)")
 
+	// ErrEnvironOverwritten is recorded in Snapshot.EnvironErr when the
+	// environment block holds bytes but no entry: the process wrote over
+	// it (redis, and programs that set their process title the way
+	// setproctitle does, reuse it for a longer title). What it was exec'd
+	// with can no longer be read.
+	ErrEnvironOverwritten = errors.New("the environment block was overwritten by the process (a process title?): its variables cannot be read")
+
 	// ErrPidFile is wrapped by ReadPidFile for a pidfile that holds no
 	// usable pid (empty, garbage, negative, too long).
 	ErrPidFile = errors.New("bad pidfile")

@@ -224,6 +224,10 @@ func (r Portable) TakeFrom(pid int, _ *ProcStat) (*Snapshot, error) {
 		s.EnvironErr = unavailableOr(err)
 	} else {
 		s.Environ = slices.DeleteFunc(env, func(e string) bool { return e == "" }) // gopsutil keeps the block's final NUL as an empty entry
+		// NULs only (as Snapshot reads it): the process wrote over the block.
+		if len(env) > 1 && len(s.Environ) == 0 {
+			s.EnvironErr = fmt.Errorf("pid %d: %d empty entries: %w", pid, len(env), ErrEnvironOverwritten)
+		}
 	}
 	s.FDs, s.FDsErr = r.fds(ctx, p)
 	s.ThreadsErr = notAvailable("(gopsutil gives no per-thread signal masks)")

@@ -281,6 +281,9 @@ func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 			data, s.EnvironTruncated = data[:maxEnviron], true
 		}
 		s.Environ = parseEnviron(data)
+		if len(data) > 0 && len(s.Environ) == 0 {
+			s.EnvironErr = fmt.Errorf("%s/environ: %d bytes, all NUL: %w", dirpath, len(data), ErrEnvironOverwritten)
+		}
 	}
 	s.FDs, s.FDsErr = f.readFDs(shared, sharedPath, buf)
 	if s.needsSockets() {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +26,13 @@ type Config struct {
 	// the supervised profile it is the daemon itself, which must not exit.
 	// Required.
 	Start []string
+
+	// InitScript is an LSB init script that drives the daemon (dcheck
+	// verify --init-script). Empty means none. When set, Start and Stop
+	// must be empty and PidFile set: Validate makes Start "SCRIPT start",
+	// the daemon is stopped with "SCRIPT stop", and the specs SU120-SU124
+	// run its other actions. The profile must be sysv.
+	InitScript string
 
 	// PidFile is the daemon's pidfile. Empty means the daemon has none: it
 	// is found as the process the harness adopts (sysv) or the start
@@ -93,6 +101,7 @@ type Config struct {
 	Dir string
 
 	resolved []string // what Validate resolved: "ARG → /abs/ARG"
+	scripted bool     // Validate made Start and Stop from InitScript
 }
 
 // Launch is how the start command meets its terminal. Both are real:
@@ -155,15 +164,18 @@ func (c *Config) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(format, a...))
 	}
-	if len(c.Start) == 0 || strings.TrimSpace(c.Start[0]) == "" {
-		return bad("no start command")
-	}
 	if c.Dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
 			return bad("current directory: %v", err)
 		}
 		c.Dir = wd
+	}
+	if err := c.validateInitScript(); err != nil {
+		return bad("%v", err)
+	}
+	if len(c.Start) == 0 || strings.TrimSpace(c.Start[0]) == "" {
+		return bad("no start command")
 	}
 	// The start command runs in a temporary directory: resolve it here,
 	// and each argument that names a file in the caller's directory.
@@ -224,13 +236,18 @@ func (c *Config) Validate() error {
 		}
 		c.PidFile = abs
 		dir := filepath.Dir(abs)
-		if st, err := os.Stat(dir); err != nil {
+		st, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && c.InitScript != "":
+			// An init script makes its runtime directory (/run/NAME) as it starts.
+		case err != nil:
 			return bad("pidfile directory: %v", err)
-		} else if !st.IsDir() {
+		case !st.IsDir():
 			return bad("pidfile directory %s is not a directory", dir)
-		}
-		if err := unix.Access(dir, unix.R_OK|unix.X_OK); err != nil {
-			return bad("pidfile directory %s is not readable: %v", dir, err)
+		default:
+			if err := unix.Access(dir, unix.R_OK|unix.X_OK); err != nil {
+				return bad("pidfile directory %s is not readable: %v", dir, err)
+			}
 		}
 	}
 	if c.Out == nil {
@@ -250,6 +267,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 			return nil
 		})
 	}
+	fs.StringVar(&c.InitScript, prefix+"init-script", c.InitScript, "an LSB init script `path`: start the daemon with its start action, stop it with stop, and judge its actions (SU120-SU124); needs --pidfile")
 	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")
 	fs.StringVar(&c.Stop, prefix+"stop", c.Stop, "shell `command` that stops the daemon (default: SIGTERM)")
 	fs.StringVar(&c.Restart, prefix+"restart", c.Restart, "shell `command` that starts it over a stale pidfile (default: the start command)")

@@ -68,6 +68,7 @@ type harness struct {
 	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
 	killOrder  []int                   // the keys of killed, in the order they were seen
 	stopReaper func()
+	actions    int // init-script actions run so far, for their output files
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went
@@ -148,8 +149,14 @@ func newHarness(cfg Config) (*harness, error) {
 
 func (h *harness) env(extra ...string) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
-		return strings.HasPrefix(kv, markerEnv+"=") || strings.HasPrefix(kv, "NOTIFY_SOCKET=")
+		return strings.HasPrefix(kv, markerEnv+"=") || strings.HasPrefix(kv, "NOTIFY_SOCKET=") ||
+			strings.HasPrefix(kv, skipRedirectEnv+"=")
 	})
+	if h.cfg.InitScript != "" {
+		// The script itself is under test: on a host booted with systemd,
+		// Debian's init-functions would hand the action to systemctl.
+		env = append(env, skipRedirectEnv+"=true")
+	}
 	return append(append(env, markerEnv+"="+h.runID), extra...)
 }
 

@@ -39,7 +39,10 @@ func (h *harness) stopDaemon() stopFacts {
 		return h.stopped
 	}
 	f := stopFacts{done: true, pid: h.daemon, how: "SIGTERM"}
-	if h.cfg.Stop != "" {
+	switch {
+	case h.cfg.InitScript != "":
+		f.how = "the script's \"stop\""
+	case h.cfg.Stop != "":
 		f.how = "the stop command"
 	}
 	if h.cfg.PidFile != "" {
@@ -65,9 +68,18 @@ func (h *harness) stopDaemon() stopFacts {
 	return f
 }
 
-// stop stops pid with the stop command or SIGTERM and waits.
+// stop stops pid with the init script's stop, the stop command or SIGTERM,
+// and waits.
 func (h *harness) stop(pid int, name string) (bool, string, error) {
-	if h.cfg.Stop != "" {
+	if h.cfg.InitScript != "" {
+		a, err := h.action("stop")
+		if err != nil {
+			return false, "", err
+		}
+		if a.timedOut || a.code != 0 {
+			return false, "", fmt.Errorf("%s", a)
+		}
+	} else if h.cfg.Stop != "" {
 		code, timedOut, err := h.shell(h.cfg.Stop, h.cfg.StopTimeout, name)
 		if err != nil || timedOut || code != 0 {
 			return false, "", fmt.Errorf("stop command: exit %d, timed out %v, %v: %s", code, timedOut, err, h.output(name))
@@ -217,30 +229,7 @@ func (h *harness) secondStartSpec() {
 		h.conclude("SU103", Failed, "cannot run the start command: %v", err)
 	}
 	code, timedOut, _ := h.waitCmd(cmd, h.cfg.StartTimeout)
-	// A second instance that notices the first (a lock, a busy port) exits
-	// on its own a moment after its starter: give it two seconds. Processes
-	// of this run (adopted, or carrying its marker) that were not there
-	// before: a second instance, or one on its way out. The set must stay
-	// empty for 200 ms: an intermediate fork hands over to its child as it
-	// exits. What the first daemon starts meanwhile (a supervisor's managed
-	// program, a worker) is its own, not a second instance: only what does
-	// not descend from it, nor share its session, counts.
-	var extra []int
-	emptySince := time.Now()
-	for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(50 * time.Millisecond) { // ours() scans every process: not too often
-		extra = extra[:0]
-		for _, pid := range h.ours() {
-			if !slices.Contains(before, pid) && !h.ofFirstDaemon(pid) {
-				extra = append(extra, pid)
-			}
-		}
-		if len(extra) > 0 {
-			emptySince = time.Now()
-		}
-		if time.Since(emptySince) >= 200*time.Millisecond || time.Now().After(deadline) {
-			break
-		}
-	}
+	extra := h.newcomers(before)
 	_, after, _ := h.readPidIf()
 	switch {
 	case len(extra) > 0:
@@ -255,6 +244,9 @@ func (h *harness) secondStartSpec() {
 		h.conclude("SU103", Failed, "the second start changed the pidfile from %q to %q", pidData, after)
 	case timedOut:
 		h.conclude("SU103", Failed, "the second start did not exit within %v", h.cfg.StartTimeout)
+	case code == 0 && h.cfg.InitScript != "":
+		h.conclude("SU103", Passed, "while pid %d ran, a second start exited 0 (LSB: already running is success; SU120) and started nothing: %s", h.daemon, h.output("second-start"))
+		return
 	case code == 0:
 		h.conclude("SU103", Warned, "the second start exited 0 although nothing started (want non-zero): %s", h.output("second-start"))
 		return // a warning passes the spec unless Strict: one outcome only
@@ -282,46 +274,8 @@ func (h *harness) restartSpec() {
 	if err != nil {
 		h.conclude("SU106", Failed, "%v", err)
 	}
-	// A crash as a supervisor sees it: the daemon and everything it
-	// started killed at once (workers must not keep its port). A worker
-	// forked while the tree was listed shows up in the next look: as a
-	// descendant, in a session seen in an earlier look, or as a process of
-	// the run that was not there before this start (orphaned, the harness
-	// adopts it; it carries the run's marker). The pidfile may name the
-	// daemon before it has called setsid(): its session then is not the
-	// one its workers end up in, so no single look at it is enough.
-	sids := map[int]bool{}
-	for round := 0; ; round++ {
-		candidates := append([]int{first}, descendantsOf(first)...)
-		for sid := range sids {
-			candidates = append(candidates, h.sessionMembers(sid)...)
-		}
-		for _, pid := range h.ours() {
-			if !slices.Contains(before, pid) {
-				candidates = append(candidates, pid)
-			}
-		}
-		var victims []int
-		for _, pid := range candidates {
-			if st, ok := procStat(pid); ok && st.Alive() && !slices.Contains(victims, pid) {
-				victims = append(victims, pid)
-				sids[st.Session] = true
-			}
-		}
-		if len(victims) == 0 {
-			break
-		}
-		if round == 10 {
-			h.conclude("SU106", Failed, "the tree of pid %d kept growing under SIGKILL: %v", first, victims)
-		}
-		for _, pid := range victims {
-			h.signal(pid, unix.SIGKILL)
-		}
-		for _, pid := range victims {
-			if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
-				h.conclude("SU106", Failed, "pid %d survived SIGKILL", pid)
-			}
-		}
+	if err := h.killStart(first, before); err != nil {
+		h.conclude("SU106", Failed, "%v", err)
 	}
 	var second int
 	if h.cfg.Restart != "" {
@@ -357,4 +311,75 @@ func (h *harness) sessionMembers(sid int) []int {
 		}
 	}
 	return out
+}
+
+// newcomers returns the processes of the run that were not in before and
+// are not the running daemon's (descended from it, or in its session): a
+// second instance, or one on its way out. A second instance that notices
+// the first (a lock, a busy port) exits on its own a moment after its
+// starter, and an intermediate fork hands over to its child as it exits:
+// it looks until the set has stayed empty for 200 ms, two seconds at most.
+// What the first daemon starts meanwhile (a supervisor's managed program,
+// a worker) is its own, not a newcomer.
+func (h *harness) newcomers(before []int) []int {
+	var extra []int
+	emptySince := time.Now()
+	for deadline := time.Now().Add(min(2*time.Second, h.cfg.StartTimeout)); ; time.Sleep(50 * time.Millisecond) { // ours() scans every process: not too often
+		extra = extra[:0]
+		for _, pid := range h.ours() {
+			if !slices.Contains(before, pid) && !h.ofFirstDaemon(pid) {
+				extra = append(extra, pid)
+			}
+		}
+		if len(extra) > 0 {
+			emptySince = time.Now()
+		}
+		if time.Since(emptySince) >= 200*time.Millisecond || time.Now().After(deadline) {
+			return extra
+		}
+	}
+}
+
+// killStart kills, as a crash does (a supervisor's SIGKILL, the OOM
+// killer), the daemon first and everything its start left: workers must
+// not keep its port. A worker forked while the tree was listed shows up in
+// the next look: as a descendant, in a session seen in an earlier look, or
+// as a process of the run that was not in before (orphaned, the harness
+// adopts it; it carries the run's marker). The pidfile may name the daemon
+// before it has called setsid(): its session then is not the one its
+// workers end up in, so no single look at it is enough.
+func (h *harness) killStart(first int, before []int) error {
+	sids := map[int]bool{}
+	for round := 0; ; round++ {
+		candidates := append([]int{first}, descendantsOf(first)...)
+		for sid := range sids {
+			candidates = append(candidates, h.sessionMembers(sid)...)
+		}
+		for _, pid := range h.ours() {
+			if !slices.Contains(before, pid) {
+				candidates = append(candidates, pid)
+			}
+		}
+		var victims []int
+		for _, pid := range candidates {
+			if st, ok := procStat(pid); ok && st.Alive() && !slices.Contains(victims, pid) {
+				victims = append(victims, pid)
+				sids[st.Session] = true
+			}
+		}
+		if len(victims) == 0 {
+			return nil
+		}
+		if round == 10 {
+			return fmt.Errorf("the tree of pid %d kept growing under SIGKILL: %v", first, victims)
+		}
+		for _, pid := range victims {
+			h.signal(pid, unix.SIGKILL)
+		}
+		for _, pid := range victims {
+			if ok, _ := h.waitExit(pid, 5*time.Second); !ok {
+				return fmt.Errorf("pid %d survived SIGKILL", pid)
+			}
+		}
+	}
 }

@@ -51,7 +51,7 @@ func Register(cfg Config) bool {
 		if cfg.Profile == checks.ProfileSupervised {
 			supervisedSpecs(&h)
 		} else {
-			sysvSpecs(&h)
+			sysvSpecs(&h, cfg.InitScript != "")
 		}
 	})
 	return true
@@ -102,7 +102,9 @@ func staticSpecs(hp **harness) {
 	}
 }
 
-func sysvSpecs(hp **harness) {
+// sysvSpecs adds the specs of a classic daemon, and those of its init
+// script when lsb.
+func sysvSpecs(hp **harness, lsb bool) {
 	spec("SU101", func() {
 		h := *hp
 		s := h.start
@@ -129,7 +131,13 @@ func sysvSpecs(hp **harness) {
 	})
 	staticSpecs(hp)
 	spec("SU103", func() { (*hp).secondStartSpec() })
+	if lsb {
+		lsbSpecs(hp)
+	}
 	reloadAndStopSpecs(hp)
+	if lsb {
+		lsbStoppedSpecs(hp)
+	}
 	spec("SU106", func() { (*hp).restartSpec() })
 	spec("SU109", func() { (*hp).concurrentStartsSpec() })
 }

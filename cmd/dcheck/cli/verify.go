@@ -28,6 +28,7 @@ usage error, 3 if nothing was judged.`,
 			"dcheck verify --profile supervised -- /usr/local/bin/mydaemon run",
 			"dcheck verify --label-filter 'SU102 || DC103' --pidfile /tmp/d.pid -- ./mydaemon start",
 			"dcheck verify --launch job-control --pidfile /tmp/d.pid -- ./mydaemon start   # as typed at a shell prompt",
+			"dcheck verify --init-script /etc/init.d/nginx --pidfile /run/nginx.pid   # and its actions (SU120-SU124)",
 		},
 	})
 	o.cfg.BindFlags(fs.FlagSet, "")
@@ -40,8 +41,8 @@ usage error, 3 if nothing was judged.`,
 	if err != nil {
 		return err
 	}
-	if len(start) == 0 {
-		return usagef("verify: no start command (give it after --)")
+	if len(start) == 0 && o.cfg.InitScript == "" {
+		return usagef("verify: no start command (give it after --, or --init-script)")
 	}
 	o.cfg.Start = start
 	if o.config != "" {
