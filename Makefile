@@ -48,14 +48,15 @@ cross:
 unit:
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-# Each fuzz target briefly; seeds live in proc/testdata/fuzz. A crasher
-# is written there too: commit it with the fix.
+# Each fuzz target briefly: the /proc parsers and the unit file reader.
+# Seeds live in PKG/testdata/fuzz; a crasher is written there too: commit
+# it with the fix.
 fuzz:
-	@set -e; for t in $$($(GO) test ./proc -list '^Fuzz' | grep '^Fuzz'); do \
-		echo "fuzz $$t ($(FUZZTIME))"; \
-		$(GO) test ./proc -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/tmp/dcheck-fuzz.log 2>&1 \
+	@set -e; for p in ./proc ./unitfile; do for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
+		echo "fuzz $$p $$t ($(FUZZTIME))"; \
+		$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/tmp/dcheck-fuzz.log 2>&1 \
 			|| { cat /tmp/dcheck-fuzz.log; exit 1; }; \
-	done
+	done; done
 
 # Rewrite docs/rules.md, the README's rule table and the CLI's golden files.
 docs:

@@ -125,6 +125,55 @@ The suite checks that the start command still runs once it is ready.`,
 the socket named by NOTIFY_SOCKET, so that units ordered after it start only
 then. Without it the supervisor can only guess.`,
 		"send READY=1 (and MAINPID=) once the daemon serves"),
+	unitRule("SU113", "type-matches", "unit: the daemon does what its Type= tells systemd to expect",
+		"systemd.service(5) Type=, PIDFile=, NotifyAccess=", Error, Error,
+		`systemd decides from Type= when a service has started and which process is
+its main one. A mismatch breaks the service in ways that look like flakiness:
+Type=forking for a program that stays in the foreground times out and is
+killed; Type=simple for one that forks loses it at once; Type=notify for one
+that never sends READY=1 fails after TimeoutStartSec.
+
+The suite starts ExecStart= as systemd would and checks, for forking: the
+start command exits 0 and, at that instant, PIDFile= (when set) names the
+live daemon (SU102's causal look); for simple and exec: the started process
+is the daemon and stays; for notify and notify-reload: it stays, and READY=1
+arrives from it (the main pid, as NotifyAccess=main requires) within the
+start timeout.`,
+		"make Type= say what the program does: forking only if it detaches and writes PIDFile= first; notify only if it sends READY=1 itself"),
+	unitRule("SU114", "watchdog", "unit: with WatchdogSec=, WATCHDOG=1 arrives at least every WatchdogSec/2 for three periods",
+		"systemd.service(5) WatchdogSec=; sd_watchdog_enabled(3)", Off, Error,
+		`With WatchdogSec= systemd expects WATCHDOG=1 more often than that and kills
+the service (SIGABRT) when a period passes without one. sd_watchdog_enabled(3)
+asks for one every half period, so that a late tick is not fatal.
+
+The suite passes WATCHDOG_USEC as systemd does, and watches three periods
+from readiness: a gap longer than WatchdogSec fails (systemd would have
+killed it); one longer than three quarters of it is a warning (half, with a
+quarter for scheduling: a daemon that pings at exactly half is on time).`,
+		"send WATCHDOG=1 every WATCHDOG_USEC/2 from a loop that only runs while the daemon works (go-systemd's SdWatchdogEnabled tells the interval)"),
+	unitRule("SU115", "reload-notified", "unit: a notify daemon announces a reload with RELOADING=1 and MONOTONIC_USEC, then READY=1, as the same main pid",
+		"sd_notify(3) RELOADING=1; systemd.service(5) Type=notify-reload, ExecReload=", Off, Error,
+		`A reload is over when the daemon says so. With Type=notify-reload systemd
+sends SIGHUP and waits for RELOADING=1 (with MONOTONIC_USEC, the time the
+reload began, since systemd 253) and then READY=1; without them "systemctl
+reload" hangs until it times out. With Type=notify and ExecReload= systemd
+does not wait, but cannot tell when the new configuration is in force.
+
+The suite reloads as the unit says (ExecReload= with $MAINPID, or SIGHUP for
+notify-reload) and waits, up to the start timeout, for RELOADING=1 then
+READY=1 from the main pid. Missing ones fail under Type=notify-reload and
+are a warning under Type=notify, where MONOTONIC_USEC is not asked for.`,
+		"on SIGHUP: send RELOADING=1 and MONOTONIC_USEC=<CLOCK_MONOTONIC in µs>, reload, then READY=1"),
+	unitRule("SU116", "stopping-notified", "unit: a notify daemon sends STOPPING=1 when told to stop, and exits within TimeoutStopSec=",
+		"sd_notify(3) STOPPING=1; systemd.service(5) TimeoutStopSec=", Off, Warning,
+		`A Type=notify daemon tells systemd it is shutting down with STOPPING=1, so
+that the service shows as deactivating and nothing is sent to it meanwhile.
+Without it, a slow shutdown looks like a hang.
+
+The suite stops the daemon as systemd does (ExecStop=, then KillSignal=) and
+looks for STOPPING=1 from the main pid between the stop and its exit. Only
+for Type=notify and notify-reload; the exit itself is SU104's.`,
+		"send STOPPING=1 as soon as the stop signal arrives, then shut down"),
 	lsb("SU120", "lsb-start", "init script: start exits 0, and exits 0 again while the daemon runs, starting nothing",
 		`Init scripts are driven by tools that read their exit status: the boot, the
 package's postinst, configuration management. LSB asks "start" to exit 0
@@ -176,6 +225,14 @@ mistyped action look like a success to every tool that runs it.
 
 The suite runs the script with an action no script implements.`,
 		"print the usage and exit 2 on an unknown action"),
+}
+
+// unitRule makes a lifecycle rule judged only when a systemd unit drives
+// the daemon (dcheck verify --unit).
+func unitRule(id, name, title, spec string, sysv, supervised Severity, doc, hint string) *Rule {
+	r := lifecycle(id, name, title, spec, sysv, supervised, doc, hint)
+	r.Mode = ModeUnit
+	return r
 }
 
 // lsb makes a lifecycle rule judged only when an LSB init script drives

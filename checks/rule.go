@@ -54,6 +54,9 @@ const (
 	// ModeInitScript: an LSB init script drives the daemon (dcheck verify
 	// --init-script), and its actions are judged.
 	ModeInitScript = "--init-script"
+	// ModeUnit: a systemd service unit says how to run the daemon (dcheck
+	// verify --unit), and what it promises is judged.
+	ModeUnit = "--unit"
 )
 
 // Rule is one thing a correct daemon does. IDs are stable and never

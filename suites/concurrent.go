@@ -107,9 +107,8 @@ func (h *harness) concurrentStartsSpec() {
 	}
 	cmds := make([]*startRun, 0, concurrentStarts)
 	for i := range concurrentStarts {
-		argv := append([]string{"/bin/sh", "-c", barrier, "sh"}, h.cfg.Start...)
 		name := fmt.Sprintf("concurrent-%d", i+1)
-		cmd, err := h.launchPlain(argv, name, r)
+		cmd, err := h.launchStart(name, []string{"/bin/sh", "-c", barrier, "sh"}, r)
 		if err != nil {
 			r.Close()
 			w.Close()

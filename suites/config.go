@@ -17,6 +17,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/unitfile"
 )
 
 // Config says which daemon to verify and how. Get one from NewConfig; the
@@ -33,6 +34,18 @@ type Config struct {
 	// the daemon is stopped with "SCRIPT stop", and the specs SU120-SU124
 	// run its other actions. The profile must be sysv.
 	InitScript string
+
+	// Unit is a systemd service unit that says how to run the daemon
+	// (dcheck verify --unit), and DropIns are drop-ins applied over it in
+	// order. Empty means none. When set, Start, Stop, Restart and
+	// InitScript must be empty: Validate reads the unit, takes the start
+	// command from ExecStart=, the profile from Type= (forking: sysv; the
+	// others: supervised), the pidfile from PIDFile= unless PidFile is
+	// set, and the timeouts from TimeoutStartSec= and TimeoutStopSec= when
+	// the unit sets them; the daemon is started, reloaded and stopped as
+	// systemd would (unit.go), and SU113, SU114 and SU116 judge it.
+	Unit    string
+	DropIns []string
 
 	// PidFile is the daemon's pidfile. Empty means the daemon has none: it
 	// is found as the process the harness adopts (sysv) or the start
@@ -102,6 +115,10 @@ type Config struct {
 
 	resolved []string // what Validate resolved: "ARG → /abs/ARG"
 	scripted bool     // Validate made Start and Stop from InitScript
+	service  *unitfile.Service
+	// profileSet: --profile was given (with --unit, it must agree with
+	// Type=).
+	profileSet bool
 }
 
 // Launch is how the start command meets its terminal. Both are real:
@@ -174,6 +191,9 @@ func (c *Config) Validate() error {
 	if err := c.validateInitScript(); err != nil {
 		return bad("%v", err)
 	}
+	if err := c.validateUnit(); err != nil {
+		return bad("%v", err)
+	}
 	if len(c.Start) == 0 || strings.TrimSpace(c.Start[0]) == "" {
 		return bad("no start command")
 	}
@@ -238,8 +258,9 @@ func (c *Config) Validate() error {
 		dir := filepath.Dir(abs)
 		st, err := os.Stat(dir)
 		switch {
-		case errors.Is(err, fs.ErrNotExist) && c.InitScript != "":
-			// An init script makes its runtime directory (/run/NAME) as it starts.
+		case errors.Is(err, fs.ErrNotExist) && (c.InitScript != "" || c.service != nil):
+			// An init script makes its runtime directory (/run/NAME) as it
+			// starts; a unit has systemd make it (RuntimeDirectory=).
 		case err != nil:
 			return bad("pidfile directory: %v", err)
 		case !st.IsDir():
@@ -268,12 +289,17 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 		})
 	}
 	fs.StringVar(&c.InitScript, prefix+"init-script", c.InitScript, "an LSB init script `path`: start the daemon with its start action, stop it with stop, and judge its actions (SU120-SU124); needs --pidfile")
+	fs.StringVar(&c.Unit, prefix+"unit", c.Unit, "a systemd service `unit` file: start, reload and stop the daemon as systemd would, and judge the unit (SU113, SU114, SU116)")
+	fs.Func(prefix+"dropin", "a drop-in `file` applied over --unit, in order (repeatable): move ports and paths out of the way without editing the unit", func(s string) error {
+		c.DropIns = append(c.DropIns, s)
+		return nil
+	})
 	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")
 	fs.StringVar(&c.Stop, prefix+"stop", c.Stop, "shell `command` that stops the daemon (default: SIGTERM)")
 	fs.StringVar(&c.Restart, prefix+"restart", c.Restart, "shell `command` that starts it over a stale pidfile (default: the start command)")
 	fs.Func(prefix+"profile", "`kind` of daemon: sysv or supervised (default sysv)", func(s string) error {
 		p, err := checks.ParseProfile(s)
-		c.Profile = p
+		c.Profile, c.profileSet = p, true
 		return err
 	})
 	fs.Func(prefix+"launch", "how the start command meets its terminal: session-leader (as ssh -t runs it) or job-control (as an interactive shell does) (default session-leader)", func(s string) error {

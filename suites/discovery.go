@@ -228,7 +228,7 @@ func (h *harness) readPidIf() (int, []byte, error) {
 // the daemon it started.
 func (h *harness) startPlain(name string) (int, error) {
 	killedBefore := len(h.killedSoFar())
-	cmd, err := h.launchPlain(h.cfg.Start, name)
+	cmd, err := h.launchStart(name, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -290,8 +290,10 @@ func (h *harness) noDaemonReason() string {
 		return "the start command failed: " + h.start.startSummary() + h.killedNote(false)
 	case h.daemonSeen == 0:
 		return "the start command exited 0 but no daemon was found (none was adopted" + h.pidfileNote() + ")" + h.killedNote(false)
-	case h.stopped.done:
+	case h.stopped.done && h.stopped.pid != 0:
 		return fmt.Sprintf("the daemon (pid %d) was stopped", h.stopped.pid)
+	case h.gone != "":
+		return h.gone
 	}
 	return fmt.Sprintf("the daemon (pid %d) is gone", h.daemonSeen)
 }

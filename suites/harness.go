@@ -59,16 +59,21 @@ type harness struct {
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
 
-	mu         sync.Mutex
-	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
-	started    map[int]bool            // every pid the harness started or adopted
-	before     string                  // the pidfile as it was before the run started anything; "" when absent
-	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
-	refused    []string                // signals the guard refused to send (guard.go), for the summary
-	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
-	killOrder  []int                   // the keys of killed, in the order they were seen
-	stopReaper func()
-	actions    int // init-script actions run so far, for their output files
+	mu          sync.Mutex
+	waiting     map[int]bool            // started through os/exec and not yet waited: never wait4 these
+	started     map[int]bool            // every pid the harness started or adopted
+	before      string                  // the pidfile as it was before the run started anything; "" when absent
+	exited      map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
+	refused     []string                // signals the guard refused to send (guard.go), for the summary
+	killed      map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
+	killOrder   []int                   // the keys of killed, in the order they were seen
+	stopReaper  func()
+	actions     int         // init-script actions run so far, for their output files
+	runtimeDirs []string    // --unit: the RuntimeDirectory= paths the run created
+	notifyLog   []notifyMsg // every sd_notify message received, in order
+	gone        string      // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt   time.Time   // when the start command was launched
+	readyAt     time.Time   // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went
@@ -84,9 +89,10 @@ type harness struct {
 	tailored      bool            // Config.Tailor has run: waivers are its
 	report        *checks.Report  // the judgement, taken once
 	reportErr     error
-	stopped       stopFacts // the stop step, once
-	readiness     readiness // SU102's verdict, taken when the start command exited
-	notifiedReady bool      // supervised: READY=1 arrived
+	stopped       stopFacts   // the stop step, once
+	reloaded      reloadFacts // the reload step, once
+	readiness     readiness   // SU102's verdict, taken when the start command exited
+	notifiedReady bool        // supervised: READY=1 arrived
 	results       []result
 	ptm, pts      *os.File
 	leader        int      // job-control launch: the shell that leads the start's session, 0 when none
@@ -130,13 +136,26 @@ func newHarness(cfg Config) (*harness, error) {
 		if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
 			return fail(err)
 		}
+		// Anyone may send to it, as to systemd's /run/systemd/notify: a
+		// unit's User= must reach it. Messages are credited by the
+		// sender's pid.
+		if err := os.Chmod(sock, 0o666); err != nil {
+			return fail(err)
+		}
+		if err := os.Chmod(h.dir, 0o711); err != nil {
+			return fail(err)
+		}
+		if rc, err := h.notify.SyscallConn(); err == nil { // the sender's pid, as systemd reads it
+			rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1) })
+		}
 		go func() {
-			buf := make([]byte, 4096)
+			buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(unix.SizeofUcred))
 			for {
-				n, err := h.notify.Read(buf)
+				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 				if err != nil {
 					return
 				}
+				h.logNotify(string(buf[:n]), oob[:oobn])
 				select {
 				case h.notified <- string(buf[:n]):
 				default:
@@ -260,6 +279,9 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 // caller has locked its goroutine to its thread: the mask is the forking
 // thread's, and so is a tracee (cmd.SysProcAttr.Ptrace).
 func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
+	if h.unit() != nil { // systemd starts a service with no signal blocked
+		return h.startUnitCmd(cmd)
+	}
 	restore, err := sigaction.BlockOnThread(starterBlocked...)
 	if err != nil {
 		return err
@@ -755,6 +777,7 @@ func (h *harness) cleanupOnceOnly() {
 		h.hold.Close()
 	}
 	h.removeStalePidFile()
+	h.removeRuntimeDirs()
 	os.RemoveAll(h.dir)
 	running.Lock()
 	delete(running.set, h)

@@ -3,6 +3,7 @@
 package suites
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -15,13 +16,14 @@ import (
 
 // stopFacts is what the stop step saw.
 type stopFacts struct {
-	done           bool   // the step ran
-	pid            int    // the daemon it stopped; 0 when none ran
-	how            string // "SIGTERM" or "the stop command"
-	err            error  // the stop command failed, or the signal could not be sent
-	exited         bool   // the daemon exited within the stop timeout
-	status         string // how it ended, when visible
-	pidfileExisted bool   // the pidfile was there just before the stop
+	done           bool      // the step ran
+	pid            int       // the daemon it stopped; 0 when none ran
+	how            string    // "SIGTERM" or "the stop command"
+	err            error     // the stop command failed, or the signal could not be sent
+	exited         bool      // the daemon exited within the stop timeout
+	status         string    // how it ended, when visible
+	pidfileExisted bool      // the pidfile was there just before the stop
+	began, ended   time.Time // when the stop began, and when the daemon was seen gone
 }
 
 // stopDaemon is the stop step: once per run, by SU104, SU105, SU108, SU106
@@ -40,6 +42,10 @@ func (h *harness) stopDaemon() stopFacts {
 	}
 	f := stopFacts{done: true, pid: h.daemon, how: "SIGTERM"}
 	switch {
+	case h.unit() != nil && len(h.unit().ExecStop) > 0:
+		f.how = "ExecStop= (and KillSignal=" + unix.SignalName(h.unit().Signal()) + " had it still run)"
+	case h.unit() != nil:
+		f.how = "KillSignal=" + unix.SignalName(h.unit().Signal())
 	case h.cfg.InitScript != "":
 		f.how = "the script's \"stop\""
 	case h.cfg.Stop != "":
@@ -49,7 +55,9 @@ func (h *harness) stopDaemon() stopFacts {
 		_, err := os.Lstat(h.cfg.PidFile)
 		f.pidfileExisted = err == nil
 	}
+	f.began = time.Now()
 	f.exited, f.status, f.err = h.stop(h.daemon, "stop")
+	f.ended = time.Now()
 	if f.err == nil && !f.exited {
 		h.signal(h.daemon, unix.SIGKILL)
 		_, f.status = h.waitExit(h.daemon, 5*time.Second)
@@ -68,10 +76,61 @@ func (h *harness) stopDaemon() stopFacts {
 	return f
 }
 
+// reloadFacts is what the reload step did.
+type reloadFacts struct {
+	done      bool
+	pid       int       // the daemon it reloaded
+	pidBefore int       // what the pidfile named just before
+	began     time.Time // when the reload was asked for
+	how       string    // "SIGHUP", "ExecReload=..."
+	err       error     // it could not be asked for; errNoReload when the unit has no reload
+}
+
+// reloadStep asks the daemon to reload, once per run, by SU107 or SU115,
+// whichever comes first: SIGHUP, or as the unit says (ExecReload=).
+func (h *harness) reloadStep() reloadFacts {
+	if h.reloaded.done {
+		return h.reloaded
+	}
+	f := reloadFacts{done: true, pid: h.daemon, how: "SIGHUP"}
+	f.pidBefore, _, _ = h.readPidIf()
+	f.began = time.Now()
+	if h.unit() != nil {
+		f.how, f.err = h.reloadUnit(h.daemon)
+	} else if err := h.signal(h.daemon, unix.SIGHUP); err != nil {
+		f.err = fmt.Errorf("SIGHUP: %w", err)
+	}
+	h.reloaded = f
+	return f
+}
+
+// exitStatus waits a second for pid to end and says how it did: os/exec's
+// status for the supervised daemon (the harness's child through os/exec),
+// wait4's for the others.
+func (h *harness) exitStatus(pid int) string {
+	if h.fg != nil && pid == h.fg.Process.Pid {
+		select {
+		case how := <-h.fgDone:
+			h.fgDone <- how
+			return how
+		case <-time.After(time.Second):
+			return "exit status not visible"
+		}
+	}
+	if _, how := h.waitExit(pid, time.Second); how != "" {
+		return how
+	}
+	return "exit status not visible"
+}
+
 // stop stops pid with the init script's stop, the stop command or SIGTERM,
 // and waits.
 func (h *harness) stop(pid int, name string) (bool, string, error) {
-	if h.cfg.InitScript != "" {
+	if h.unit() != nil {
+		if _, err := h.stopUnit(pid, name); err != nil {
+			return false, "", err
+		}
+	} else if h.cfg.InitScript != "" {
 		a, err := h.action("stop")
 		if err != nil {
 			return false, "", err
@@ -98,10 +157,14 @@ func (h *harness) stopQuietly(pid int) {
 	}
 }
 
-// reloadAndStopSpecs are the specs both profiles share, in order: reload,
-// stop, pidfile removed, nothing left.
-func reloadAndStopSpecs(hp **harness) {
+// reloadAndStopSpecs are the specs both profiles share, in order: reload
+// (and, for a unit, how it was announced), stop, pidfile removed, nothing
+// left.
+func reloadAndStopSpecs(hp **harness, unit bool) {
 	spec("SU107", func() { (*hp).reloadSpec() })
+	if unit {
+		spec("SU115", func() { (*hp).reloadNotifiedSpec() })
+	}
 	spec("SU104", func() { (*hp).stopSpec() })
 	spec("SU105", func() { (*hp).pidfileGoneSpec() })
 	spec("SU108", func() { (*hp).leftoversSpec() })
@@ -114,32 +177,43 @@ func (h *harness) reloadSpec() {
 	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
 		h.conclude("SU107", Unknown, "no daemon running: %s", h.noDaemonReason())
 	}
-	pidBefore, _, _ := h.readPidIf()
-	if err := h.signal(h.daemon, unix.SIGHUP); err != nil {
-		h.conclude("SU107", Failed, "SIGHUP: %v", err)
+	r := h.reloadStep()
+	pidBefore, reloadHow := r.pidBefore, r.how
+	switch {
+	case errors.Is(r.err, errNoReload):
+		h.conclude("SU107", Skipped, "%v", r.err)
+	case r.err != nil:
+		h.conclude("SU107", Failed, "%v", r.err)
 	}
 	// Nothing announces that a reload is over: watch for half a second.
 	deadline := time.Now().Add(500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		if !alive(h.daemon) {
 			old := h.daemon
-			_, how := h.waitExit(old, time.Second)
+			exitHow := h.exitStatus(old)
 			// Some daemons reload by re-executing and daemonizing again
 			// (sshd): a new pid in the pidfile. The later specs follow it.
 			if h.cfg.PidFile != "" {
 				if pid := h.awaitPidFile(min(2*time.Second, h.cfg.StartTimeout)); pid != 0 {
 					h.findDaemon(pid)
-					h.conclude("SU107", Failed, "pid %d exited on SIGHUP (%s); pid %d took its place in the pidfile", old, how, pid)
+					h.conclude("SU107", Failed, "pid %d exited on %s (%s); pid %d took its place in the pidfile", old, reloadHow, exitHow, pid)
 				}
 			}
-			h.conclude("SU107", Failed, "pid %d died on SIGHUP (%s)", old, how)
+			h.gone = fmt.Sprintf("pid %d died on %s (%s)", old, reloadHow, exitHow)
+			h.conclude("SU107", Failed, "%s", h.gone)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if pid, _, _ := h.readPidIf(); pid != pidBefore {
-		h.conclude("SU107", Failed, "the pidfile changed across SIGHUP: %d -> %d", pidBefore, pid)
+	// A change counts only from a pidfile that named the daemon: one an
+	// earlier step left naming another process (SU103's second instance
+	// overwrote it) is not the reload's doing.
+	note := ""
+	if pid, _, _ := h.readPidIf(); pid != pidBefore && pidBefore == h.daemon {
+		h.conclude("SU107", Failed, "the pidfile changed across %s: %d -> %d", reloadHow, pidBefore, pid)
+	} else if pidBefore != h.daemon && h.cfg.PidFile != "" {
+		note = fmt.Sprintf(" (before it, %s named pid %d, not the daemon; after it, pid %d)", h.cfg.PidFile, pidBefore, pid)
 	}
-	h.conclude("SU107", Passed, "pid %d survived SIGHUP for 500 ms", h.daemon)
+	h.conclude("SU107", Passed, "pid %d survived %s for 500 ms%s", h.daemon, reloadHow, note)
 }
 
 func (h *harness) stopSpec() {
@@ -224,7 +298,7 @@ func (h *harness) secondStartSpec() {
 	}
 	before := h.ours()
 	_, pidData, _ := h.readPidIf()
-	cmd, err := h.launchPlain(h.cfg.Start, "second-start")
+	cmd, err := h.launchStart("second-start", nil)
 	if err != nil {
 		h.conclude("SU103", Failed, "cannot run the start command: %v", err)
 	}

@@ -115,7 +115,12 @@ func (h *harness) printSummary() {
 	if h.cfg.Profile != checks.ProfileSupervised {
 		how += ", --launch " + string(h.cfg.Launch)
 	}
-	fmt.Fprintf(tw, "\ndcheck verify: %s (%s)\n", strings.Join(h.cfg.Start, " "), how)
+	what := strings.Join(h.cfg.Start, " ")
+	if svc := h.unit(); svc != nil {
+		how = fmt.Sprintf("Type=%s, %s", svc.Type, h.cfg.Profile)
+		what = svc.Name + ": " + what
+	}
+	fmt.Fprintf(tw, "\ndcheck verify: %s (%s)\n", what, how)
 	counts := map[Outcome]int{}
 	h.mu.Lock()
 	results := slices.Clone(h.results)
@@ -137,6 +142,14 @@ func (h *harness) printSummary() {
 	}
 	if h.before != "" {
 		fmt.Fprintf(h.cfg.Out, "note: %s\n", h.before)
+	}
+	if svc := h.unit(); svc != nil {
+		for _, d := range svc.DropIns {
+			fmt.Fprintf(h.cfg.Out, "note: drop-in %s applied\n", d)
+		}
+		if n := h.cfg.notEmulated(); len(n) > 0 {
+			fmt.Fprintf(h.cfg.Out, "note: not emulated (they need systemd itself): %s\n", strings.Join(n, ", "))
+		}
 	}
 	if len(h.start.killed) > 0 {
 		fmt.Fprintf(h.cfg.Out, "note: during the start, %s%s\n", strings.Join(h.start.killed, ", "), h.hangupHint())

@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -51,7 +53,17 @@ type startFacts struct {
 // setUpSysV is steps 1 to 4 for a classic daemon.
 func (h *harness) setUpSysV() {
 	h.lookBeforeStart()
-	cmd, err := h.launchHostile(h.cfg.Start)
+	var cmd *exec.Cmd
+	var err error
+	if h.unit() != nil {
+		if err := h.prepareUnit(); err != nil {
+			h.start.err = err
+			return
+		}
+		cmd, err = h.unitCmd(h.unit().ExecStart[0], "start", true, nil, nil)
+	} else {
+		cmd, err = h.launchHostile(h.cfg.Start)
+	}
 	if err != nil {
 		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
 		return
@@ -72,8 +84,10 @@ func (h *harness) setUpSysV() {
 	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, x.err, x.took
 	h.start.signal = x.signal
 	h.start.frozen, h.start.freezeErr = x.frozen, x.freezeErr
-	h.pts.Close()
-	h.pts = nil
+	if h.pts != nil {
+		h.pts.Close()
+		h.pts = nil
+	}
 	h.findDaemon(pidAtExit)
 	h.recordReadiness(pidAtExit, pidErr)
 	if h.cfg.PidFile != "" && !timedOut {
@@ -111,6 +125,10 @@ func (h *harness) setUpSysV() {
 // pty has no writer left; a daemon that keeps the pty open (a failure of
 // its own, DC204) leaves the harness with what came in the first second.
 func (h *harness) gatherOutput() {
+	if h.startOut == nil { // --unit: no terminal, a file
+		h.start.output = h.output("start")
+		return
+	}
 	drained := make(chan struct{})
 	go func() { h.ptyDrained.Wait(); close(drained) }()
 	select {
@@ -125,7 +143,13 @@ func (h *harness) gatherOutput() {
 func (h *harness) setUpSupervised() {
 	h.lookBeforeStart()
 	began := time.Now()
-	cmd, err := h.launchPlain(h.cfg.Start, "daemon")
+	if h.unit() != nil {
+		if err := h.prepareUnit(); err != nil {
+			h.start.err = err
+			return
+		}
+	}
+	cmd, err := h.launchStart("daemon", nil)
 	if err != nil {
 		h.start.err = fmt.Errorf("cannot run the start command: %v", err)
 		return
@@ -138,13 +162,24 @@ func (h *harness) setUpSupervised() {
 		case err != nil:
 			h.fgDone <- err.Error()
 		case code < 0:
-			h.fgDone <- "killed by a signal"
+			how := "killed by a signal"
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				how = "killed by " + unix.SignalName(ws.Signal())
+			}
+			h.fgDone <- how
 		default:
 			h.fgDone <- fmt.Sprintf("exit status %d", code)
 		}
 	}()
-	notified, mainpid, exited := h.waitReady(context.Background(), h.cfg.StartTimeout)
+	wait := h.cfg.StartTimeout
+	if svc := h.unit(); svc != nil && !svc.Type.Notifies() && h.cfg.PidFile == "" {
+		// Type=simple or exec: started once it runs; nothing will say
+		// more. A second shows one that forks away and exits.
+		wait = min(wait, time.Second)
+	}
+	notified, mainpid, exited := h.waitReady(context.Background(), wait)
 	h.start.took = time.Since(began)
+	h.startedAt, h.readyAt = began, time.Now()
 	h.notifiedReady = notified
 	if exited {
 		h.start.exited = <-h.fgDone

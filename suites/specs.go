@@ -24,6 +24,12 @@ import (
 // The run makes the test process a child subreaper
 // (PR_SET_CHILD_SUBREAPER), for good: the daemon is adopted by it.
 func Register(cfg Config) bool {
+	// The tree depends on the profile, which a unit's Type= decides: a
+	// configuration that validates is used as validated (an invalid one
+	// fails the container, below).
+	if probe := cfg; probe.Validate() == nil {
+		cfg = probe
+	}
 	title := "dcheck conformance: " + strings.Join(cfg.Start, " ")
 	Describe(title, Ordered, ContinueOnFailure, func() {
 		var h *harness
@@ -49,9 +55,9 @@ func Register(cfg Config) bool {
 			}
 		})
 		if cfg.Profile == checks.ProfileSupervised {
-			supervisedSpecs(&h)
+			supervisedSpecs(&h, cfg.service != nil)
 		} else {
-			sysvSpecs(&h, cfg.InitScript != "")
+			sysvSpecs(&h, cfg.InitScript != "", cfg.service != nil)
 		}
 	})
 	return true
@@ -104,7 +110,7 @@ func staticSpecs(hp **harness) {
 
 // sysvSpecs adds the specs of a classic daemon, and those of its init
 // script when lsb.
-func sysvSpecs(hp **harness, lsb bool) {
+func sysvSpecs(hp **harness, lsb, unit bool) {
 	spec("SU101", func() {
 		h := *hp
 		s := h.start
@@ -129,12 +135,18 @@ func sysvSpecs(hp **harness, lsb bool) {
 		h := *hp
 		h.conclude("SU102", h.readiness.outcome, "%s", h.readinessMessage())
 	})
+	if unit {
+		unitStartSpecs(hp)
+	}
 	staticSpecs(hp)
 	spec("SU103", func() { (*hp).secondStartSpec() })
 	if lsb {
 		lsbSpecs(hp)
 	}
-	reloadAndStopSpecs(hp)
+	reloadAndStopSpecs(hp, unit)
+	if unit {
+		unitStopSpecs(hp)
+	}
 	if lsb {
 		lsbStoppedSpecs(hp)
 	}
@@ -151,7 +163,7 @@ func (h *harness) readinessMessage() string {
 	return h.readiness.message
 }
 
-func supervisedSpecs(hp **harness) {
+func supervisedSpecs(hp **harness, unit bool) {
 	spec("SU111", func() {
 		h := *hp
 		s := h.start
@@ -169,6 +181,8 @@ func supervisedSpecs(hp **harness) {
 	spec("SU112", func() {
 		h := *hp
 		switch {
+		case h.unit() != nil && !h.unit().Type.Notifies():
+			h.conclude("SU112", Skipped, "Type=%s: systemd expects no READY=1", h.unit().Type)
 		case !h.start.launched || h.start.exited != "":
 			h.conclude("SU112", Unknown, "%s", h.noDaemonReason())
 		case !h.notifiedReady:
@@ -177,6 +191,9 @@ func supervisedSpecs(hp **harness) {
 		}
 		h.conclude("SU112", Passed, "READY=1 received on NOTIFY_SOCKET")
 	})
+	if unit {
+		unitStartSpecs(hp)
+	}
 	staticSpecs(hp)
 	spec("SU103", func() {
 		h := *hp
@@ -187,7 +204,7 @@ func supervisedSpecs(hp **harness) {
 			h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
 		}
 		_, pidData, _ := h.readPid()
-		cmd, err := h.launchPlain(h.cfg.Start, "second-start")
+		cmd, err := h.launchStart("second-start", nil)
 		if err != nil {
 			h.conclude("SU103", Failed, "%v", err)
 		}
@@ -204,7 +221,10 @@ func supervisedSpecs(hp **harness) {
 		}
 		h.conclude("SU103", Passed, "while pid %d ran, the second instance refused with exit %d: %s", h.daemon, code, h.output("second-start"))
 	})
-	reloadAndStopSpecs(hp)
+	reloadAndStopSpecs(hp, unit)
+	if unit {
+		unitStopSpecs(hp)
+	}
 	spec("SU106", func() {
 		h := *hp
 		h.conclude("SU106", Skipped, "a supervisor restarts a foreground daemon itself")

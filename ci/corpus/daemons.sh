@@ -14,7 +14,10 @@
 #   script   the LSB init script Debian ships (dcheck verify --init-script)
 # instead of start and stop: it runs the daemon as the package configures
 # it, with its paths and ports (a host where that service already runs
-# skips it), and its actions are judged too (SU120-SU124).
+# skips it), and its actions are judged too (SU120-SU124); a unit's sets
+#   unit     the systemd unit Debian ships (dcheck verify --unit)
+#   dropins  drop-ins applied over it (an array, files in ci/corpus/dropins)
+# and runs the daemon as systemd would, the unit's own paths and ports.
 
 corpus_redis() {
   need=redis-server pidfile=$T/redis.pid stop="redis-cli -p 46379 shutdown nosave" flags=(--reload)
@@ -139,5 +142,38 @@ corpus_supervisor_init() {
   need=supervisor script=/etc/init.d/supervisor pidfile=/run/supervisord.pid flags=()
 }
 
+# The systemd units Debian ships in these packages, run as systemd would.
+corpus_nginx_unit() {
+  need=nginx-light unit=/lib/systemd/system/nginx.service pidfile=/run/nginx.pid flags=()
+}
+
+corpus_redis_unit() {
+  need=redis-server unit=/lib/systemd/system/redis-server.service pidfile=/run/redis/redis-server.pid flags=()
+}
+
+corpus_memcached_unit() {
+  need=memcached unit=/lib/systemd/system/memcached.service pidfile=/run/memcached/memcached.pid flags=()
+}
+
+corpus_haproxy_unit() {
+  # The unit passes the pidfile in Environment= (-p $PIDFILE), not PIDFile=.
+  need=haproxy unit=/lib/systemd/system/haproxy.service pidfile=/run/haproxy.pid flags=()
+}
+
+corpus_ssh_unit() {
+  # sshd -D writes /run/sshd.pid although the unit names none.
+  need=openssh-server unit=/lib/systemd/system/ssh.service pidfile=/run/sshd.pid flags=()
+}
+
+corpus_supervisor_unit() {
+  need=supervisor unit=/lib/systemd/system/supervisor.service pidfile=/run/supervisord.pid flags=()
+}
+
+corpus_node_exporter_unit() {
+  need=prometheus-node-exporter unit=/lib/systemd/system/prometheus-node-exporter.service pidfile="" flags=()
+  dropins=("$here/dropins/node-exporter-port.conf")
+}
+
 CORPUS=(redis memcached nginx dnsmasq haproxy rsyslogd sshd libslack_daemon daemonize start_stop_daemon python3_daemon
-        nginx_init redis_init memcached_init haproxy_init ssh_init supervisor_init)
+        nginx_init redis_init memcached_init haproxy_init ssh_init supervisor_init
+        nginx_unit redis_unit memcached_unit haproxy_unit ssh_unit supervisor_unit node_exporter_unit)

@@ -18,13 +18,13 @@ changed=0
 for name in "${names[@]}"; do
   T=$(mktemp -d /tmp/dcheck-corpus-"$name".XXXX)
   chmod 755 "$T"
-  script="" stop="" start=()
+  script="" unit="" dropins=() stop="" start=()
   "corpus_$name"
   if ! dpkg -s $need >/dev/null 2>&1; then
     echo "== $name: SKIP ($need is not installed)"
     rm -rf "$T"; continue
   fi
-  if [ -n "$script" ] && [ -s "$pidfile" ] && kill -0 "$(head -c 32 "$pidfile")" 2>/dev/null; then
+  if [ -n "$script$unit" ] && [ -n "$pidfile" ] && [ -s "$pidfile" ] && kill -0 "$(head -c 32 "$pidfile")" 2>/dev/null; then
     echo "== $name: SKIP ($pidfile names a running process: the service already runs here)"
     rm -rf "$T"; continue
   fi
@@ -33,6 +33,9 @@ for name in "${names[@]}"; do
   [ -n "$stop" ] && args+=(--stop "$stop")
   if [ -n "$script" ]; then
     args+=(--init-script "$script")
+  elif [ -n "$unit" ]; then
+    args+=(--unit "$unit")
+    for d in "${dropins[@]}"; do args+=(--dropin "$d"); done
   else
     args+=(-- "${start[@]}")
   fi
@@ -61,7 +64,8 @@ done
   echo "# Real daemons, verified"
   echo
   echo "Debian 12 packages, each started in its own daemonizing mode (or by the LSB init script the package"
-  echo "ships, the \`_init\` rows, with its actions judged: SU120-SU124) by \`dcheck verify --strict\` from the"
+  echo "ships, the \`_init\` rows, with its actions judged: SU120-SU124; or as systemd runs the unit it ships, the"
+  echo "\`_unit\` rows, SU113-SU116) by \`dcheck verify --strict\` from the"
   echo "hostile launch (pty, umask 0037, SIGHUP ignored, SIGUSR1 blocked, an inherited descriptor)."
   echo "✓ pass, ✗ fail (or warning), i info, · skipped or not asked. SU102 is decided causally: the harness"
   echo "holds what the start command forks until it waits, so a starter that exits before its daemon has"

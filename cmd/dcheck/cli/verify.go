@@ -29,6 +29,7 @@ usage error, 3 if nothing was judged.`,
 			"dcheck verify --label-filter 'SU102 || DC103' --pidfile /tmp/d.pid -- ./mydaemon start",
 			"dcheck verify --launch job-control --pidfile /tmp/d.pid -- ./mydaemon start   # as typed at a shell prompt",
 			"dcheck verify --init-script /etc/init.d/nginx --pidfile /run/nginx.pid   # and its actions (SU120-SU124)",
+			"dcheck verify --unit /lib/systemd/system/nginx.service --dropin port.conf   # as systemd runs it (SU113-SU116)",
 		},
 	})
 	o.cfg.BindFlags(fs.FlagSet, "")
@@ -41,8 +42,8 @@ usage error, 3 if nothing was judged.`,
 	if err != nil {
 		return err
 	}
-	if len(start) == 0 && o.cfg.InitScript == "" {
-		return usagef("verify: no start command (give it after --, or --init-script)")
+	if len(start) == 0 && o.cfg.InitScript == "" && o.cfg.Unit == "" {
+		return usagef("verify: no start command (give it after --, or --init-script, or --unit)")
 	}
 	o.cfg.Start = start
 	if o.config != "" {

@@ -1,0 +1,289 @@
+//go:build linux
+
+package suites
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/unitfile"
+)
+
+// Running a service unit as systemd would (dcheck verify --unit): each
+// command in a session of its own, stdin /dev/null, stdout and stderr to
+// a file (the journal's stand-in), systemd's environment (PATH,
+// Environment=, EnvironmentFile=, NOTIFY_SOCKET, WATCHDOG_USEC, MAINPID),
+// User= and Group=, UMask=, WorkingDirectory=, RuntimeDirectory=; the
+// stop by ExecStop= then KillSignal=, the reload by ExecReload=.
+
+// umaskMu serializes the umask a unit's command is forked with: os/exec
+// has no per-command umask, so the harness sets its own for the instant
+// of the fork.
+var umaskMu sync.Mutex
+
+// unit is the service unit the run follows, or nil.
+func (h *harness) unit() *unitfile.Service { return h.cfg.service }
+
+// unitCmd prepares (does not start) one of the unit's commands, after
+// prefix (a barrier), with extra environment.
+func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []string, extra []string, files ...*os.File) (*exec.Cmd, error) {
+	svc := h.unit()
+	if h.notify != nil && svc.Type.Notifies() {
+		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
+	}
+	if main && svc.Watchdog > 0 {
+		extra = append(extra, fmt.Sprintf("WATCHDOG_USEC=%d", svc.Watchdog.Microseconds()))
+	}
+	env, err := svc.Env(append(extra, markerEnv+"="+h.runID)...)
+	if err != nil {
+		return nil, err
+	}
+	path, argv, err := c.Expand(unitfile.EnvMap(env))
+	if err != nil {
+		return nil, err
+	}
+	// Closed by startUnitCmd once the command has started: a file closed
+	// before would leave the command's stdout and stderr closed.
+	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Stdout: out, Stderr: out, ExtraFiles: files}
+	if len(prefix) > 0 {
+		cmd.Path, cmd.Args = prefix[0], append(append(prefix[:len(prefix):len(prefix)], path), argv[1:]...)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	home := "/root"
+	if (svc.User != "" || svc.Group != "") && !c.FullPrivileges {
+		cred, dir, err := credential(svc.User, svc.Group)
+		if err != nil {
+			out.Close()
+			return nil, err
+		}
+		cmd.SysProcAttr.Credential, home = cred, dir
+	}
+	switch d := svc.WorkingDirectory; {
+	case d == "":
+		cmd.Dir = "/"
+	case d == "~":
+		cmd.Dir = home
+	default:
+		cmd.Dir = d
+		if _, err := os.Stat(d); err != nil && svc.WorkingDirectoryOptional {
+			cmd.Dir = "/"
+		}
+	}
+	return cmd, nil
+}
+
+// startUnitCmd starts a prepared unit command with the unit's umask, and
+// closes the harness's copy of its output file.
+func (h *harness) startUnitCmd(cmd *exec.Cmd) error {
+	if f, ok := cmd.Stdout.(*os.File); ok {
+		defer f.Close()
+	}
+	umaskMu.Lock()
+	defer umaskMu.Unlock()
+	old := unix.Umask(int(h.unit().Umask()))
+	defer unix.Umask(old)
+	return h.startCmd(cmd)
+}
+
+// credential resolves User= and Group= as systemd does: the user's uid,
+// its primary group unless Group= names another, its supplementary groups.
+func credential(userName, group string) (*syscall.Credential, string, error) {
+	cred := &syscall.Credential{}
+	home := "/"
+	if userName != "" {
+		u, err := lookupUser(userName)
+		if err != nil {
+			return nil, "", fmt.Errorf("the unit's User=%s: %w", userName, err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred.Uid, cred.Gid, home = uint32(uid), uint32(gid), u.HomeDir
+		if ids, err := u.GroupIds(); err == nil {
+			for _, id := range ids {
+				if n, err := strconv.Atoi(id); err == nil {
+					cred.Groups = append(cred.Groups, uint32(n))
+				}
+			}
+		}
+	}
+	if group != "" {
+		g, err := user.LookupGroup(group)
+		if err != nil {
+			if g, err = user.LookupGroupId(group); err != nil {
+				return nil, "", fmt.Errorf("the unit's Group=%s: %w", group, err)
+			}
+		}
+		gid, _ := strconv.Atoi(g.Gid)
+		cred.Gid = uint32(gid)
+	}
+	return cred, home, nil
+}
+
+func lookupUser(name string) (*user.User, error) {
+	if u, err := user.Lookup(name); err == nil {
+		return u, nil
+	}
+	return user.LookupId(name)
+}
+
+// prepareUnit is what systemd does before ExecStart=: the runtime
+// directories, then each ExecStartPre= in order. A failing one (without
+// the "-" prefix) fails the start.
+func (h *harness) prepareUnit() error {
+	svc := h.unit()
+	for _, d := range svc.RuntimeDirectory {
+		path := filepath.Join("/run", d)
+		mode := svc.RuntimeDirectoryMode
+		if mode == 0 {
+			mode = 0o755
+		}
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(path, 0o755); err != nil {
+				return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
+			}
+			h.runtimeDirs = append(h.runtimeDirs, path)
+		}
+		if err := os.Chmod(path, os.FileMode(mode&0o777)|modeBits(mode)); err != nil {
+			return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
+		}
+		if svc.User != "" || svc.Group != "" {
+			cred, _, err := credential(svc.User, svc.Group)
+			if err != nil {
+				return err
+			}
+			if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
+				return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
+			}
+		}
+	}
+	for i, c := range svc.ExecStartPre {
+		name := fmt.Sprintf("exec-start-pre-%d", i+1)
+		code, timedOut, err := h.runUnitCmd(c, name, nil, h.cfg.StartTimeout)
+		if err == nil && !timedOut && code == 0 || c.IgnoreFailure {
+			continue
+		}
+		if err == nil {
+			err = fmt.Errorf("exit %d", code)
+			if timedOut {
+				err = fmt.Errorf("did not exit within %v (killed)", h.cfg.StartTimeout)
+			}
+		}
+		return fmt.Errorf("ExecStartPre=%s: %v: %s", c.Line, err, h.output(name))
+	}
+	return nil
+}
+
+// modeBits turns the setuid, setgid and sticky bits of an octal mode
+// into os.FileMode's.
+func modeBits(mode uint32) os.FileMode {
+	var m os.FileMode
+	if mode&0o4000 != 0 {
+		m |= os.ModeSetuid
+	}
+	if mode&0o2000 != 0 {
+		m |= os.ModeSetgid
+	}
+	if mode&0o1000 != 0 {
+		m |= os.ModeSticky
+	}
+	return m
+}
+
+// runUnitCmd runs one of the unit's commands to its end, up to timeout.
+func (h *harness) runUnitCmd(c unitfile.Command, name string, extra []string, timeout time.Duration) (int, bool, error) {
+	cmd, err := h.unitCmd(c, name, false, nil, extra)
+	if err != nil {
+		return -1, false, err
+	}
+	if err := h.startUnitCmd(cmd); err != nil {
+		return -1, false, err
+	}
+	return h.waitCmd(cmd, timeout)
+}
+
+// launchStart starts the daemon's start command (after prefix, a barrier)
+// as the run's configuration says: the unit's ExecStart=, or Start as a
+// supervisor would.
+func (h *harness) launchStart(name string, prefix []string, files ...*os.File) (*exec.Cmd, error) {
+	if h.unit() == nil {
+		return h.launchPlain(append(prefix[:len(prefix):len(prefix)], h.cfg.Start...), name, files...)
+	}
+	cmd, err := h.unitCmd(h.unit().ExecStart[0], name, true, prefix, nil, files...)
+	if err != nil {
+		return nil, err
+	}
+	return cmd, h.startUnitCmd(cmd)
+}
+
+// stopUnit stops pid as systemd stops the unit's main process: each
+// ExecStop= with $MAINPID, then KillSignal= if it still runs. It says how.
+func (h *harness) stopUnit(pid int, name string) (string, error) {
+	svc := h.unit()
+	how := "KillSignal=" + unix.SignalName(svc.Signal())
+	for i, c := range svc.ExecStop {
+		n := fmt.Sprintf("%s-exec-stop-%d", name, i+1)
+		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StopTimeout)
+		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
+			return "", fmt.Errorf("ExecStop=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
+		}
+		how = "ExecStop="
+	}
+	if alive(pid) {
+		if err := h.signal(pid, svc.Signal()); err != nil && !errors.Is(err, unix.ESRCH) {
+			return "", fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
+		}
+		if how == "ExecStop=" {
+			how += " and KillSignal=" + unix.SignalName(svc.Signal())
+		}
+	}
+	return how, nil
+}
+
+// reloadUnit reloads as systemd does: each ExecReload= with $MAINPID, or
+// SIGHUP for Type=notify-reload without one. It says how, or why it
+// cannot.
+func (h *harness) reloadUnit(pid int) (string, error) {
+	svc := h.unit()
+	if len(svc.ExecReload) == 0 {
+		if svc.Type == unitfile.NotifyReload {
+			return "SIGHUP (Type=notify-reload)", h.signal(pid, unix.SIGHUP)
+		}
+		return "", errNoReload
+	}
+	var lines []string
+	for i, c := range svc.ExecReload {
+		n := fmt.Sprintf("exec-reload-%d", i+1)
+		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StartTimeout)
+		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
+			return "", fmt.Errorf("ExecReload=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
+		}
+		lines = append(lines, c.Line)
+	}
+	return "ExecReload=" + strings.Join(lines, "; "), nil
+}
+
+var errNoReload = errors.New("the unit has no ExecReload= and is not Type=notify-reload")
+
+// removeRuntimeDirs removes the runtime directories the run created, as
+// systemd does when the service stops.
+func (h *harness) removeRuntimeDirs() {
+	for _, d := range h.runtimeDirs {
+		os.RemoveAll(d)
+	}
+}

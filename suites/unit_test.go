@@ -1,0 +1,143 @@
+//go:build linux
+
+package suites_test
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// Tests of dcheck verify --unit. The matrix proves SU113, SU114 and SU116
+// against faults under fixtures/units/brokendaemon.service.
+
+// goodUnit installs fixtures/units/NAME, filled in, in dir.
+func goodUnit(t *testing.T, dir, name string) (unit, pidfile string) {
+	t.Helper()
+	tmpl, err := os.ReadFile("../fixtures/units/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidfile = filepath.Join(dir, "g.pid")
+	text := strings.NewReplacer("@BIN@", bin, "@PIDFILE@", pidfile, "@LOG@", filepath.Join(dir, "g.log"), "@FAULT@", "none").Replace(string(tmpl))
+	unit = filepath.Join(dir, name)
+	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return unit, pidfile
+}
+
+// TestUnitSpecsAloneJudgeWithEvidence: each unit spec, alone, starts the
+// unit and passes gooddaemon's, naming what it saw.
+func TestUnitSpecsAloneJudgeWithEvidence(t *testing.T) {
+	for _, r := range checks.Rules() {
+		if r.Mode != checks.ModeUnit {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			os.Chmod(dir, 0o755)
+			unit, _ := goodUnit(t, dir, "gooddaemon.service")
+			code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", r.ID, "--strict", "--unit", unit)...)
+			lines := summaryLines(out)
+			line, ok := lines[r.ID]
+			if code != 0 || len(failed) > 0 || len(lines) != 1 || !ok || !strings.HasPrefix(line, "PASS  ") {
+				t.Fatalf("exit %d, failed %v, summary %v; want exit 0 and exactly %s PASS\n%s", code, failed, lines, r.ID, summaryOf(out))
+			}
+			if !regexp.MustCompile(`pid \d+`).MatchString(line) {
+				t.Errorf("%s passed saying %q: no pid seen", r.ID, line)
+			}
+		})
+	}
+}
+
+// TestUnitRunsAsSystemdWould: the unit's settings reach the daemon's
+// process (read back from /proc by the static rules' snapshot and by the
+// drop-in's effect), and the summary names what is not emulated.
+func TestUnitRunsAsSystemdWould(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	unit, pidfile := goodUnit(t, dir, "gooddaemon-forking.service")
+	// A drop-in that moves the pidfile: an empty ExecStart= resets the list.
+	moved := filepath.Join(dir, "moved.pid")
+	dropin := filepath.Join(dir, "moved.conf")
+	text := "[Service]\nExecStart=\nExecStart=" + filepath.Join(bin, "gooddaemon") + " start -pidfile " + moved + "\nPIDFile=" + moved + "\nExecStop=\nPrivateTmp=true\n"
+	if err := os.WriteFile(dropin, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, failed := verify(t, nil, append(startBudget(), "--strict", "--unit", unit, "--dropin", dropin)...)
+	lines := summaryLines(out)
+	if code != 0 || len(failed) > 0 {
+		t.Fatalf("exit %d, failed %v\n%s", code, failed, summaryOf(out))
+	}
+	for id, want := range map[string]string{
+		"SU113": "PIDFile=" + moved + " named the live daemon",
+		"DC301": moved,
+		"SU107": "ExecReload=/bin/kill -HUP $MAINPID",
+		"SU104": "KillSignal=SIGTERM",
+	} {
+		if !strings.Contains(lines[id], want) {
+			t.Errorf("%s: %q, want it to say %q", id, lines[id], want)
+		}
+	}
+	for _, want := range []string{"(Type=forking, sysv)", "note: drop-in " + dropin + " applied", "note: not emulated (they need systemd itself): Service.PrivateTmp=true"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the summary does not say %q\n%s", want, summaryOf(out))
+		}
+	}
+	if _, err := os.Lstat(pidfile); err == nil {
+		t.Errorf("the unit's own PIDFile= %s was used although the drop-in moved it", pidfile)
+	}
+}
+
+// TestUnitCommandHasItsOutput: a unit's command writes to a file (the
+// journal's stand-in), never to a closed descriptor (a daemon that opens
+// its log then would get descriptor 1 or 2, and lose it to its own
+// redirection to /dev/null: nginx did).
+func TestUnitCommandHasItsOutput(t *testing.T) {
+	dir := t.TempDir()
+	unit := filepath.Join(dir, "sleeper.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/bin/sh -c 'echo up; exec sleep 100000'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := verify(t, nil, append(startBudget(), "--label-filter", "DC203", "--unit", unit)...)
+	line := summaryLines(out)["DC203"]
+	if code != 0 || !regexp.MustCompile(`^PASS  .*stdout /tmp/\S+/daemon\.out, stderr /tmp/\S+/daemon\.out`).MatchString(line) {
+		t.Errorf("exit %d, DC203 %q: want stdout and stderr on the run's output file\n%s", code, line, summaryOf(out))
+	}
+}
+
+// TestUnitConfigErrors: what --unit cannot work with is a usage error
+// naming the file and the directive, before anything runs.
+func TestUnitConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	unit, _ := goodUnit(t, dir, "gooddaemon.service")
+	oneshot := filepath.Join(dir, "once.service")
+	os.WriteFile(oneshot, []byte("[Service]\nType=oneshot\nExecStart=/bin/true\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"a missing unit", []string{"--unit", filepath.Join(dir, "nope.service")}, "nope.service"},
+		{"Type=oneshot", []string{"--unit", oneshot}, "does not support Type=oneshot"},
+		{"a start command as well", []string{"--unit", unit, "--", "true"}, "not both"},
+		{"a stop command", []string{"--unit", unit, "--stop", "true"}, "give no stop or restart command"},
+		{"a profile that Type= contradicts", []string{"--unit", unit, "--profile", "sysv"}, "Type=notify is verified with profile supervised"},
+		{"a drop-in without a unit", []string{"--dropin", unit, "--", "true"}, "--dropin without --unit"},
+		{"a missing drop-in", []string{"--unit", unit, "--dropin", filepath.Join(dir, "gone.conf")}, "gone.conf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := verifyAlone(t, nil, tt.args...)
+			if code != 2 || !strings.Contains(out, tt.says) || strings.Contains(out, "PASS") {
+				t.Errorf("exit %d, want 2 saying %q and judging nothing:\n%s", code, tt.says, out)
+			}
+		})
+	}
+}

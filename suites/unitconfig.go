@@ -1,0 +1,89 @@
+package suites
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/unitfile"
+)
+
+// validateUnit reads Config.Unit and its drop-ins and takes from them the
+// start command, the profile, the pidfile and the timeouts.
+func (c *Config) validateUnit() error {
+	if c.Unit == "" {
+		if len(c.DropIns) > 0 {
+			return fmt.Errorf("--dropin without --unit")
+		}
+		return nil
+	}
+	if c.service != nil {
+		return nil // validated before
+	}
+	switch {
+	case len(c.Start) > 0:
+		return fmt.Errorf("unit %s: give the unit or a start command, not both", c.Unit)
+	case c.InitScript != "":
+		return fmt.Errorf("unit %s: give the unit or an init script, not both", c.Unit)
+	case c.Stop != "" || c.Restart != "":
+		return fmt.Errorf("unit %s: the unit says how the daemon stops (ExecStop=, KillSignal=): give no stop or restart command", c.Unit)
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(c.Dir, p)
+	}
+	dropIns := make([]string, len(c.DropIns))
+	for i, d := range c.DropIns {
+		dropIns[i] = abs(d)
+	}
+	svc, err := unitfile.Parse(abs(c.Unit), dropIns...)
+	if err != nil {
+		return err
+	}
+	profile := checks.ProfileSupervised
+	if svc.Type == unitfile.Forking {
+		profile = checks.ProfileSysV
+	}
+	if c.profileSet && c.Profile != profile {
+		return fmt.Errorf("unit %s: Type=%s is verified with profile %s, not %s", c.Unit, svc.Type, profile, c.Profile)
+	}
+	c.Profile = profile
+	env, err := svc.Env()
+	if err != nil {
+		return fmt.Errorf("unit %s: %w", c.Unit, err)
+	}
+	path, argv, err := svc.ExecStart[0].Expand(unitfile.EnvMap(env))
+	if err != nil {
+		return fmt.Errorf("unit %s: ExecStart=: %w", c.Unit, err)
+	}
+	c.Start = append([]string{path}, argv[1:]...)
+	if c.PidFile == "" {
+		c.PidFile = svc.PIDFile
+	}
+	// The unit's timeouts, when it sets them and they are finite; its
+	// defaults (90 s) are systemd's patience, not a test's.
+	if d := svc.StartTimeout(); d > 0 && d != unitfile.DefaultTimeout {
+		c.StartTimeout = d
+	}
+	if d := svc.StopTimeout(); d > 0 && d != unitfile.DefaultTimeout {
+		c.StopTimeout = d
+	}
+	// A unit that says how it reloads is asked to (SU107).
+	if len(svc.ExecReload) > 0 || svc.Type == unitfile.NotifyReload {
+		c.Reload = true
+	}
+	c.Unit, c.DropIns, c.service = abs(c.Unit), dropIns, svc
+	return nil
+}
+
+// notEmulated is what the summary says of the unit's directives that
+// dcheck does not apply.
+func (c *Config) notEmulated() []string {
+	if c.service == nil {
+		return nil
+	}
+	return slices.Clone(c.service.NotEmulated)
+}

@@ -1,0 +1,219 @@
+//go:build linux
+
+package suites
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dcheck/dcheck/unitfile"
+)
+
+// The specs a systemd unit adds (dcheck verify --unit): what its Type=
+// and WatchdogSec= promise, and STOPPING=1 (SU116, with the stop specs).
+
+// unitStartSpecs are judged while the first daemon runs.
+func unitStartSpecs(hp **harness) {
+	spec("SU113", func() { (*hp).typeMatchesSpec() })
+	spec("SU114", func() { (*hp).watchdogSpec() })
+}
+
+// unitStopSpecs are judged once the stop step has run.
+func unitStopSpecs(hp **harness) {
+	spec("SU116", func() { (*hp).stoppingSpec() })
+}
+
+func (h *harness) typeMatchesSpec() {
+	const id = "SU113"
+	svc, s := h.unit(), h.start
+	if !s.launched {
+		h.conclude(id, Failed, "Type=%s: %s", svc.Type, h.noDaemonReason())
+	}
+	if svc.Type == unitfile.Forking {
+		switch {
+		case s.err != nil || s.timedOut || s.code != 0:
+			h.conclude(id, Failed, "Type=forking, but ExecStart= %s: systemd would fail the start", s.startSummary())
+		case svc.PIDFile == "" && h.daemonSeen == 0:
+			h.conclude(id, Failed, "Type=forking: ExecStart= exited 0 and left no daemon")
+		case svc.PIDFile == "":
+			h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v and left pid %d (no PIDFile=: systemd guesses the main pid)", s.took.Round(time.Millisecond), h.daemonSeen)
+			return
+		case h.readiness.outcome != Passed:
+			h.conclude(id, Failed, "Type=forking with PIDFile=%s: %s", svc.PIDFile, h.readinessMessage())
+		}
+		h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v, and PIDFile=%s named the live daemon, pid %d, at that instant", s.took.Round(time.Millisecond), svc.PIDFile, h.daemonSeen)
+		return
+	}
+	main := 0
+	if h.fg != nil {
+		main = h.fg.Process.Pid
+	}
+	if s.exited != "" {
+		h.conclude(id, Failed, "Type=%s, but the started process %d exited (%s): systemd takes that as the service's end", svc.Type, main, s.exited)
+	}
+	if !svc.Type.Notifies() {
+		h.conclude(id, Passed, "Type=%s: the started process, pid %d, is the daemon and stays (%v after its start)", svc.Type, main, s.took.Round(time.Millisecond))
+		return
+	}
+	ready := h.notifications("READY=1")
+	if len(ready) == 0 {
+		h.conclude(id, Failed, "Type=%s, but no READY=1 arrived within the start timeout %v: systemd would fail the unit and stop it", svc.Type, h.cfg.StartTimeout)
+	}
+	first := ready[0]
+	if first.pid != main && first.pid != 0 {
+		h.conclude(id, Failed, "Type=%s: READY=1 came from pid %d, not the main pid %d: with NotifyAccess=main (the default) systemd ignores it", svc.Type, first.pid, main)
+	}
+	h.conclude(id, Passed, "Type=%s: the main pid %d stays and sent READY=1 %v after its start", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond))
+}
+
+func (h *harness) watchdogSpec() {
+	const id = "SU114"
+	svc := h.unit()
+	switch {
+	case svc.Watchdog == 0:
+		h.conclude(id, Skipped, "the unit sets no WatchdogSec=")
+	case h.notify == nil:
+		h.conclude(id, Unknown, "Type=%s: the harness plays no notify socket for it, so a watchdog cannot be watched", svc.Type)
+	case h.fg == nil || h.start.exited != "" || !alive(h.fg.Process.Pid):
+		h.conclude(id, Unknown, "no daemon running: %s", h.noDaemonReason())
+	}
+	main := h.fg.Process.Pid
+	period := svc.Watchdog
+	from := h.readyAt
+	if from.IsZero() {
+		from = h.startedAt
+	}
+	until := from.Add(3 * period)
+	// The pings are messages on the socket: wait for the three periods to
+	// have passed, then judge what arrived.
+	for time.Now().Before(until) && alive(main) {
+		time.Sleep(min(time.Until(until), 50*time.Millisecond))
+	}
+	if !alive(main) {
+		h.conclude(id, Failed, "the daemon, pid %d, exited while its watchdog was watched", main)
+	}
+	var pings []time.Time
+	for _, m := range h.notifications("WATCHDOG=1") {
+		if (m.pid == main || m.pid == 0) && !m.at.After(until) && !m.at.Before(from) {
+			pings = append(pings, m.at)
+		}
+	}
+	gap, prev := time.Duration(0), from
+	for _, at := range append(pings, until) {
+		gap = max(gap, at.Sub(prev))
+		prev = at
+	}
+	switch {
+	case len(pings) == 0:
+		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v", main, 3*period, period, period.Microseconds(), period)
+	case gap > period:
+		h.conclude(id, Failed, "%d WATCHDOG=1 from pid %d in %v, but %v passed without one (WatchdogSec=%v): systemd would kill it", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
+	case gap > period*3/4: // half a period, with a quarter for scheduling: pings at exactly half arrive a little late
+		h.conclude(id, Warned, "%d WATCHDOG=1 from pid %d in %v; the longest wait was %v, well over half of WatchdogSec=%v", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
+		return // a warning passes the spec unless Strict: one outcome only
+	}
+	h.conclude(id, Passed, "%d WATCHDOG=1 from pid %d in %v; the longest wait was %v (WatchdogSec=%v)", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
+}
+
+func (h *harness) stoppingSpec() {
+	const id = "SU116"
+	svc := h.unit()
+	if !svc.Type.Notifies() {
+		h.conclude(id, Skipped, "Type=%s: the daemon does not speak sd_notify", svc.Type)
+	}
+	f := h.stopDaemon()
+	switch {
+	case f.pid == 0:
+		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
+	case f.err != nil || !f.exited:
+		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104)")
+	}
+	for _, m := range h.notifications("STOPPING=1") {
+		if (m.pid == f.pid || m.pid == 0) && !m.at.Before(f.began) {
+			h.conclude(id, Passed, "pid %d sent STOPPING=1 %v after %s, and exited within TimeoutStopSec (%s)", f.pid, m.at.Sub(f.began).Round(time.Millisecond), f.how, f.status)
+			return
+		}
+	}
+	h.conclude(id, Warned, "pid %d exited after %s (%s) without sending STOPPING=1", f.pid, f.how, f.status)
+}
+
+// reloadNotifiedSpec is SU115: a notify daemon announces its reload with
+// RELOADING=1 and MONOTONIC_USEC, then READY=1, as the same main pid.
+// Required for Type=notify-reload (systemd waits for it); for Type=notify
+// with ExecReload= a missing one is a warning (systemd cannot tell when the
+// reload is over).
+func (h *harness) reloadNotifiedSpec() {
+	const id = "SU115"
+	svc := h.unit()
+	if !svc.Type.Notifies() {
+		h.conclude(id, Skipped, "Type=%s: the daemon does not speak sd_notify", svc.Type)
+	}
+	if !h.reloaded.done && (h.stopped.done || h.daemon == 0 || !alive(h.daemon)) {
+		h.conclude(id, Unknown, "no daemon running: %s", h.noDaemonReason())
+	}
+	r := h.reloadStep()
+	switch {
+	case errors.Is(r.err, errNoReload):
+		h.conclude(id, Skipped, "%v", r.err)
+	case r.err != nil:
+		h.conclude(id, Unknown, "the reload could not be asked for (SU107): %v", r.err)
+	}
+	bad := Failed
+	if svc.Type == unitfile.Notify {
+		bad = Warned
+	}
+	// Messages give no event the harness can wait on here: look until
+	// READY=1 follows RELOADING=1, the daemon ends, or the start timeout.
+	var reloading, ready *notifyMsg
+	for deadline := time.Now().Add(h.cfg.StartTimeout); ; time.Sleep(20 * time.Millisecond) {
+		reloading, ready = nil, nil
+		h.mu.Lock()
+		for i := range h.notifyLog {
+			m := &h.notifyLog[i]
+			if m.at.Before(r.began) || m.pid != r.pid && m.pid != 0 {
+				continue
+			}
+			if reloading == nil && m.has("RELOADING=1") {
+				reloading = m
+			} else if reloading != nil && m.has("READY=1") {
+				ready = m
+				break
+			}
+		}
+		h.mu.Unlock()
+		if ready != nil || !alive(r.pid) || time.Now().After(deadline) {
+			break
+		}
+	}
+	switch {
+	case reloading == nil:
+		h.conclude(id, bad, "no RELOADING=1 from pid %d after %s (Type=%s)", r.pid, r.how, svc.Type)
+		return // a warning passes the spec unless Strict: one outcome only
+	case monotonicUsec(reloading) == "" && svc.Type == unitfile.NotifyReload:
+		h.conclude(id, Failed, "RELOADING=1 from pid %d came without MONOTONIC_USEC= (Type=notify-reload: systemd 253 and later require it)", r.pid)
+	case ready == nil:
+		h.conclude(id, bad, "RELOADING=1 from pid %d %v after %s, and no READY=1 after it within %v: systemd would wait for the reload to end", r.pid, reloading.at.Sub(r.began).Round(time.Millisecond), r.how, h.cfg.StartTimeout)
+		return
+	}
+	usec := "MONOTONIC_USEC=" + monotonicUsec(reloading)
+	if monotonicUsec(reloading) == "" {
+		usec = "no MONOTONIC_USEC, which only Type=notify-reload needs"
+	}
+	h.conclude(id, Passed, "pid %d sent RELOADING=1 (%s) %v after %s, and READY=1 %v later", r.pid, usec,
+		reloading.at.Sub(r.began).Round(time.Millisecond), r.how, ready.at.Sub(reloading.at).Round(time.Millisecond))
+}
+
+// monotonicUsec is the MONOTONIC_USEC= of a message, "" when absent or not
+// a number.
+func monotonicUsec(m *notifyMsg) string {
+	for _, f := range m.fields {
+		if v, ok := strings.CutPrefix(f, "MONOTONIC_USEC="); ok {
+			if _, err := strconv.ParseUint(v, 10, 64); err == nil {
+				return v
+			}
+		}
+	}
+	return ""
+}
