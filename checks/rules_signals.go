@@ -77,6 +77,9 @@ starter the two cannot be told apart.`,
 			if len(kept) > 0 {
 				return fail("%s", strings.Join(kept, "; "))
 			}
+			if pol.Starter.Blocked == 0 && pol.Starter.Ignored == 0 {
+				return pass("SIGTERM reaches it%s; its starter blocked and ignored no signal, so none is inherited", windowOpen(s.TermWindow))
+			}
 			return pass("SIGTERM reaches it%s; none of the starter's blocked (%s) or ignored (%s) signals remain", windowOpen(s.TermWindow), pol.Starter.Blocked, pol.Starter.Ignored)
 		}
 		// Supervised, the parent is the starter: what it ignores and the

@@ -240,6 +240,9 @@ func TestRules(t *testing.T) {
 		{"DC401", "SIGPIPE kept ignored from the starter is fine", func(e *Evidence) {
 			e.Process.Status.SigIgnored = sigBit(unix.SIGPIPE)
 		}, Policy{Starter: &StarterFacts{Ignored: sigBit(unix.SIGPIPE)}}, Pass, Error, ""},
+		{"DC401", "a starter that blocked and ignored nothing (systemd): an ignored SIGHUP is the daemon's choice", func(e *Evidence) {
+			e.Process.Status.SigIgnored = sigBit(unix.SIGHUP)
+		}, Policy{Starter: &StarterFacts{}}, Pass, Error, "its starter blocked and ignored no signal"},
 
 		{"DC402", "a zombie child is a warning", func(e *Evidence) {
 			e.Process.Children = []proc.Child{{PID: 7, Comm: "helper", State: 'Z'}}

@@ -660,7 +660,12 @@ func (h *harness) policy() checks.Policy {
 			h.mu.Unlock()
 		}
 	}
-	if h.cfg.Profile != checks.ProfileSupervised {
+	if svc := h.unit(); svc != nil && h.cfg.Profile != checks.ProfileSupervised {
+		// systemd is the starter: no signal blocked or ignored, no
+		// descriptor passed on. Its umask is the unit's, a sane one by
+		// choice: keeping it is no fault, so DC202 judges the umask alone.
+		pol.Starter = &checks.StarterFacts{}
+	} else if h.cfg.Profile != checks.ProfileSupervised {
 		u := uint32(StarterUmask)
 		var blk, ign proc.SignalSet
 		for _, s := range starterBlocked {

@@ -80,10 +80,15 @@ func TestUnitRunsAsSystemdWould(t *testing.T) {
 		"DC301": moved,
 		"SU107": "ExecReload=/bin/kill -HUP $MAINPID",
 		"SU104": "KillSignal=SIGTERM",
+		"DC401": "its starter blocked and ignored no signal", // systemd's, not the hostile terminal's
+		"DC202": "umask is 0022",
 	} {
 		if !strings.Contains(lines[id], want) {
 			t.Errorf("%s: %q, want it to say %q", id, lines[id], want)
 		}
+	}
+	if strings.Contains(out, "0037") || strings.Contains(out, "SIGUSR1") {
+		t.Errorf("the summary speaks of the hostile terminal's umask or blocked signal, which a unit's start never had\n%s", summaryOf(out))
 	}
 	for _, want := range []string{"(Type=forking, sysv)", "note: drop-in " + dropin + " applied", "note: not emulated (they need systemd itself): Service.PrivateTmp=true"} {
 		if !strings.Contains(out, want) {

@@ -28,6 +28,8 @@ func (c *Config) validateUnit() error {
 		return fmt.Errorf("unit %s: give the unit or an init script, not both", c.Unit)
 	case c.Stop != "" || c.Restart != "":
 		return fmt.Errorf("unit %s: the unit says how the daemon stops (ExecStop=, KillSignal=): give no stop or restart command", c.Unit)
+	case c.Launch == LaunchJobControl:
+		return fmt.Errorf("unit %s: --launch is how a start command meets a terminal; a unit is started as systemd starts it, with none", c.Unit)
 	}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
