@@ -660,7 +660,7 @@ func (h *harness) policy() checks.Policy {
 			h.mu.Unlock()
 		}
 	}
-	if svc := h.unit(); svc != nil && h.cfg.Profile != checks.ProfileSupervised {
+	if h.unit() != nil {
 		// systemd is the starter: no signal blocked or ignored, no
 		// descriptor passed on. Its umask is the unit's, a sane one by
 		// choice: keeping it is no fault, so DC202 judges the umask alone.

@@ -131,7 +131,9 @@ corpus_memcached_init() {
 }
 
 corpus_haproxy_init() {
-  need=haproxy script=/etc/init.d/haproxy pidfile=/run/haproxy.pid flags=()
+  # DC503 is not asked: whether haproxy holds its syslog socket when the
+  # run settles varies from run to run (ci/corpus/notes.txt).
+  need=haproxy script=/etc/init.d/haproxy pidfile=/run/haproxy.pid flags=(--label-filter '!DC503')
 }
 
 corpus_ssh_init() {
