@@ -59,6 +59,44 @@ func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
 	}
 }
 
+// TestModeSpecsAloneJudgeWithEvidence: each spec that only an init script
+// or a unit asks for, alone, sets the run up, drives the script or the
+// unit and passes the good fixture naming what it saw.
+func TestModeSpecsAloneJudgeWithEvidence(t *testing.T) {
+	for _, r := range checks.Rules() {
+		if r.Mode == "" {
+			continue
+		}
+		t.Run(r.ID, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			os.Chmod(dir, 0o755)
+			args := append(startBudget(), "--label-filter", r.ID, "--strict")
+			evidence := regexp.MustCompile(`pid \d+`)
+			switch r.Mode {
+			case checks.ModeInitScript:
+				script, pidfile := goodInitScript(t, dir)
+				args = append(args, "--init-script", script, "--pidfile", pidfile)
+				evidence = regexp.MustCompile(`exited \d`)
+			case checks.ModeUnit:
+				unit, _ := goodUnit(t, dir, "gooddaemon.service")
+				args = append(args, "--unit", unit)
+			default:
+				t.Fatalf("no fixture for mode %s", r.Mode)
+			}
+			code, out, failed := verify(t, nil, args...)
+			lines := summaryLines(out)
+			line, ok := lines[r.ID]
+			if code != 0 || len(failed) > 0 || len(lines) != 1 || !ok || !strings.HasPrefix(line, "PASS  ") {
+				t.Fatalf("exit %d, failed %v, summary %v; want exit 0 and exactly %s PASS\n%s", code, failed, lines, r.ID, summaryOf(out))
+			}
+			if !evidence.MatchString(line) {
+				t.Errorf("%s passed saying %q: no %s seen", r.ID, line, evidence)
+			}
+		})
+	}
+}
+
 // TestNothingJudgedIsNotGreen: a filter that selects nothing, or only
 // specs that cannot judge, is not a pass: exit 3. A malformed filter is a
 // usage error, one plain line.

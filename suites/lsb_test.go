@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/fixtures"
 )
 
 // Tests of dcheck verify --init-script (SU120-SU124). The matrix proves
@@ -19,45 +19,11 @@ import (
 // in dir, and returns it and its pidfile.
 func goodInitScript(t *testing.T, dir string) (script, pidfile string) {
 	t.Helper()
-	tmpl, err := os.ReadFile("../fixtures/lsb/gooddaemon.init")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pidfile = filepath.Join(dir, "g.pid")
-	text := strings.NewReplacer("@DAEMON@", filepath.Join(bin, "gooddaemon"), "@PIDFILE@", pidfile,
-		"@LOG@", filepath.Join(dir, "g.log"), "@FAULT@", "none").Replace(string(tmpl))
-	script = filepath.Join(dir, "gooddaemon.init")
-	if err := os.WriteFile(script, []byte(text), 0o755); err != nil {
+	pidfile, script = filepath.Join(dir, "g.pid"), filepath.Join(dir, "gooddaemon.init")
+	if err := fixtures.Fill("../fixtures/lsb/gooddaemon.init", script, 0o755, fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log")}); err != nil {
 		t.Fatal(err)
 	}
 	return script, pidfile
-}
-
-// TestInitScriptSpecsAloneJudgeWithEvidence: each init-script spec, alone,
-// sets the run up, drives the script and passes the good one naming what
-// it saw: exit codes and pids.
-func TestInitScriptSpecsAloneJudgeWithEvidence(t *testing.T) {
-	for _, r := range checks.Rules() {
-		if r.Mode != checks.ModeInitScript {
-			continue
-		}
-		t.Run(r.ID, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			os.Chmod(dir, 0o755)
-			script, pidfile := goodInitScript(t, dir)
-			args := append(startBudget(), "--label-filter", r.ID, "--strict", "--init-script", script, "--pidfile", pidfile)
-			code, out, failed := verify(t, nil, args...)
-			lines := summaryLines(out)
-			line, ok := lines[r.ID]
-			if code != 0 || len(failed) > 0 || len(lines) != 1 || !ok || !strings.HasPrefix(line, "PASS  ") {
-				t.Fatalf("exit %d, failed %v, summary %v; want exit 0 and exactly %s PASS\n%s", code, failed, lines, r.ID, summaryOf(out))
-			}
-			if !regexp.MustCompile(`exited \d`).MatchString(line) {
-				t.Errorf("%s passed saying %q: no exit code seen", r.ID, line)
-			}
-		})
-	}
 }
 
 // TestInitScriptUnknownActionThatStartsADaemon: SU124 asks for 2 or 3 and

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/fixtures"
 )
 
 // Tests of dcheck verify --unit. The matrix proves SU113, SU114 and SU116
@@ -18,42 +18,11 @@ import (
 // goodUnit installs fixtures/units/NAME, filled in, in dir.
 func goodUnit(t *testing.T, dir, name string) (unit, pidfile string) {
 	t.Helper()
-	tmpl, err := os.ReadFile("../fixtures/units/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pidfile = filepath.Join(dir, "g.pid")
-	text := strings.NewReplacer("@BIN@", bin, "@PIDFILE@", pidfile, "@LOG@", filepath.Join(dir, "g.log"), "@FAULT@", "none").Replace(string(tmpl))
-	unit = filepath.Join(dir, name)
-	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+	pidfile, unit = filepath.Join(dir, "g.pid"), filepath.Join(dir, name)
+	if err := fixtures.Fill("../fixtures/units/"+name, unit, 0o644, fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log")}); err != nil {
 		t.Fatal(err)
 	}
 	return unit, pidfile
-}
-
-// TestUnitSpecsAloneJudgeWithEvidence: each unit spec, alone, starts the
-// unit and passes gooddaemon's, naming what it saw.
-func TestUnitSpecsAloneJudgeWithEvidence(t *testing.T) {
-	for _, r := range checks.Rules() {
-		if r.Mode != checks.ModeUnit {
-			continue
-		}
-		t.Run(r.ID, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			os.Chmod(dir, 0o755)
-			unit, _ := goodUnit(t, dir, "gooddaemon.service")
-			code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", r.ID, "--strict", "--unit", unit)...)
-			lines := summaryLines(out)
-			line, ok := lines[r.ID]
-			if code != 0 || len(failed) > 0 || len(lines) != 1 || !ok || !strings.HasPrefix(line, "PASS  ") {
-				t.Fatalf("exit %d, failed %v, summary %v; want exit 0 and exactly %s PASS\n%s", code, failed, lines, r.ID, summaryOf(out))
-			}
-			if !regexp.MustCompile(`pid \d+`).MatchString(line) {
-				t.Errorf("%s passed saying %q: no pid seen", r.ID, line)
-			}
-		})
-	}
 }
 
 // TestUnitRunsAsSystemdWould: the unit's settings reach the daemon's
