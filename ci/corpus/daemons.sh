@@ -137,7 +137,9 @@ corpus_haproxy_init() {
 }
 
 corpus_ssh_init() {
-  need=openssh-server script=/etc/init.d/ssh pidfile=/run/sshd.pid flags=(--reload)
+  # SU109 is not asked: its outcome was not the same in every run
+  # (ci/corpus/notes.txt).
+  need=openssh-server script=/etc/init.d/ssh pidfile=/run/sshd.pid flags=(--reload --label-filter '!SU109')
 }
 
 corpus_supervisor_init() {
