@@ -89,7 +89,10 @@ its ports and files, and that a restarted daemon then fights.
 
 The suite marks every process it starts (an environment variable) and, after
 the stop, looks for live processes that carry the mark or share the daemon's
-session.`,
+session. Under --unit, KillMode= decides as it does for systemd:
+control-group sends KillSignal= to the whole group and mixed SIGKILLs the
+rest once the main process has exited, and what survives fails; process and
+none leave the rest running by the unit's choice, which is noted.`,
 		"stop and wait for child processes before exiting"),
 	lifecycle("SU109", "concurrent-starts", "eight starts at once run exactly one daemon, and the pidfile names it",
 		"APUE 13.5; daemon(7) SysV step 12", Error, Error,

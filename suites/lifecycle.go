@@ -58,6 +58,9 @@ func (h *harness) stopDaemon() stopFacts {
 	f.began = time.Now()
 	f.exited, f.status, f.err = h.stop(h.daemon, "stop")
 	f.ended = time.Now()
+	if h.unit() != nil && f.exited {
+		h.afterUnitStop(f.pid)
+	}
 	if f.err == nil && !f.exited {
 		h.signal(h.daemon, unix.SIGKILL)
 		_, f.status = h.waitExit(h.daemon, 5*time.Second)
@@ -270,12 +273,23 @@ func (h *harness) leftoversSpec() {
 	if h.fg != nil {
 		delete(left, h.fg.Process.Pid)
 	}
-	if len(left) > 0 {
-		var desc []string
-		for pid := range left {
-			desc = append(desc, fmt.Sprintf("%d (%s)", pid, commOf(pid)))
+	var desc []string
+	for pid := range left {
+		desc = append(desc, fmt.Sprintf("%d (%s)", pid, commOf(pid)))
+	}
+	slices.Sort(desc)
+	if svc := h.unit(); svc != nil {
+		switch mode := svc.Mode(); {
+		case len(left) > 0 && (mode == "process" || mode == "none"):
+			h.conclude("SU108", Noted, "KillMode=%s: systemd leaves the rest running, by the unit's choice: %s", mode, strings.Join(desc, ", "))
+			return
+		case len(left) > 0:
+			h.conclude("SU108", Failed, "KillMode=%s: still running %v after %s reached them: %s (systemd would SIGKILL them)", mode, h.cfg.StopTimeout, unix.SignalName(svc.Signal()), strings.Join(desc, ", "))
 		}
-		slices.Sort(desc)
+		h.conclude("SU108", Passed, "after pid %d stopped (KillMode=%s), nothing is left of session %d, adopted, or carrying the run's marker", f.pid, svc.Mode(), h.daemonSID)
+		return
+	}
+	if len(left) > 0 {
 		h.conclude("SU108", Failed, "still running after the daemon stopped: %s", strings.Join(desc, ", "))
 	}
 	h.conclude("SU108", Passed, "after pid %d stopped, nothing is left of session %d, adopted, or carrying the run's marker", f.pid, h.daemonSID)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,8 +232,29 @@ func (h *harness) launchStart(name string, prefix []string, files ...*os.File) (
 	return cmd, h.startUnitCmd(cmd)
 }
 
+// unitGroup lists what systemd's control group for the service would hold
+// besides main: main's descendants, the daemon's session, what the harness
+// adopted, and what carries the run's marker there.
+func (h *harness) unitGroup(main int) []int {
+	var out []int
+	add := func(pids []int) {
+		for _, p := range pids {
+			if p != main && !slices.Contains(out, p) && alive(p) {
+				out = append(out, p)
+			}
+		}
+	}
+	add(descendantsOf(main))
+	add(h.sessionMembers(h.daemonSID))
+	add(h.adopted())
+	add(h.marked(h.daemonSID))
+	slices.Sort(out)
+	return out
+}
+
 // stopUnit stops pid as systemd stops the unit's main process: each
-// ExecStop= with $MAINPID, then KillSignal= if it still runs. It says how.
+// ExecStop= with $MAINPID, then KillSignal= if it still runs, and to the
+// rest of the group with KillMode=control-group. It says how.
 func (h *harness) stopUnit(pid int, name string) (string, error) {
 	svc := h.unit()
 	how := "KillSignal=" + unix.SignalName(svc.Signal())
@@ -244,7 +266,12 @@ func (h *harness) stopUnit(pid int, name string) (string, error) {
 		}
 		how = "ExecStop="
 	}
-	if alive(pid) {
+	if svc.Mode() == "control-group" {
+		for _, p := range h.unitGroup(pid) {
+			h.signal(p, svc.Signal())
+		}
+	}
+	if alive(pid) && svc.Mode() != "none" {
 		if err := h.signal(pid, svc.Signal()); err != nil && !errors.Is(err, unix.ESRCH) {
 			return "", fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
 		}
@@ -253,6 +280,32 @@ func (h *harness) stopUnit(pid int, name string) (string, error) {
 		}
 	}
 	return how, nil
+}
+
+// afterUnitStop is what systemd does once the main process has exited:
+// with KillMode=mixed, SIGKILL to the rest of the group; with
+// control-group, wait up to the stop timeout for the rest to end (the
+// survivors are SU108's to report).
+func (h *harness) afterUnitStop(main int) {
+	switch h.unit().Mode() {
+	case "mixed":
+		for round := 0; round < 10; round++ {
+			group := h.unitGroup(main)
+			if len(group) == 0 {
+				return
+			}
+			for _, p := range group {
+				h.signal(p, unix.SIGKILL)
+			}
+			for _, p := range group {
+				h.waitExit(p, 5*time.Second)
+			}
+		}
+	case "control-group":
+		for _, p := range h.unitGroup(main) {
+			h.waitExit(p, h.cfg.StopTimeout)
+		}
+	}
 }
 
 // reloadUnit reloads as systemd does: each ExecReload= with $MAINPID, or

@@ -115,3 +115,28 @@ func TestUnitConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUnitKillMode: a daemon that leaves a helper behind. Under
+// KillMode=control-group the stop reaches the helper too, as systemd's
+// does, and nothing is left; under KillMode=process systemd leaves it
+// running by the unit's choice: a note, not a failure.
+func TestUnitKillMode(t *testing.T) {
+	for mode, want := range map[string]string{
+		"control-group": `^PASS  after pid \d+ stopped \(KillMode=control-group\), nothing is left`,
+		"process":       `^INFO  KillMode=process: systemd leaves the rest running, by the unit's choice: \d+ \(sleep\)`,
+	} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			unit := filepath.Join(dir, "helper.service")
+			text := "[Service]\nExecStart=/bin/sh -c 'sleep 100000 & exec sleep 100001'\nKillMode=" + mode + "\n"
+			if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, out, _ := verify(t, nil, append(startBudget(), "--label-filter", "SU108", "--unit", unit)...)
+			if line := summaryLines(out)["SU108"]; !regexp.MustCompile(want).MatchString(line) {
+				t.Errorf("SU108 %q, want %s\n%s", line, want, summaryOf(out))
+			}
+		})
+	}
+}

@@ -348,6 +348,14 @@ func (s *Service) StopTimeout() time.Duration {
 	return s.TimeoutStop
 }
 
+// Mode is KillMode= with systemd's default, control-group.
+func (s *Service) Mode() string {
+	if s.KillMode == "" {
+		return "control-group"
+	}
+	return s.KillMode
+}
+
 // Signal is KillSignal= with systemd's default, SIGTERM.
 func (s *Service) Signal() unix.Signal {
 	if s.KillSignal == 0 {
