@@ -179,7 +179,7 @@ func (h *harness) concurrentStartsSpec() {
 		h.conclude(id, Failed, "pid %d runs, but none of the %d starts exited 0 (%s)", winner, concurrentStarts, strings.Join(exits, ", "))
 	case !h.supervised() && running > 0:
 		h.conclude(id, Failed, "%d of the %d starts did not exit within %v (killed)", running, concurrentStarts, h.cfg.StartTimeout)
-	case !h.supervised() && zeros > 1 && h.cfg.InitScript == "": // LSB: start when running exits 0
+	case !h.supervised() && zeros > 1 && !h.zeroWhenRunning():
 		h.conclude(id, Warned, "pid %d alone runs, but %d of the losing starts exited 0 although they started nothing (want non-zero; exits %s)%s", winner, zeros-1, strings.Join(exits, ", "), note)
 		return // a warning passes the spec unless Strict: one outcome only
 	case h.supervised() && zeros > 0:

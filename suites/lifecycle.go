@@ -332,7 +332,7 @@ func (h *harness) secondStartSpec() {
 		h.conclude("SU103", Failed, "the second start changed the pidfile from %q to %q", pidData, after)
 	case timedOut:
 		h.conclude("SU103", Failed, "the second start did not exit within %v", h.cfg.StartTimeout)
-	case code == 0 && h.cfg.InitScript != "":
+	case code == 0 && h.zeroWhenRunning():
 		h.conclude("SU103", Passed, "while pid %d ran, a second start exited 0 (LSB: already running is success; SU120) and started nothing: %s", h.daemon, h.output("second-start"))
 		return
 	case code == 0:

@@ -48,6 +48,12 @@ func lsbStoppedSpecs(hp **harness) {
 	spec("SU124", func() { (*hp).lsbUsageSpec() })
 }
 
+// zeroWhenRunning reports whether a start that finds the daemon already
+// running must exit 0, as LSB asks of an init script's start (SU120):
+// then SU103 and SU109 take a second start's exit 0 for success, where
+// they otherwise warn that it hides the refusal.
+func (h *harness) zeroWhenRunning() bool { return h.cfg.InitScript != "" }
+
 // actionRun is one run of an init-script action.
 type actionRun struct {
 	action   string
