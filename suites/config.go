@@ -43,7 +43,7 @@ type Config struct {
 	// others: supervised), the pidfile from PIDFile= unless PidFile is
 	// set, and the timeouts from TimeoutStartSec= and TimeoutStopSec= when
 	// the unit sets them; the daemon is started, reloaded and stopped as
-	// systemd would (unit.go), and SU113, SU114 and SU116 judge it.
+	// systemd would (unit.go), and SU113 to SU116 judge it.
 	Unit    string
 	DropIns []string
 
@@ -289,7 +289,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 		})
 	}
 	fs.StringVar(&c.InitScript, prefix+"init-script", c.InitScript, "an LSB init script `path`: start the daemon with its start action, stop it with stop, and judge its actions (SU120-SU124); needs --pidfile")
-	fs.StringVar(&c.Unit, prefix+"unit", c.Unit, "a systemd service `unit` file: start, reload and stop the daemon as systemd would, and judge the unit (SU113, SU114, SU116)")
+	fs.StringVar(&c.Unit, prefix+"unit", c.Unit, "a systemd service `unit` file: start, reload and stop the daemon as systemd would, and judge the unit (SU113-SU116)")
 	fs.Func(prefix+"dropin", "a drop-in `file` applied over --unit, in order (repeatable): move ports and paths out of the way without editing the unit", func(s string) error {
 		c.DropIns = append(c.DropIns, s)
 		return nil

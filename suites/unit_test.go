@@ -12,7 +12,7 @@ import (
 	"github.com/dcheck/dcheck/fixtures"
 )
 
-// Tests of dcheck verify --unit. The matrix proves SU113, SU114 and SU116
+// Tests of dcheck verify --unit. The matrix proves SU113 to SU116
 // against faults under fixtures/units/brokendaemon.service.
 
 // goodUnit installs fixtures/units/NAME, filled in, in dir.
