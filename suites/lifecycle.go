@@ -130,7 +130,7 @@ func (h *harness) exitStatus(pid int) string {
 // and waits.
 func (h *harness) stop(pid int, name string) (bool, string, error) {
 	if h.unit() != nil {
-		if _, err := h.stopUnit(pid, name); err != nil {
+		if err := h.stopUnit(pid, name); err != nil {
 			return false, "", err
 		}
 	} else if h.cfg.InitScript != "" {

@@ -59,7 +59,7 @@ type actionRun struct {
 	action   string
 	code     int
 	timedOut bool
-	out      string // what it printed, briefly
+	out      string // what it printed, briefly (headBuffer.String: one line)
 }
 
 // String is the run as messages quote it: `"status" exited 3 ("not running")`.
@@ -68,15 +68,8 @@ func (a actionRun) String() string {
 	if a.timedOut {
 		s = fmt.Sprintf("%q did not exit in time (killed)", a.action)
 	}
-	if out := strings.TrimSpace(a.out); out != "" {
-		s += fmt.Sprintf(" (%q)", firstLine(out))
-	}
-	return s
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i] + " ..."
+	if a.out != "" {
+		s += fmt.Sprintf(" (%q)", a.out)
 	}
 	return s
 }
@@ -276,12 +269,8 @@ func (h *harness) lsbRestartSpec() {
 			h.conclude(id, Failed, "after %s, %s names no running daemon", a, h.cfg.PidFile)
 		}
 		h.findDaemon(pid)
-		var others []string
-		for _, p := range h.newcomers(before) {
-			others = append(others, fmt.Sprintf("%d (%s)", p, commOf(p)))
-		}
-		if len(others) > 0 {
-			h.conclude(id, Failed, "after %s, pid %d runs and so do %s, besides it", a, pid, strings.Join(others, ", "))
+		if others := h.newcomers(before); len(others) > 0 {
+			h.conclude(id, Failed, "after %s, pid %d runs and so do %s, besides it", a, pid, describePids(others))
 		}
 		return pid
 	}

@@ -147,7 +147,7 @@ func (h *harness) printSummary() {
 		for _, d := range svc.DropIns {
 			fmt.Fprintf(h.cfg.Out, "note: drop-in %s applied\n", d)
 		}
-		if n := h.cfg.notEmulated(); len(n) > 0 {
+		if n := svc.NotEmulated; len(n) > 0 {
 			fmt.Fprintf(h.cfg.Out, "note: not emulated (they need systemd itself): %s\n", strings.Join(n, ", "))
 		}
 	}

@@ -254,17 +254,16 @@ func (h *harness) unitGroup(main int) []int {
 
 // stopUnit stops pid as systemd stops the unit's main process: each
 // ExecStop= with $MAINPID, then KillSignal= if it still runs, and to the
-// rest of the group with KillMode=control-group. It says how.
-func (h *harness) stopUnit(pid int, name string) (string, error) {
+// rest of the group with KillMode=control-group. (stopDaemon says how, in
+// the words of the stop facts.)
+func (h *harness) stopUnit(pid int, name string) error {
 	svc := h.unit()
-	how := "KillSignal=" + unix.SignalName(svc.Signal())
 	for i, c := range svc.ExecStop {
 		n := fmt.Sprintf("%s-exec-stop-%d", name, i+1)
 		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StopTimeout)
 		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
-			return "", fmt.Errorf("ExecStop=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
+			return fmt.Errorf("ExecStop=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
 		}
-		how = "ExecStop="
 	}
 	if svc.Mode() == "control-group" {
 		for _, p := range h.unitGroup(pid) {
@@ -273,13 +272,10 @@ func (h *harness) stopUnit(pid int, name string) (string, error) {
 	}
 	if alive(pid) && svc.Mode() != "none" {
 		if err := h.signal(pid, svc.Signal()); err != nil && !errors.Is(err, unix.ESRCH) {
-			return "", fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
-		}
-		if how == "ExecStop=" {
-			how += " and KillSignal=" + unix.SignalName(svc.Signal())
+			return fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
 		}
 	}
-	return how, nil
+	return nil
 }
 
 // afterUnitStop is what systemd does once the main process has exited:

@@ -3,7 +3,6 @@ package suites
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/unitfile"
@@ -79,13 +78,4 @@ func (c *Config) validateUnit() error {
 	}
 	c.Unit, c.DropIns, c.service = abs(c.Unit), dropIns, svc
 	return nil
-}
-
-// notEmulated is what the summary says of the unit's directives that
-// dcheck does not apply.
-func (c *Config) notEmulated() []string {
-	if c.service == nil {
-		return nil
-	}
-	return slices.Clone(c.service.NotEmulated)
 }

@@ -212,28 +212,18 @@ func tokenize(s string, vars bool) ([]word, error) {
 	}
 }
 
+// escapes are the C escapes systemd.syntax(7) allows in a command line,
+// besides the characters that stand for themselves (\\ \" \' and the space).
+var escapes = map[byte]string{
+	'n': "\n", 't': "\t", 'r': "\r", 'a': "\a", 'b': "\b", 'f': "\f", 'v': "\v", 's': " ",
+	'\\': "\\", '"': "\"", '\'': "'", ' ': " ", ';': ";", '$': "$",
+}
+
 // unescape reads the C escape at the start of s (after the backslash) and
 // returns its text and how many bytes it took.
 func unescape(s string) (string, int, error) {
-	switch s[0] {
-	case 'n':
-		return "\n", 1, nil
-	case 't':
-		return "\t", 1, nil
-	case 'r':
-		return "\r", 1, nil
-	case 'a':
-		return "\a", 1, nil
-	case 'b':
-		return "\b", 1, nil
-	case 'f':
-		return "\f", 1, nil
-	case 'v':
-		return "\v", 1, nil
-	case '\\', '"', '\'', ' ', ';', '$':
-		return s[:1], 1, nil
-	case 's':
-		return " ", 1, nil
+	if text, ok := escapes[s[0]]; ok {
+		return text, 1, nil
 	}
 	return "", 0, fmt.Errorf("unsupported escape \\%c", s[0])
 }
