@@ -177,6 +177,26 @@ The suite stops the daemon as systemd does (ExecStop=, then KillSignal=) and
 looks for STOPPING=1 from the main pid between the stop and its exit. Only
 for Type=notify and notify-reload; the exit itself is SU104's.`,
 		"send STOPPING=1 as soon as the stop signal arrives, then shut down"),
+	socketRule("SU117", "socket-activation", "socket unit: the daemon accepts on the sockets it is passed, and opens no listening socket of its own",
+		"sd_listen_fds(3); systemd.socket(5) Accept=no; daemon(7) Socket-Based Activation", Error, Error,
+		`With socket activation systemd opens the listening sockets itself, before
+the daemon runs, and passes them as descriptors 3, 4, ... with LISTEN_FDS,
+LISTEN_FDNAMES and LISTEN_PID. Clients can connect at once: their
+connections wait in the socket's queue until the daemon accepts them, so
+nothing needs to be ordered after the daemon and it can be restarted
+without refusing a single connection. A daemon that ignores the variables
+and binds its own socket either fails (the address is taken) or listens
+somewhere else while clients queue on a socket nobody serves.
+
+The suite opens the socket unit's ListenStream= sockets as systemd does,
+once for the run, and passes them to every start of ExecStart=. With the
+daemon running it checks that the daemon (its main pid or a descendant)
+still holds each passed socket, connects to each as a client and waits up
+to the start timeout for the connection to be accepted (the accepted socket
+among the daemon's descriptors, or an answer, or the connection closed by
+the daemon), and lists the listening sockets the daemon opened itself: with
+the passed ones served that is a warning, else a failure.`,
+		"call sd_listen_fds() (go-systemd's activation.Listeners) and serve the descriptors it returns; bind your own socket only when it returns none"),
 	lsb("SU120", "lsb-start", "init script: start exits 0, and exits 0 again while the daemon runs, starting nothing",
 		`Init scripts are driven by tools that read their exit status: the boot, the
 package's postinst, configuration management. LSB asks "start" to exit 0
@@ -228,6 +248,14 @@ mistyped action look like a success to every tool that runs it.
 
 The suite runs the script with an action no script implements.`,
 		"print the usage and exit 2 on an unknown action"),
+}
+
+// socketRule makes a lifecycle rule judged only when a socket unit passes
+// the daemon its sockets (dcheck verify --unit --socket).
+func socketRule(id, name, title, spec string, sysv, supervised Severity, doc, hint string) *Rule {
+	r := lifecycle(id, name, title, spec, sysv, supervised, doc, hint)
+	r.Mode = ModeSocket
+	return r
 }
 
 // unitRule makes a lifecycle rule judged only when a systemd unit drives

@@ -57,6 +57,9 @@ const (
 	// ModeUnit: a systemd service unit says how to run the daemon (dcheck
 	// verify --unit), and what it promises is judged.
 	ModeUnit = "--unit"
+	// ModeSocket: a systemd socket unit passes the daemon its listening
+	// sockets (dcheck verify --unit --socket).
+	ModeSocket = "--socket"
 )
 
 // Rule is one thing a correct daemon does. IDs are stable and never

@@ -129,3 +129,15 @@ func FuzzParseUnixDgram(f *testing.F) {
 		_, _ = parseUnixDgram(data)
 	})
 }
+
+func FuzzParseNetTCP(f *testing.F) {
+	f.Add([]byte("sl local rem st\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		socks, _ := parseNetTCP(data, "tcp6")
+		for _, s := range socks {
+			if s.Listening && s.Remote != "" {
+				t.Errorf("a listening socket with a peer: %+v", s)
+			}
+		}
+	})
+}

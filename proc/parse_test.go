@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"reflect"
@@ -330,6 +331,50 @@ func TestParseUnixDgram(t *testing.T) {
 	}
 }
 
+func TestParseNetTCP(t *testing.T) {
+	// Lines as a little- or big-endian kernel prints 127.0.0.1:8080
+	// listening and ::1:8080 connected from port 51234.
+	v4 := "0100007F"
+	v6 := "00000000000000000000000001000000"
+	if binary.NativeEndian.Uint16([]byte{0, 1}) == 1 { // big-endian
+		v4, v6 = "7F000001", "00000000000000000000000000000001"
+	}
+	in := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: " + v4 + ":1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0\n"
+	got, err := parseNetTCP([]byte(in), "tcp")
+	if want := (Socket{Inode: 4242, Proto: "tcp", Type: unix.SOCK_STREAM, Local: "127.0.0.1:8080", Listening: true}); err != nil || len(got) != 1 || got[0] != want {
+		t.Errorf("tcp: %+v, %v; want %+v", got, err, want)
+	}
+	in = "header\n   1: " + v6 + ":1F90 " + v6 + ":C822 01 00000000:00000000 00:00000000 00000000 0 0 77 1\n"
+	got, err = parseNetTCP([]byte(in), "tcp6")
+	if want := (Socket{Inode: 77, Proto: "tcp6", Type: unix.SOCK_STREAM, Local: "[::1]:8080", Remote: "[::1]:51234"}); err != nil || len(got) != 1 || got[0] != want {
+		t.Errorf("tcp6: %+v, %v; want %+v", got, err, want)
+	}
+	for _, bad := range []string{"h\n0: zz:1 0:0 0A 0 0 0 0 0 1\n", "h\n0: 0100007F:1F90 0:0 0A\n", "h\n0: 0100007F:1F90 00000000:0000 0A 0 0 0 0 0 x\n"} {
+		if _, err := parseNetTCP([]byte(bad), "tcp"); !errors.Is(err, ErrParse) {
+			t.Errorf("%q: err = %v, want ErrParse", bad, err)
+		}
+	}
+}
+
+func TestParseNetUnix(t *testing.T) {
+	in := "Num       RefCount Protocol Flags    Type St Inode Path\n" +
+		"0000000000000000: 00000002 00000000 00010000 0001 01 12345 /run/a dir/x.sock\n" +
+		"0000000000000000: 00000003 00000000 00000000 0001 03 12346 /run/a dir/x.sock\n" +
+		"0000000000000000: 00000002 00000000 00000000 0001 03 12347\n" +
+		"0000000000000000: 00000002 00000000 00010000 0005 01 12348 @abstract\n"
+	got, err := parseNetUnix([]byte(in))
+	want := []Socket{
+		{Inode: 12345, Proto: "unix", Type: unix.SOCK_STREAM, Local: "/run/a dir/x.sock", Listening: true},
+		{Inode: 12346, Proto: "unix", Type: unix.SOCK_STREAM, Local: "/run/a dir/x.sock"},
+		{Inode: 12347, Proto: "unix", Type: unix.SOCK_STREAM},
+		{Inode: 12348, Proto: "unix", Type: unix.SOCK_SEQPACKET, Local: "@abstract", Listening: true},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v\nwant %+v", got, err, want)
+	}
+}
+
 // TestParsersOnThisKernel feeds the running kernel's own files to the
 // parsers, so that a format change in a new kernel shows up here first.
 func TestParsersOnThisKernel(t *testing.T) {
@@ -343,6 +388,8 @@ func TestParsersOnThisKernel(t *testing.T) {
 		{"/proc/locks", func(b []byte) error { _, err := parseLocks(b); return err }},
 		{"/proc/tty/drivers", func(b []byte) error { _, err := parseTTYDrivers(b); return err }},
 		{"/proc/self/net/unix", func(b []byte) error { _, err := parseUnixDgram(b); return err }},
+		{"/proc/self/net/tcp", func(b []byte) error { _, err := parseNetTCP(b, "tcp"); return err }},
+		{"/proc/self/net/tcp6", func(b []byte) error { _, err := parseNetTCP(b, "tcp6"); return err }},
 	} {
 		data, err := os.ReadFile(c.path)
 		if err != nil {

@@ -713,24 +713,16 @@ func (s *Snapshot) needsSockets() bool {
 }
 
 // parseUnixDgram returns the inodes of the datagram sockets listed in
-// /proc/net/unix (columns: Num RefCount Protocol Flags Type St Inode Path).
+// /proc/net/unix.
 func parseUnixDgram(data []byte) (map[uint64]bool, error) {
+	socks, err := parseNetUnix(data)
 	out := map[uint64]bool{}
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		f := bytes.Fields(line)
-		if i == 0 || len(f) < 7 {
-			continue // the header, or a blank line
-		}
-		typ, err1 := strconv.ParseUint(string(f[4]), 16, 16)
-		ino, err2 := strconv.ParseUint(string(f[6]), 10, 64)
-		if err1 != nil || err2 != nil {
-			return out, fmt.Errorf("%w: net/unix: line %d: %q", ErrParse, i+1, line)
-		}
-		if typ == unix.SOCK_DGRAM {
-			out[ino] = true
+	for _, s := range socks {
+		if s.Type == unix.SOCK_DGRAM {
+			out[s.Inode] = true
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // markZombie replaces what a zombie no longer has with ErrZombie: its

@@ -24,9 +24,12 @@ import (
 const concurrentStarts = 8
 
 // barrier is the shell line each concurrent start runs: it blocks reading
-// descriptor 3, a pipe shared by all of them, until the harness closes the
-// write end; then it closes it and execs the start command.
-const barrier = `read _ <&3; exec "$@" 3<&-`
+// descriptor fd, a pipe shared by all of them, until the harness closes
+// the write end; then it closes it and execs the start command. fd is 3,
+// or the first after the sockets a socket unit passes (socket.go).
+func barrier(fd int) []string {
+	return []string{"/bin/sh", "-c", fmt.Sprintf(`read _ <&%d; exec "$@" %d<&-`, fd, fd), "sh"}
+}
 
 // pidfileWatch is what polling the pidfile during SU109 saw.
 type pidfileWatch struct {
@@ -108,7 +111,7 @@ func (h *harness) concurrentStartsSpec() {
 	cmds := make([]*startRun, 0, concurrentStarts)
 	for i := range concurrentStarts {
 		name := fmt.Sprintf("concurrent-%d", i+1)
-		cmd, err := h.launchStart(name, []string{"/bin/sh", "-c", barrier, "sh"}, r)
+		cmd, err := h.launchStart(name, barrier(3+len(h.sockets)), r)
 		if err != nil {
 			r.Close()
 			w.Close()

@@ -47,6 +47,15 @@ type Config struct {
 	Unit    string
 	DropIns []string
 
+	// Socket is a socket unit whose ListenStream= sockets the run opens and
+	// passes to each start of the unit's ExecStart= (socket activation:
+	// descriptors 3 and up, LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), and
+	// SocketDropIns are drop-ins applied over it. Empty means none; when
+	// set, Unit must be set too and be the service the socket activates.
+	// SU117 judges that the daemon accepts on the sockets.
+	Socket        string
+	SocketDropIns []string
+
 	// PidFile is the daemon's pidfile. Empty means the daemon has none: it
 	// is found as the process the harness adopts (sysv) or the start
 	// command itself (supervised), and SU102/SU105 only check what they can.
@@ -116,6 +125,7 @@ type Config struct {
 	resolved []string // what Validate resolved: "ARG → /abs/ARG"
 	scripted bool     // Validate made Start and Stop from InitScript
 	service  *unitfile.Service
+	socket   *unitfile.Socket
 	// profileSet: --profile was given (with --unit, it must agree with
 	// Type=).
 	profileSet bool
@@ -292,6 +302,11 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 	fs.StringVar(&c.Unit, prefix+"unit", c.Unit, "a systemd service `unit` file: start, reload and stop the daemon as systemd would, and judge the unit (SU113-SU116)")
 	fs.Func(prefix+"dropin", "a drop-in `file` applied over --unit, in order (repeatable): move ports and paths out of the way without editing the unit", func(s string) error {
 		c.DropIns = append(c.DropIns, s)
+		return nil
+	})
+	fs.StringVar(&c.Socket, prefix+"socket", c.Socket, "a systemd socket `unit` for --unit: pass its ListenStream= sockets to the daemon as systemd would (socket activation), and judge that it accepts on them (SU117)")
+	fs.Func(prefix+"socket-dropin", "a drop-in `file` applied over --socket, in order (repeatable)", func(s string) error {
+		c.SocketDropIns = append(c.SocketDropIns, s)
 		return nil
 	})
 	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")

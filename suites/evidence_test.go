@@ -59,8 +59,8 @@ func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
 	}
 }
 
-// TestModeSpecsAloneJudgeWithEvidence: each spec that only an init script
-// or a unit asks for, alone, sets the run up, drives the script or the
+// TestModeSpecsAloneJudgeWithEvidence: each spec that only an init script,
+// a unit or a socket unit asks for, alone, sets the run up, drives the script or the
 // unit and passes the good fixture naming what it saw.
 func TestModeSpecsAloneJudgeWithEvidence(t *testing.T) {
 	for _, r := range checks.Rules() {
@@ -81,6 +81,10 @@ func TestModeSpecsAloneJudgeWithEvidence(t *testing.T) {
 			case checks.ModeUnit:
 				unit, _ := goodUnit(t, dir, "gooddaemon.service")
 				args = append(args, "--unit", unit)
+			case checks.ModeSocket:
+				unit, _ := goodUnit(t, dir, "gooddaemon.service")
+				socket, _ := socketUnit(t, dir, "gooddaemon")
+				args = append(args, "--unit", unit, "--socket", socket)
 			default:
 				t.Fatalf("no fixture for mode %s", r.Mode)
 			}

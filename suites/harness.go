@@ -68,12 +68,13 @@ type harness struct {
 	killed      map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
 	killOrder   []int                   // the keys of killed, in the order they were seen
 	stopReaper  func()
-	actions     int         // init-script actions run so far, for their output files
-	runtimeDirs []string    // --unit: the RuntimeDirectory= paths the run created
-	notifyLog   []notifyMsg // every sd_notify message received, in order
-	gone        string      // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
-	startedAt   time.Time   // when the start command was launched
-	readyAt     time.Time   // supervised: when READY=1 (or the pidfile) said it was ready
+	actions     int            // init-script actions run so far, for their output files
+	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
+	notifyLog   []notifyMsg    // every sd_notify message received, in order
+	sockets     []passedSocket // --socket: the listening sockets passed to each start
+	gone        string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt   time.Time      // when the start command was launched
+	readyAt     time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went
@@ -129,6 +130,9 @@ func newHarness(cfg Config) (*harness, error) {
 		return fail(err)
 	}
 	if h.sentID, err = checks.StatFileID(h.sentinel.Name()); err != nil {
+		return fail(err)
+	}
+	if err := h.openSockets(); err != nil {
 		return fail(err)
 	}
 	if cfg.Profile == checks.ProfileSupervised {
@@ -781,6 +785,7 @@ func (h *harness) cleanupOnceOnly() {
 	if h.hold != nil {
 		h.hold.Close()
 	}
+	h.closeSockets()
 	h.removeStalePidFile()
 	h.removeRuntimeDirs()
 	os.RemoveAll(h.dir)

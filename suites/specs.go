@@ -55,9 +55,9 @@ func Register(cfg Config) bool {
 			}
 		})
 		if cfg.Profile == checks.ProfileSupervised {
-			supervisedSpecs(&h, cfg.service != nil)
+			supervisedSpecs(&h, cfg.service != nil, cfg.socket != nil)
 		} else {
-			sysvSpecs(&h, cfg.InitScript != "", cfg.service != nil)
+			sysvSpecs(&h, cfg.InitScript != "", cfg.service != nil, cfg.socket != nil)
 		}
 	})
 	return true
@@ -108,9 +108,9 @@ func staticSpecs(hp **harness) {
 	}
 }
 
-// sysvSpecs adds the specs of a classic daemon, and those of its init
-// script when lsb.
-func sysvSpecs(hp **harness, lsb, unit bool) {
+// sysvSpecs adds the specs of a classic daemon, those of its init script
+// when lsb, of its unit when unit, and of its socket unit when socket.
+func sysvSpecs(hp **harness, lsb, unit, socket bool) {
 	spec("SU101", func() {
 		h := *hp
 		s := h.start
@@ -136,7 +136,7 @@ func sysvSpecs(hp **harness, lsb, unit bool) {
 		h.conclude("SU102", h.readiness.outcome, "%s", h.readinessMessage())
 	})
 	if unit {
-		unitStartSpecs(hp)
+		unitStartSpecs(hp, socket)
 	}
 	staticSpecs(hp)
 	spec("SU103", func() { (*hp).secondStartSpec() })
@@ -163,7 +163,7 @@ func (h *harness) readinessMessage() string {
 	return h.readiness.message
 }
 
-func supervisedSpecs(hp **harness, unit bool) {
+func supervisedSpecs(hp **harness, unit, socket bool) {
 	spec("SU111", func() {
 		h := *hp
 		s := h.start
@@ -192,7 +192,7 @@ func supervisedSpecs(hp **harness, unit bool) {
 		h.conclude("SU112", Passed, "READY=1 received on NOTIFY_SOCKET")
 	})
 	if unit {
-		unitStartSpecs(hp)
+		unitStartSpecs(hp, socket)
 	}
 	staticSpecs(hp)
 	spec("SU103", func() {

@@ -47,6 +47,13 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	if main && svc.Watchdog > 0 {
 		extra = append(extra, fmt.Sprintf("WATCHDOG_USEC=%d", svc.Watchdog.Microseconds()))
 	}
+	if main && len(h.sockets) > 0 {
+		// The sockets come first, as descriptors 3, 4, ...; what the
+		// caller passes (a barrier's pipe) after them.
+		extra = append(extra, h.socketEnv()...)
+		files = append(h.socketFiles(), files...)
+		prefix = append(prefix[:len(prefix):len(prefix)], listenPIDShim...)
+	}
 	env, err := svc.Env(append(extra, markerEnv+"="+h.runID)...)
 	if err != nil {
 		return nil, err

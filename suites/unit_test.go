@@ -3,6 +3,7 @@
 package suites_test
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -136,6 +137,100 @@ func TestUnitKillMode(t *testing.T) {
 			_, out, _ := verify(t, nil, append(startBudget(), "--label-filter", "SU108", "--unit", unit)...)
 			if line := summaryLines(out)["SU108"]; !regexp.MustCompile(want).MatchString(line) {
 				t.Errorf("SU108 %q, want %s\n%s", line, want, summaryOf(out))
+			}
+		})
+	}
+}
+
+// socketUnit writes NAME.socket in dir listening on a free loopback TCP
+// port, and returns its path and the address.
+func socketUnit(t *testing.T, dir, name string) (string, string) {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // free again: the run binds it
+	path := filepath.Join(dir, name+".socket")
+	if err := os.WriteFile(path, []byte("[Socket]\nListenStream="+addr+"\nBacklog=8\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, addr
+}
+
+// TestSocketActivation: the run passes a TCP socket as fd 3, as systemd
+// does; gooddaemon (go-systemd's activation) accepts on it, and SU117 says
+// so with the daemon's own answer. A daemon that keeps the socket but never
+// accepts fails, naming the queue the connection waited in.
+func TestSocketActivation(t *testing.T) {
+	t.Run("accepts", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.Chmod(dir, 0o755)
+		unit, _ := goodUnit(t, dir, "gooddaemon.service")
+		socket, addr := socketUnit(t, dir, "gooddaemon")
+		code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", "SU117 || SU104", "--unit", unit, "--socket", socket)...)
+		line := summaryLines(out)["SU117"]
+		want := `^PASS  pid (\d+): fd 3 \(ListenStream=` + regexp.QuoteMeta(addr) + `\), held as pid \d+ fd \d+: accepted a connection and answered "gooddaemon (\d+)"$`
+		m := regexp.MustCompile(want).FindStringSubmatch(line)
+		if code != 0 || len(failed) > 0 || m == nil || m[1] != m[2] {
+			t.Fatalf("exit %d, failed %v, SU117 %q: want %s\n%s", code, failed, line, want, summaryOf(out))
+		}
+		// The socket unit's socket outlives the service, and is closed with
+		// the run: the port is free again.
+		if l, err := net.Listen("tcp4", addr); err != nil {
+			t.Errorf("after the run, %s is still taken: %v", addr, err)
+		} else {
+			l.Close()
+		}
+	})
+	t.Run("never accepts", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		socket, addr := socketUnit(t, dir, "idle")
+		unit := filepath.Join(dir, "idle.service")
+		if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/bin/sleep 100000\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, _ := verify(t, nil, "--start-timeout", "2s", "--label-filter", "SU117", "--unit", unit, "--socket", socket)
+		line := summaryLines(out)["SU117"]
+		want := `^FAIL  pid \d+, given 1 socket by idle.socket: fd 3 \(ListenStream=` + regexp.QuoteMeta(addr) + `\), held as pid \d+ fd 3: a connection to ` + regexp.QuoteMeta(addr) + ` waited 2s in its accept queue and nothing accepted it$`
+		if code == 0 || !regexp.MustCompile(want).MatchString(line) {
+			t.Errorf("exit %d, SU117 %q: want %s\n%s", code, line, want, summaryOf(out))
+		}
+	})
+}
+
+// TestSocketConfigErrors: a socket unit dcheck cannot pass, or one for
+// another service, is a usage error naming the file, before anything runs.
+func TestSocketConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	unit, _ := goodUnit(t, dir, "gooddaemon.service")
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	other := write("other.socket", "[Socket]\nListenStream=127.0.0.1:9\n")
+	accept := write("gooddaemon.socket", "[Socket]\nListenStream=127.0.0.1:9\nAccept=yes\n")
+	tests := []struct {
+		name string
+		args []string
+		says string
+	}{
+		{"a socket without a unit", []string{"--socket", other, "--", "true"}, "--socket needs --unit"},
+		{"a socket for another service", []string{"--unit", unit, "--socket", other}, "activates other.service, not the unit gooddaemon.service"},
+		{"Accept=yes", []string{"--unit", unit, "--socket", accept}, "Accept=yes starts one service instance per connection"},
+		{"a socket drop-in without a socket", []string{"--unit", unit, "--socket-dropin", other}, "--socket-dropin without --socket"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, _ := verifyAlone(t, nil, tt.args...)
+			if code != 2 || !strings.Contains(out, tt.says) || strings.Contains(out, "PASS") {
+				t.Errorf("exit %d, want 2 saying %q and judging nothing:\n%s", code, tt.says, out)
 			}
 		})
 	}

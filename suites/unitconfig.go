@@ -12,8 +12,11 @@ import (
 // start command, the profile, the pidfile and the timeouts.
 func (c *Config) validateUnit() error {
 	if c.Unit == "" {
-		if len(c.DropIns) > 0 {
+		switch {
+		case len(c.DropIns) > 0:
 			return fmt.Errorf("--dropin without --unit")
+		case c.Socket != "" || len(c.SocketDropIns) > 0:
+			return fmt.Errorf("--socket needs --unit: the service unit the socket activates")
 		}
 		return nil
 	}
@@ -77,5 +80,29 @@ func (c *Config) validateUnit() error {
 		c.Reload = true
 	}
 	c.Unit, c.DropIns, c.service = abs(c.Unit), dropIns, svc
+	return c.validateSocket(abs)
+}
+
+// validateSocket reads Config.Socket and its drop-ins: it must activate
+// the unit.
+func (c *Config) validateSocket(abs func(string) string) error {
+	if c.Socket == "" {
+		if len(c.SocketDropIns) > 0 {
+			return fmt.Errorf("--socket-dropin without --socket")
+		}
+		return nil
+	}
+	dropIns := make([]string, len(c.SocketDropIns))
+	for i, d := range c.SocketDropIns {
+		dropIns[i] = abs(d)
+	}
+	sock, err := unitfile.ParseSocket(abs(c.Socket), dropIns...)
+	if err != nil {
+		return err
+	}
+	if want := sock.ActivatedService(); want != c.service.Name {
+		return fmt.Errorf("socket %s activates %s, not the unit %s (Service= names the service a socket activates)", c.Socket, want, c.service.Name)
+	}
+	c.Socket, c.SocketDropIns, c.socket = abs(c.Socket), dropIns, sock
 	return nil
 }

@@ -14,10 +14,14 @@ import (
 // The specs a systemd unit adds (dcheck verify --unit): what its Type=
 // and WatchdogSec= promise, and STOPPING=1 (SU116, with the stop specs).
 
-// unitStartSpecs are judged while the first daemon runs.
-func unitStartSpecs(hp **harness) {
+// unitStartSpecs are judged while the first daemon runs; SU117 when a
+// socket unit passes it its sockets.
+func unitStartSpecs(hp **harness, socket bool) {
 	spec("SU113", func() { (*hp).typeMatchesSpec() })
 	spec("SU114", func() { (*hp).watchdogSpec() })
+	if socket {
+		spec("SU117", func() { (*hp).socketActivationSpec() })
+	}
 }
 
 // unitStopSpecs are judged once the stop step has run.

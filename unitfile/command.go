@@ -234,14 +234,18 @@ func isNameChar(b byte) bool  { return isNameStart(b) || b >= '0' && b <= '9' }
 
 // specifier expands one unit specifier (systemd.unit(5), "Specifiers"),
 // for a system service.
-func (s *Service) specifier(c byte) (string, error) {
-	prefix := strings.TrimSuffix(s.Name, ".service")
+func (s *Service) specifier(c byte) (string, error) { return specifier(s.Name, c) }
+
+// specifier expands the specifier c for the system unit named name
+// ("nginx.service", "nginx.socket").
+func specifier(name string, c byte) (string, error) {
+	prefix := strings.TrimSuffix(name, filepath.Ext(name))
 	template, instance, _ := strings.Cut(prefix, "@")
 	switch c {
 	case '%':
 		return "%", nil
 	case 'n':
-		return s.Name, nil
+		return name, nil
 	case 'N':
 		return prefix, nil
 	case 'p':

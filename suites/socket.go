@@ -1,0 +1,206 @@
+//go:build linux
+
+package suites
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/unitfile"
+)
+
+// Socket activation (dcheck verify --unit --socket): the harness opens the
+// socket unit's listening sockets as systemd does, once for the run (they
+// outlive every start and stop of the service, as the socket unit's do),
+// and passes them to each start of ExecStart= as descriptors 3, 4, ...
+// with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (sd_listen_fds(3)).
+
+// passedSocket is one listening socket the run passes.
+type passedSocket struct {
+	listen unitfile.Listen
+	file   *os.File // the harness's descriptor: blocking, as systemd passes it
+	ino    uint64   // the socket's inode, "socket:[INO]" in the daemon's fds
+	made   string   // a file system socket the run created, removed at the cleanup
+}
+
+// listenPIDShim sets LISTEN_PID to the shell's own pid, which the exec
+// gives the daemon: os/exec cannot set an environment variable after the
+// fork, and sd_listen_fds(3) ignores the descriptors without it.
+var listenPIDShim = []string{"/bin/sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}
+
+// openSockets opens the listening sockets of the run's socket unit.
+func (h *harness) openSockets() error {
+	sock := h.cfg.socket
+	if sock == nil {
+		return nil
+	}
+	for _, l := range sock.Listen {
+		p, err := listenOn(l, sock)
+		if err != nil {
+			return fmt.Errorf("socket %s: ListenStream=%s: %w", sock.Name, l.Line, err)
+		}
+		h.sockets = append(h.sockets, p)
+	}
+	return nil
+}
+
+// closeSockets closes the run's listening sockets and removes the file
+// system sockets it created, as systemd does when the socket unit stops.
+func (h *harness) closeSockets() {
+	for _, p := range h.sockets {
+		p.file.Close()
+		if p.made != "" {
+			os.Remove(p.made)
+		}
+	}
+}
+
+// socketEnv is what a start of ExecStart= gets besides the descriptors
+// (LISTEN_PID comes from listenPIDShim).
+func (h *harness) socketEnv() []string {
+	if len(h.sockets) == 0 {
+		return nil
+	}
+	names := make([]string, len(h.sockets))
+	for i := range names {
+		names[i] = h.cfg.socket.FDName()
+	}
+	return []string{"LISTEN_FDS=" + strconv.Itoa(len(h.sockets)), "LISTEN_FDNAMES=" + strings.Join(names, ":")}
+}
+
+// socketFiles are the descriptors passed to a start, in order.
+func (h *harness) socketFiles() []*os.File {
+	out := make([]*os.File, len(h.sockets))
+	for i, p := range h.sockets {
+		out[i] = p.file
+	}
+	return out
+}
+
+// listenOn opens one listening socket as systemd would: SO_REUSEADDR,
+// IPV6_V6ONLY as BindIPv6Only= says, SO_REUSEPORT with ReusePort=, the
+// Backlog=, and for a file system socket its directories (DirectoryMode=)
+// and its mode (SocketMode=), replacing a stale socket file. The socket
+// stays blocking: the daemon gets it as systemd gives it.
+func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
+	p := passedSocket{listen: l}
+	var (
+		family int
+		sa     unix.Sockaddr
+	)
+	switch l.Network {
+	case "unix":
+		family, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: l.Address}
+		if !strings.HasPrefix(l.Address, "@") {
+			if err := prepareSocketPath(l.Address, s.DirectoryMode()); err != nil {
+				return p, err
+			}
+		}
+	default:
+		ap, err := netip.ParseAddrPort(l.Address)
+		if err != nil {
+			return p, err
+		}
+		if ap.Addr().Is4() {
+			family, sa = unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+			break
+		}
+		sa6 := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+		if zone := ap.Addr().Zone(); zone != "" {
+			ifi, err := net.InterfaceByName(zone)
+			if err != nil {
+				return p, err
+			}
+			sa6.ZoneId = uint32(ifi.Index)
+		}
+		family, sa = unix.AF_INET6, sa6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return p, err
+	}
+	fail := func(err error) (passedSocket, error) {
+		unix.Close(fd)
+		return p, err
+	}
+	if family != unix.AF_UNIX {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fail(err)
+		}
+	}
+	if family == unix.AF_INET6 {
+		only := 0
+		if l.Network == "tcp6" {
+			only = 1
+		}
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, only); err != nil {
+			return fail(err)
+		}
+	}
+	if s.ReusePort {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1); err != nil {
+			return fail(err)
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail(fmt.Errorf("bind: %w", err))
+	}
+	if l.Network == "unix" && !strings.HasPrefix(l.Address, "@") {
+		p.made = l.Address
+		if err := os.Chmod(l.Address, s.Mode()); err != nil {
+			os.Remove(l.Address)
+			return fail(err)
+		}
+	}
+	backlog := s.Backlog
+	if backlog == 0 {
+		backlog = unix.SOMAXCONN
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		if p.made != "" {
+			os.Remove(p.made)
+		}
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fail(err)
+	}
+	p.ino = st.Ino
+	p.file = os.NewFile(uintptr(fd), "socket "+l.Line)
+	return p, nil
+}
+
+// prepareSocketPath makes the directories of a file system socket and
+// removes a stale socket there (one nothing listens on); anything else at
+// the path is an error.
+func prepareSocketPath(path string, dirMode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
+		return err
+	}
+	st, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case st.Mode().Type() != fs.ModeSocket:
+		return fmt.Errorf("%s exists and is not a socket (%v)", path, st.Mode().Type())
+	}
+	// A live one is someone's: never take it away (a drop-in can move
+	// ListenStream= to a free path).
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return fmt.Errorf("%s: a process listens there already", path)
+	}
+	return os.Remove(path)
+}
