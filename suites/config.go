@@ -56,6 +56,13 @@ type Config struct {
 	Socket        string
 	SocketDropIns []string
 
+	// Probe lists addresses the daemon serves once ready, "HOST:PORT" (TCP)
+	// or a Unix socket's path ("@name" in the abstract namespace). Nil means
+	// none. With Unit, SU113 connects to each when the unit says the daemon
+	// is ready (READY=1 for Type=notify, the start command's exit for
+	// Type=forking): each must take the connection.
+	Probe []string
+
 	// PidFile is the daemon's pidfile. Empty means the daemon has none: it
 	// is found as the process the harness adopts (sysv) or the start
 	// command itself (supervised), and SU102/SU105 only check what they can.
@@ -307,6 +314,10 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 	fs.StringVar(&c.Socket, prefix+"socket", c.Socket, "a systemd socket `unit` for --unit: pass its ListenStream= sockets to the daemon as systemd would (socket activation), and judge that it accepts on them (SU117)")
 	fs.Func(prefix+"socket-dropin", "a drop-in `file` applied over --socket, in order (repeatable)", func(s string) error {
 		c.SocketDropIns = append(c.SocketDropIns, s)
+		return nil
+	})
+	fs.Func(prefix+"probe", "an `address` the daemon serves once ready, HOST:PORT or a Unix socket path (repeatable): with --unit, SU113 connects to it when the unit says the daemon is ready", func(s string) error {
+		c.Probe = append(c.Probe, s)
 		return nil
 	})
 	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/unitfile"
 )
 
 // SU102 asks what the pidfile said at the instant the start command
@@ -595,7 +597,13 @@ func (t *startTrace) releaseAll() {
 }
 
 // lookAtPidFile reads the pidfile, when one is configured.
+//
+// A forking unit's --probe addresses are tried in the same instant: systemd
+// takes the exit as the daemon's readiness.
 func (h *harness) lookAtPidFile() (int, error) {
+	if svc := h.unit(); svc != nil && svc.Type == unitfile.Forking {
+		h.probeReady()
+	}
 	if h.cfg.PidFile == "" {
 		return 0, nil
 	}

@@ -72,6 +72,8 @@ type harness struct {
 	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
 	notifyLog   []notifyMsg    // every sd_notify message received, in order
 	sockets     []passedSocket // --socket: the listening sockets passed to each start
+	probes      []probeResult  // --probe: each address, at the unit's readiness
+	probed      bool           // the probes were made (once)
 	gone        string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
 	startedAt   time.Time      // when the start command was launched
 	readyAt     time.Time      // supervised: when READY=1 (or the pidfile) said it was ready

@@ -178,6 +178,9 @@ func (h *harness) setUpSupervised() {
 		wait = min(wait, time.Second)
 	}
 	notified, mainpid, exited := h.waitReady(context.Background(), wait)
+	if svc := h.unit(); notified && svc != nil && svc.Type.Notifies() {
+		h.probeReady() // READY=1: what systemd takes as the start's end
+	}
 	h.start.took = time.Since(began)
 	h.startedAt, h.readyAt = began, time.Now()
 	h.notifiedReady = notified

@@ -20,7 +20,8 @@ import (
 func goodUnit(t *testing.T, dir, name string) (unit, pidfile string) {
 	t.Helper()
 	pidfile, unit = filepath.Join(dir, "g.pid"), filepath.Join(dir, name)
-	if err := fixtures.Fill("../fixtures/units/"+name, unit, 0o644, fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log")}); err != nil {
+	v := fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log"), Socket: filepath.Join(dir, "g.sock")}
+	if err := fixtures.Fill("../fixtures/units/"+name, unit, 0o644, v); err != nil {
 		t.Fatal(err)
 	}
 	return unit, pidfile

@@ -2,7 +2,10 @@ package suites
 
 import (
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/unitfile"
@@ -17,6 +20,8 @@ func (c *Config) validateUnit() error {
 			return fmt.Errorf("--dropin without --unit")
 		case c.Socket != "" || len(c.SocketDropIns) > 0:
 			return fmt.Errorf("--socket needs --unit: the service unit the socket activates")
+		case len(c.Probe) > 0:
+			return fmt.Errorf("--probe needs --unit: the unit's Type= says when the daemon is ready")
 		}
 		return nil
 	}
@@ -79,8 +84,32 @@ func (c *Config) validateUnit() error {
 	if len(svc.ExecReload) > 0 || svc.Type == unitfile.NotifyReload {
 		c.Reload = true
 	}
+	for _, p := range c.Probe {
+		if _, _, err := probeAddress(p); err != nil {
+			return fmt.Errorf("--probe %s: %v", p, err)
+		}
+	}
 	c.Unit, c.DropIns, c.service = abs(c.Unit), dropIns, svc
 	return c.validateSocket(abs)
+}
+
+// probeAddress is the network and address a client dials to reach a
+// --probe address: a Unix socket for a path or "@name", else TCP.
+func probeAddress(s string) (network, addr string, err error) {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "@") && len(s) > 1 {
+		return "unix", s, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", "", fmt.Errorf("want HOST:PORT, an absolute Unix socket path or @name")
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return "", "", fmt.Errorf("port %q: want 1 to 65535", port)
+	}
+	if host == "" {
+		host = "127.0.0.1" // ":80": this host
+	}
+	return "tcp", net.JoinHostPort(host, port), nil
 }
 
 // validateSocket reads Config.Socket and its drop-ins: it must activate

@@ -41,13 +41,18 @@ func (h *harness) typeMatchesSpec() {
 			h.conclude(id, Failed, "Type=forking, but ExecStart= %s: systemd would fail the start", s.startSummary())
 		case svc.PIDFile == "" && h.daemonSeen == 0:
 			h.conclude(id, Failed, "Type=forking: ExecStart= exited 0 and left no daemon")
-		case svc.PIDFile == "":
-			h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v and left pid %d (no PIDFile=: systemd guesses the main pid)", s.took.Round(time.Millisecond), h.daemonSeen)
-			return
-		case h.readiness.outcome != Passed:
+		case svc.PIDFile != "" && h.readiness.outcome != Passed:
 			h.conclude(id, Failed, "Type=forking with PIDFile=%s: %s", svc.PIDFile, h.readinessMessage())
 		}
-		h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v, and PIDFile=%s named the live daemon, pid %d, at that instant", s.took.Round(time.Millisecond), svc.PIDFile, h.daemonSeen)
+		answered, refused := h.probeVerdict()
+		if refused != "" {
+			h.conclude(id, Failed, "Type=forking: ExecStart= exited 0 after %v, but a connection to %s then failed: systemd would start what is ordered after the service before it serves", s.took.Round(time.Millisecond), refused)
+		}
+		if svc.PIDFile == "" {
+			h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v and left pid %d (no PIDFile=: systemd guesses the main pid)%s", s.took.Round(time.Millisecond), h.daemonSeen, answeredNote(answered))
+			return
+		}
+		h.conclude(id, Passed, "Type=forking: ExecStart= exited 0 after %v, and PIDFile=%s named the live daemon, pid %d, at that instant%s", s.took.Round(time.Millisecond), svc.PIDFile, h.daemonSeen, answeredNote(answered))
 		return
 	}
 	main := 0
@@ -58,7 +63,11 @@ func (h *harness) typeMatchesSpec() {
 		h.conclude(id, Failed, "Type=%s, but the started process %d exited (%s): systemd takes that as the service's end", svc.Type, main, s.exited)
 	}
 	if !svc.Type.Notifies() {
-		h.conclude(id, Passed, "Type=%s: the started process, pid %d, is the daemon and stays (%v after its start)", svc.Type, main, s.took.Round(time.Millisecond))
+		note := ""
+		if len(h.cfg.Probe) > 0 {
+			note = "; --probe is not judged: systemd takes it as started at once, before anything can listen"
+		}
+		h.conclude(id, Passed, "Type=%s: the started process, pid %d, is the daemon and stays (%v after its start)%s", svc.Type, main, s.took.Round(time.Millisecond), note)
 		return
 	}
 	ready := h.notifications("READY=1")
@@ -69,7 +78,20 @@ func (h *harness) typeMatchesSpec() {
 	if first.pid != main && first.pid != 0 {
 		h.conclude(id, Failed, "Type=%s: READY=1 came from pid %d, not the main pid %d: with NotifyAccess=main (the default) systemd ignores it", svc.Type, first.pid, main)
 	}
-	h.conclude(id, Passed, "Type=%s: the main pid %d stays and sent READY=1 %v after its start", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond))
+	answered, refused := h.probeVerdict()
+	if refused != "" {
+		h.conclude(id, Failed, "Type=%s: the main pid %d sent READY=1 %v after its start, but a connection to %s then failed: systemd would start what is ordered after the service before it serves", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond), refused)
+	}
+	h.conclude(id, Passed, "Type=%s: the main pid %d stays and sent READY=1 %v after its start%s", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond), answeredNote(answered))
+}
+
+// answeredNote adds the --probe addresses that took a connection at the
+// readiness to SU113's message.
+func answeredNote(answered string) string {
+	if answered == "" {
+		return ""
+	}
+	return "; then " + answered + " took a connection"
 }
 
 func (h *harness) watchdogSpec() {
