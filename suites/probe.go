@@ -59,4 +59,3 @@ func unwrapOpError(err error) error {
 	}
 	return err
 }
-

@@ -30,6 +30,7 @@ type passedSocket struct {
 	file   *os.File // the harness's descriptor: blocking, as systemd passes it
 	ino    uint64   // the socket's inode, "socket:[INO]" in the daemon's fds
 	made   string   // a file system socket the run created, removed at the cleanup
+	dirs   []string // the directories made for it, innermost first, removed if empty
 }
 
 // listenPIDShim sets LISTEN_PID to the shell's own pid, which the exec
@@ -61,6 +62,7 @@ func (h *harness) closeSockets() {
 		if p.made != "" {
 			os.Remove(p.made)
 		}
+		removeDirs(p.dirs)
 	}
 }
 
@@ -101,7 +103,10 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	case "unix":
 		family, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: l.Address}
 		if !strings.HasPrefix(l.Address, "@") {
-			if err := prepareSocketPath(l.Address, s.DirectoryMode()); err != nil {
+			dirs, err := prepareSocketPath(l.Address, s.DirectoryMode())
+			p.dirs = dirs
+			if err != nil {
+				removeDirs(dirs)
 				return p, err
 			}
 		}
@@ -130,6 +135,7 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	}
 	fail := func(err error) (passedSocket, error) {
 		unix.Close(fd)
+		removeDirs(p.dirs)
 		return p, err
 	}
 	if family != unix.AF_UNIX {
@@ -180,27 +186,44 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	return p, nil
 }
 
-// prepareSocketPath makes the directories of a file system socket and
-// removes a stale socket there (one nothing listens on); anything else at
-// the path is an error.
-func prepareSocketPath(path string, dirMode os.FileMode) error {
+// prepareSocketPath makes the directories of a file system socket, and
+// returns those it made, innermost first; it removes a stale socket there
+// (one nothing listens on); anything else at the path is an error.
+func prepareSocketPath(path string, dirMode os.FileMode) ([]string, error) {
+	var made []string
+	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
-		return err
+		return made, err
 	}
 	st, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil
+		return made, nil
 	case err != nil:
-		return err
+		return made, err
 	case st.Mode().Type() != fs.ModeSocket:
-		return fmt.Errorf("%s exists and is not a socket (%v)", path, st.Mode().Type())
+		return made, fmt.Errorf("%s exists and is not a socket (%v)", path, st.Mode().Type())
 	}
 	// A live one is someone's: never take it away (a drop-in can move
 	// ListenStream= to a free path).
 	if c, err := net.Dial("unix", path); err == nil {
 		c.Close()
-		return fmt.Errorf("%s: a process listens there already", path)
+		return made, fmt.Errorf("%s: a process listens there already", path)
 	}
-	return os.Remove(path)
+	return made, os.Remove(path)
+}
+
+// removeDirs removes the directories, innermost first, while they are
+// empty.
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		if os.Remove(d) != nil {
+			return
+		}
+	}
 }

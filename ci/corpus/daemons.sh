@@ -180,6 +180,15 @@ corpus_node_exporter_unit() {
   dropins=("$here/dropins/node-exporter-port.conf")
 }
 
+corpus_dbus_unit() {
+  # Socket activation: dbus.socket's socket is passed as fd 3, moved out of
+  # the way of a system bus the host may run; dbus-send (ExecReload=) is
+  # told where it went.
+  need=dbus unit=/lib/systemd/system/dbus.service pidfile="" flags=()
+  dropins=("$here/dropins/dbus-address.conf")
+  socket=/lib/systemd/system/dbus.socket socket_dropins=("$here/dropins/dbus-socket.conf")
+}
+
 CORPUS=(redis memcached nginx dnsmasq haproxy rsyslogd sshd libslack_daemon daemonize start_stop_daemon python3_daemon
         nginx_init redis_init memcached_init haproxy_init ssh_init supervisor_init
-        nginx_unit redis_unit memcached_unit haproxy_unit ssh_unit supervisor_unit node_exporter_unit)
+        nginx_unit redis_unit memcached_unit haproxy_unit ssh_unit supervisor_unit node_exporter_unit dbus_unit)

@@ -18,7 +18,7 @@ changed=0
 for name in "${names[@]}"; do
   T=$(mktemp -d /tmp/dcheck-corpus-"$name".XXXX)
   chmod 755 "$T"
-  script="" unit="" dropins=() stop="" start=()
+  script="" unit="" dropins=() socket="" socket_dropins=() stop="" start=()
   "corpus_$name"
   if ! dpkg -s $need >/dev/null 2>&1; then
     echo "== $name: SKIP ($need is not installed)"
@@ -36,6 +36,10 @@ for name in "${names[@]}"; do
   elif [ -n "$unit" ]; then
     args+=(--unit "$unit")
     for d in "${dropins[@]}"; do args+=(--dropin "$d"); done
+    if [ -n "$socket" ]; then
+      args+=(--socket "$socket")
+      for d in "${socket_dropins[@]}"; do args+=(--socket-dropin "$d"); done
+    fi
   else
     args+=(-- "${start[@]}")
   fi
@@ -65,7 +69,7 @@ done
   echo
   echo "Debian 12 packages, each started in its own daemonizing mode (or by the LSB init script the package"
   echo "ships, the \`_init\` rows, with its actions judged: SU120-SU124; or as systemd runs the unit it ships, the"
-  echo "\`_unit\` rows, SU113-SU116) by \`dcheck verify --strict\` from the"
+  echo "\`_unit\` rows, SU113-SU117) by \`dcheck verify --strict\` from the"
   echo "hostile launch (pty, umask 0037, SIGHUP ignored, SIGUSR1 blocked, an inherited descriptor)."
   echo "✓ pass, ✗ fail (or warning), i info, · skipped or not asked. SU102 is decided causally: the harness"
   echo "holds what the start command forks until it waits, so a starter that exits before its daemon has"

@@ -30,6 +30,7 @@ usage error, 3 if nothing was judged.`,
 			"dcheck verify --launch job-control --pidfile /tmp/d.pid -- ./mydaemon start   # as typed at a shell prompt",
 			"dcheck verify --init-script /etc/init.d/nginx --pidfile /run/nginx.pid   # and its actions (SU120-SU124)",
 			"dcheck verify --unit /lib/systemd/system/nginx.service --dropin port.conf   # as systemd runs it (SU113-SU116)",
+			"dcheck verify --unit dbus.service --socket dbus.socket   # socket-activated (SU117)",
 		},
 	})
 	o.cfg.BindFlags(fs.FlagSet, "")
