@@ -55,6 +55,7 @@ type harness struct {
 	sentID   checks.FileID
 	notify   *net.UnixConn // supervised: the harness plays the supervisor
 	notified chan string
+	syncs    chan int // syncNotify's markers, as the reader reaches them
 
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
@@ -71,6 +72,7 @@ type harness struct {
 	actions     int            // init-script actions run so far, for their output files
 	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
 	notifyLog   []notifyMsg    // every sd_notify message received, in order
+	syncSeq     int            // the last syncNotify marker sent
 	sockets     []passedSocket // --socket: the listening sockets passed to each start
 	probes      []probeResult  // --probe: each address, at the unit's readiness
 	probed      bool           // the probes were made (once)
@@ -115,7 +117,7 @@ func newHarness(cfg Config) (*harness, error) {
 	rand.Read(id[:])
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys, startTicks: bootTicks(),
 		waiting: map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
-		notified: make(chan string, 64)}
+		notified: make(chan string, 64), syncs: make(chan int, 4)}
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
 	}
@@ -161,7 +163,9 @@ func newHarness(cfg Config) (*harness, error) {
 				if err != nil {
 					return
 				}
-				h.logNotify(string(buf[:n]), oob[:oobn])
+				if !h.logNotify(string(buf[:n]), oob[:oobn]) {
+					continue
+				}
 				select {
 				case h.notified <- string(buf[:n]):
 				default:

@@ -3,7 +3,11 @@
 package suites
 
 import (
+	"fmt"
+	"net"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,7 +26,9 @@ type notifyMsg struct {
 // has reports whether the message carries the line kv ("READY=1").
 func (m notifyMsg) has(kv string) bool { return slices.Contains(m.fields, kv) }
 
-func (h *harness) logNotify(msg string, oob []byte) {
+// logNotify logs one message, and reports whether it was the daemon's
+// (false: one of syncNotify's markers).
+func (h *harness) logNotify(msg string, oob []byte) bool {
 	m := notifyMsg{at: time.Now(), fields: strings.Split(strings.TrimRight(msg, "\n"), "\n")}
 	if cmsgs, err := unix.ParseSocketControlMessage(oob); err == nil {
 		for _, c := range cmsgs {
@@ -31,9 +37,57 @@ func (h *harness) logNotify(msg string, oob []byte) {
 			}
 		}
 	}
+	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
+		if n, err := strconv.Atoi(seq); err == nil {
+			select {
+			case h.syncs <- n:
+			default:
+			}
+		}
+		return false
+	}
 	h.mu.Lock()
 	h.notifyLog = append(h.notifyLog, m)
 	h.mu.Unlock()
+	return true
+}
+
+// syncMarker is the harness's own message to its notify socket: syncNotify.
+const syncMarker = "X_DCHECK_SYNC"
+
+// syncNotify returns once every message sent to the notify socket before
+// the call has been logged. A datagram is in the socket's queue once its
+// send returns, so a process that has exited has nothing in flight: the
+// harness sends a marker of its own, queued behind the rest, and waits
+// until the reader reaches it (the start timeout at most).
+func (h *harness) syncNotify() {
+	if h.notify == nil {
+		return
+	}
+	h.mu.Lock()
+	h.syncSeq++
+	seq := h.syncSeq
+	h.mu.Unlock()
+	c, err := net.DialUnix("unixgram", nil, h.notify.LocalAddr().(*net.UnixAddr))
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	if _, err := fmt.Fprintf(c, "%s=%d", syncMarker, seq); err != nil {
+		return
+	}
+	timeout := time.NewTimer(h.cfg.StartTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case n := <-h.syncs:
+			if n >= seq {
+				return
+			}
+		case <-timeout.C:
+			return
+		}
+	}
 }
 
 // notifications returns the messages received so far that carry kv.

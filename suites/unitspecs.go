@@ -120,6 +120,7 @@ func (h *harness) watchdogSpec() {
 	if !alive(main) {
 		h.conclude(id, Failed, "the daemon, pid %d, exited while its watchdog was watched", main)
 	}
+	h.syncNotify() // every ping sent by now, logged
 	var pings []time.Time
 	for _, m := range h.notifications("WATCHDOG=1") {
 		if (m.pid == main || m.pid == 0) && !m.at.After(until) && !m.at.Before(from) {
@@ -156,6 +157,7 @@ func (h *harness) stoppingSpec() {
 	case f.err != nil || !f.exited:
 		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104)")
 	}
+	h.syncNotify() // what it sent before it exited, all of it
 	for _, m := range h.notifications("STOPPING=1") {
 		if (m.pid == f.pid || m.pid == 0) && !m.at.Before(f.began) {
 			h.conclude(id, Passed, "pid %d sent STOPPING=1 %v after %s, and exited within TimeoutStopSec (%s)", f.pid, m.at.Sub(f.began).Round(time.Millisecond), f.how, f.status)
