@@ -307,6 +307,9 @@ func commOf(pid int) string {
 // secondStartSpec is SU103 for a classic daemon: a second start while the
 // first runs must refuse, and start nothing.
 func (h *harness) secondStartSpec() {
+	if h.cfg.socket != nil {
+		h.conclude("SU103", Skipped, "%s", socketOneInstance)
+	}
 	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
 		h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
 	}

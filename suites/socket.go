@@ -24,6 +24,12 @@ import (
 // and passes them to each start of ExecStart= as descriptors 3, 4, ...
 // with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (sd_listen_fds(3)).
 
+// socketOneInstance is why SU103 and SU109 are not asked under --socket:
+// what they start, systemd never does, and the run would have to give the
+// sockets to two daemons at once (which both serve them) or to none (and
+// the second binds the unit's addresses on the host).
+const socketOneInstance = "with socket activation systemd runs one instance and passes the sockets to it alone: a start of an active unit does nothing, and starts of one unit do not overlap"
+
 // passedSocket is one listening socket the run passes.
 type passedSocket struct {
 	listen unitfile.Listen

@@ -200,6 +200,9 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 		if h.cfg.PidFile == "" {
 			h.conclude("SU103", Skipped, "no pidfile given: nothing for a second foreground instance to see")
 		}
+		if h.cfg.socket != nil {
+			h.conclude("SU103", Skipped, "%s", socketOneInstance)
+		}
 		if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
 			h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
 		}

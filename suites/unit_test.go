@@ -162,8 +162,9 @@ func socketUnit(t *testing.T, dir, name string) (string, string) {
 
 // TestSocketActivation: the run passes a TCP socket as fd 3, as systemd
 // does; gooddaemon (go-systemd's activation) accepts on it, and SU117 says
-// so with the daemon's own answer. A daemon that keeps the socket but never
-// accepts fails, naming the queue the connection waited in.
+// so with the daemon's own answer; SU103 and SU109 are not asked. A daemon
+// that keeps the socket but never accepts fails, naming the queue the
+// connection waited in.
 func TestSocketActivation(t *testing.T) {
 	t.Run("accepts", func(t *testing.T) {
 		t.Parallel()
@@ -171,8 +172,15 @@ func TestSocketActivation(t *testing.T) {
 		os.Chmod(dir, 0o755)
 		unit, _ := goodUnit(t, dir, "gooddaemon.service")
 		socket, addr := socketUnit(t, dir, "gooddaemon")
-		code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", "SU117 || SU104", "--unit", unit, "--socket", socket)...)
+		code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", "SU117 || SU104 || SU103 || SU109", "--unit", unit, "--socket", socket)...)
 		line := summaryLines(out)["SU117"]
+		// systemd never starts a second instance of an active unit: the
+		// sockets are not given to two daemons at once.
+		for _, id := range []string{"SU103", "SU109"} {
+			if l := summaryLines(out)[id]; !strings.HasPrefix(l, "SKIP  with socket activation systemd runs one instance") {
+				t.Errorf("%s %q, want it skipped under --socket", id, l)
+			}
+		}
 		want := `^PASS  pid (\d+): fd 3 \(ListenStream=` + regexp.QuoteMeta(addr) + `\), held as pid \d+ fd \d+: accepted a connection and answered "gooddaemon (\d+)"$`
 		m := regexp.MustCompile(want).FindStringSubmatch(line)
 		if code != 0 || len(failed) > 0 || m == nil || m[1] != m[2] {

@@ -180,6 +180,13 @@ corpus_node_exporter_unit() {
   dropins=("$here/dropins/node-exporter-port.conf")
 }
 
+corpus_ssh_socket() {
+  # ssh.service with ssh.socket, moved off port 22 by a drop-in: Debian's
+  # sshd takes its listener from sd_listen_fds.
+  need=openssh-server unit=/lib/systemd/system/ssh.service pidfile=/run/sshd.pid flags=()
+  socket=/lib/systemd/system/ssh.socket socket_dropins=("$here/dropins/ssh-socket-port.conf")
+}
+
 corpus_dbus_unit() {
   # Socket activation: dbus.socket's socket is passed as fd 3, moved out of
   # the way of a system bus the host may run; dbus-send (ExecReload=) is
@@ -191,4 +198,4 @@ corpus_dbus_unit() {
 
 CORPUS=(redis memcached nginx dnsmasq haproxy rsyslogd sshd libslack_daemon daemonize start_stop_daemon python3_daemon
         nginx_init redis_init memcached_init haproxy_init ssh_init supervisor_init
-        nginx_unit redis_unit memcached_unit haproxy_unit ssh_unit supervisor_unit node_exporter_unit dbus_unit)
+        nginx_unit redis_unit memcached_unit haproxy_unit ssh_unit supervisor_unit node_exporter_unit dbus_unit ssh_socket)
