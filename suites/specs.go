@@ -175,6 +175,11 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 			h.conclude("SU111", Failed, "%s", h.noDaemonReason())
 		case s.exited != "":
 			h.conclude("SU111", Failed, "the start command exited (%s): a supervised daemon must stay in the foreground: %s", s.exited, s.output)
+		case h.fg != nil && h.daemon != h.fg.Process.Pid:
+			// READY=1 came first, from a process it forked, with that
+			// process's MAINPID: the exit that follows is only a matter of
+			// time, and not one to wait for.
+			h.conclude("SU111", Failed, "%s: the daemon is pid %d, which the started process forked; a supervisor watches the process it started", h.mainpidNote, h.daemon)
 		}
 		h.conclude("SU111", Passed, "pid %d runs in the foreground %v after its start", h.daemon, s.took.Round(1e6))
 	})

@@ -353,3 +353,31 @@ func TestMatchers(t *testing.T) {
 	_, err = suites.BeDaemon(checks.Policy{}).Match("not a pid")
 	g.Expect(err).To(HaveOccurred())
 }
+
+// handsOver stays in the foreground, but the READY=1 it sends names a
+// child as the main pid: the start of a daemon that forks away, seen before
+// the started process's exit (which, on a loaded machine, can come later).
+const handsOver = `import os, socket, time
+child = os.fork()
+if child == 0:
+    time.sleep(100000)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.sendto(("READY=1\nMAINPID=%d" % child).encode(), os.environ["NOTIFY_SOCKET"])
+time.sleep(100000)
+`
+
+// TestSupervisedHandOverFails: SU111 fails a daemon whose READY=1 names
+// another process as the main pid, whether or not the started process has
+// exited by then.
+func TestSupervisedHandOverFails(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the daemon that hands over is a Python script")
+	}
+	code, out, _ := verify(t, nil, "--profile", "supervised", "--label-filter", "SU111", "--", python, "-c", handsOver)
+	line := summaryLines(out)["SU111"]
+	want := `^FAIL  MAINPID=(\d+), not the started pid \d+: the daemon is pid (\d+), which the started process forked`
+	if m := regexp.MustCompile(want).FindStringSubmatch(line); code != 1 || m == nil || m[1] != m[2] {
+		t.Errorf("exit %d, SU111 %q, want %s\n%s", code, line, want, summaryOf(out))
+	}
+}
