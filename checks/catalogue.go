@@ -141,7 +141,10 @@ start command exits 0 and, at that instant, PIDFile= (when set) names the
 live daemon (SU102's causal look); for simple and exec: the started process
 is the daemon and stays; for notify and notify-reload: it stays, and READY=1
 arrives from it (the main pid, as NotifyAccess=main requires) within the
-start timeout.`,
+start timeout. With --probe ADDR (the address the daemon serves), forking
+and notify daemons must also take a connection there at the moment they say
+they are ready (the start's exit, READY=1): one that says so before it
+listens makes systemd start its dependents too early.`,
 		"make Type= say what the program does: forking only if it detaches and writes PIDFile= first; notify only if it sends READY=1 itself"),
 	unitRule("SU114", "watchdog", "unit: with WatchdogSec=, WATCHDOG=1 arrives at least every WatchdogSec/2 for three periods",
 		"systemd.service(5) WatchdogSec=; sd_watchdog_enabled(3)", Off, Error,

@@ -49,7 +49,7 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	}
 	if main && len(h.sockets) > 0 {
 		// The sockets come first, as descriptors 3, 4, ...; what the
-		// caller passes (a barrier's pipe) after them.
+		// caller passes after them.
 		extra = append(extra, h.socketEnv()...)
 		files = append(h.socketFiles(), files...)
 		prefix = append(prefix[:len(prefix):len(prefix)], listenPIDShim...)
