@@ -243,28 +243,37 @@ func stopByPID(pid int) {
 	}
 }
 
+// liveProc is the reader the tests' own lookups use (finding a child,
+// waiting for an exec): proc's, as everywhere in the module. What is
+// judged is compared with other tools' reading (oracle_test.go).
+var liveProc = func() *proc.FS {
+	f, err := proc.NewFS("")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
+
 // descendants lists pid's children, grandchildren and so on.
 func descendants(pid int) []int {
 	var out []int
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	for _, f := range tasks {
-		data, _ := os.ReadFile(f)
-		for _, w := range strings.Fields(string(data)) {
-			if c, err := strconv.Atoi(w); err == nil {
-				out = append(out, c)
-				out = append(out, descendants(c)...)
-			}
-		}
+	children, _ := liveProc.Children(pid)
+	for _, c := range children {
+		out = append(out, c)
+		out = append(out, descendants(c)...)
 	}
 	return out
 }
 
 func commOf(pid int) string {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(data))
+	comm, _ := liveProc.Comm(pid)
+	return comm
+}
+
+// isZombie reports whether pid is a zombie.
+func isZombie(pid int) bool {
+	st, err := liveProc.Stat(pid)
+	return err == nil && st.State == 'Z'
 }
 
 // waitFor polls cond until it holds. It is for what the kernel announces
@@ -498,13 +507,7 @@ func TestLiveZombieChild(t *testing.T) {
 	// sleep never waits: the child "sleep 0" stays a zombie of it.
 	pid := start(t, launch{setsid: true, script: `cd /; sh -c 'sleep 0 & exec sleep 1000' </dev/null >/dev/null 2>&1 & echo $!`})
 	waitFor(t, "a zombie child", func() bool {
-		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
-		for _, c := range strings.Fields(string(data)) {
-			if st, err := os.ReadFile("/proc/" + c + "/stat"); err == nil && strings.Contains(string(st), ") Z ") {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(descendants(pid), isZombie)
 	})
 	r := judge(t, pid, checks.Policy{})
 	expect(t, r, map[string]checks.Status{"DC402": checks.Fail})
@@ -970,8 +973,9 @@ command=/usr/bin/env --default-signal=XFSZ /bin/sleep 1001
 			if commOf(c) != "sleep" {
 				continue
 			}
-			data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c))
-			children[strings.TrimRight(strings.ReplaceAll(string(data), "\x00", " "), " ")] = c
+			if s, err := liveProc.Take(c); err == nil {
+				children[strings.Join(s.Cmdline, " ")] = c
+			}
 		}
 		return children["/bin/sleep 1000"] != 0 && children["/bin/sleep 1001"] != 0
 	})

@@ -90,7 +90,7 @@ func TestSnapshotAgreesWithProcpsLsofLslocksPwdx(t *testing.T) {
 	var zombie int
 	waitFor(t, "a zombie child", func() bool {
 		for _, c := range descendants(parent) {
-			if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c)); err == nil && bytes.Contains(st, []byte(") Z ")) {
+			if isZombie(c) {
 				zombie = c
 				return true
 			}

@@ -141,15 +141,10 @@ func killAndReap(pid int) {
 // reaped, with their state letter.
 func adopted() map[int]byte {
 	out := map[int]byte{}
-	me := os.Getpid()
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", me))
-	for _, f := range tasks {
-		data, _ := os.ReadFile(f)
-		for _, w := range strings.Fields(string(data)) {
-			pid, _ := strconv.Atoi(w)
-			if st, err := procFS.Stat(pid); err == nil {
-				out[pid] = st.State
-			}
+	children, _ := procFS.Children(os.Getpid())
+	for _, pid := range children {
+		if st, err := procFS.Stat(pid); err == nil {
+			out[pid] = st.State
 		}
 	}
 	return out
@@ -168,7 +163,7 @@ func reapAdopted() {
 func liveDaemons() []int {
 	var pids []int
 	for pid, state := range adopted() {
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == gooddaemon && state != 'Z' {
+		if exe, err := procFS.Exe(pid); err == nil && exe == gooddaemon && state != 'Z' {
 			pids = append(pids, pid)
 		}
 	}
@@ -249,7 +244,7 @@ func TestHostileStartPassesEveryRule(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+	if _, err := procFS.Stat(pid); err != nil {
 		t.Fatalf("pidfile names pid %d, which does not run", pid)
 	}
 
@@ -271,7 +266,7 @@ func TestHostileStartPassesEveryRule(t *testing.T) {
 			t.Errorf("%s %s = %s, want %s: %s", f.ID, f.Name, f.Status, want, f.Message)
 		}
 	}
-	env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	env, _ := procFS.RawEnviron(pid, 1<<20)
 	if bytes.Contains(env, []byte("DCHECK_DAEMONIZE_STAGE")) {
 		t.Error("the stage marker is in the daemon's exec-time environment")
 	}
@@ -651,7 +646,7 @@ func TestSupervisedModeNotifies(t *testing.T) {
 	if got := readPidFile(t, pidfile); got != pid {
 		t.Errorf("pidfile %d, want the foreground process %d", got, pid)
 	}
-	if env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); !bytes.Contains(env, []byte(fmt.Sprintf("PPid:\t%d", os.Getpid()))) {
+	if st, err := procFS.Stat(pid); err != nil || st.PPID != os.Getpid() {
 		t.Error("supervised mode forked: the daemon is not the supervisor's child")
 	}
 	cmd.Process.Signal(syscall.SIGHUP)
@@ -747,17 +742,15 @@ func TestExitDuringStartUpIsReported(t *testing.T) {
 // carrying lists the live processes whose environment holds kv.
 func carrying(kv string) []int {
 	var out []int
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
+	pids, _ := procFS.PIDs()
+	for _, pid := range pids {
+		if pid == os.Getpid() {
 			continue
 		}
-		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !bytes.Contains(env, []byte(kv+"\x00")) {
+		if has, err := procFS.HasEnv(pid, kv, 1<<20); err != nil || !has {
 			continue
 		}
-		if st, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil && !bytes.Contains(st, []byte(") Z ")) {
+		if st, err := procFS.Stat(pid); err == nil && st.State != 'Z' {
 			out = append(out, pid)
 		}
 	}

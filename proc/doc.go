@@ -9,8 +9,9 @@
 // a Snapshot, proving that one process was read throughout (its start time
 // at the first and the last look); FS.ReadPidFile reads a pidfile without
 // following a symlink or blocking on a FIFO. The small lookups (Comm,
-// Children, Exe, HasEnv, Holds, FDNums) serve the harness and the daemonize
-// library, so that nothing else in the module opens a file under /proc.
+// Cmdline, Children, Exe, HasEnv, Holds, FDNums, SocketFDs, Sockets) serve
+// the harness, the daemonize library and the tests, so that nothing else in
+// the module opens a file under /proc.
 //
 // Portable is a second reader, built on gopsutil v4: the reader on systems
 // without /proc (darwin, FreeBSD), and on Linux an independent check of

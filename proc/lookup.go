@@ -25,6 +25,16 @@ func (f *FS) Comm(pid int) (string, error) {
 	return strings.TrimSuffix(string(data), "\n"), nil
 }
 
+// Cmdline is the process's argument list (/proc/PID/cmdline), at most max
+// bytes of it; empty for a kernel thread and a zombie.
+func (f *FS) Cmdline(pid, max int) ([]string, error) {
+	data, err := readFileBounded(f.path(strconv.Itoa(pid), "cmdline"), max, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseEnviron(data), nil
+}
+
 // RawEnviron is the environment the process was exec'd with
 // (/proc/PID/environ), NUL-separated, at most max bytes of it.
 func (f *FS) RawEnviron(pid, max int) ([]byte, error) {

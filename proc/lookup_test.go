@@ -3,9 +3,13 @@
 package proc
 
 import (
+	"maps"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +36,9 @@ func TestLookups(t *testing.T) {
 
 	if comm, err := fsys.Comm(pid); err != nil || comm != "sleep" {
 		t.Errorf("Comm(%d) = %q, %v; want sleep", pid, comm, err)
+	}
+	if args, err := fsys.Cmdline(pid, 4096); err != nil || !slices.Equal(args, []string{sleep, "600"}) {
+		t.Errorf("Cmdline(%d) = %q, %v; want [%s 600]", pid, args, err, sleep)
 	}
 	if exe, err := fsys.Exe(pid); err != nil || exe == "" {
 		t.Errorf("Exe(%d) = %q, %v", pid, exe, err)
@@ -60,6 +67,73 @@ func TestLookups(t *testing.T) {
 	}
 	if nums, err := fsys.FDNums(os.Getpid()); err != nil || !slices.Contains(nums, int(f.Fd())) {
 		t.Errorf("FDNums(self) = %v, %v; want %d among them", nums, err, f.Fd())
+	}
+}
+
+// TestSocketLookups: this process's listening sockets, TCP and Unix, are
+// found among its descriptors (SocketFDs) and in its namespace's tables
+// (Sockets) with their addresses; a connection accepted on the Unix one
+// shows the listener's path and is not listening.
+func TestSocketLookups(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	path := filepath.Join(t.TempDir(), "l.sock")
+	ul, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ul.Close()
+	client, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ul.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	fds, err := fsys.SocketFDs(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := fsys.Sockets(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := func(c syscall.Conn) uint64 {
+		rc, _ := c.SyscallConn()
+		var st unix.Stat_t
+		rc.Control(func(fd uintptr) { unix.Fstat(int(fd), &st) })
+		return st.Ino
+	}
+	for _, c := range []struct {
+		name  string
+		conn  syscall.Conn
+		local string
+		proto string
+		lis   bool
+	}{
+		{"the TCP listener", tcp.(*net.TCPListener), tcp.Addr().String(), "tcp", true},
+		{"the Unix listener", ul.(*net.UnixListener), path, "unix", true},
+		{"the accepted Unix connection", server.(*net.UnixConn), path, "unix", false},
+	} {
+		i := ino(c.conn)
+		if !slices.Contains(slices.Collect(maps.Values(fds)), i) {
+			t.Errorf("%s: socket:[%d] is not among SocketFDs(self) %v", c.name, i, fds)
+		}
+		s, ok := table[i]
+		if !ok || s.Local != c.local || s.Proto != c.proto || s.Listening != c.lis || s.Type != unix.SOCK_STREAM {
+			t.Errorf("%s: Sockets(self)[%d] = %+v, %v; want %s %s, listening %v", c.name, i, s, ok, c.proto, c.local, c.lis)
+		}
 	}
 }
 

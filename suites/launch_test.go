@@ -93,7 +93,7 @@ func TestLaunchJobControl(t *testing.T) {
 	}
 	// The leader was the session's: it is gone with the run.
 	if err := unix.Kill(st.Session, 0); err == nil {
-		if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(st.Session) + "/comm"); strings.TrimSpace(string(comm)) == "sh" || strings.TrimSpace(string(comm)) == "bash" {
+		if comm, _ := testProc.Comm(st.Session); comm == "sh" || comm == "bash" {
 			t.Errorf("the job-control shell, pid %d, outlived the run", st.Session)
 		}
 	}

@@ -40,13 +40,12 @@ func token(t *testing.T) string {
 // leftovers lists the live processes whose command line contains tok.
 func leftovers(tok string) []string {
 	var left []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !bytes.Contains(cmdline, []byte(tok)) || e.Name() == fmt.Sprint(os.Getpid()) {
-			continue
+	pids, _ := testProc.PIDs()
+	for _, pid := range pids {
+		args, err := testProc.Cmdline(pid, 1<<16)
+		if line := strings.Join(args, " "); err == nil && strings.Contains(line, tok) && pid != os.Getpid() {
+			left = append(left, fmt.Sprintf("%d: %s", pid, line))
 		}
-		left = append(left, e.Name()+": "+strings.ReplaceAll(string(cmdline), "\x00", " "))
 	}
 	return left
 }

@@ -37,6 +37,16 @@ func init() { cfg.BindFlags(flag.CommandLine, "dcheck.") }
 
 var bin string // where dcheck and gooddaemon are built
 
+// testProc is the reader the tests' own lookups use (what the run left
+// running, a session's leader): proc's, as everywhere in the module.
+var testProc = func() *proc.FS {
+	f, err := proc.NewFS("")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
+
 func TestMain(m *testing.M) {
 	if log := os.Getenv("DCHECK_TEST_CANARY"); log != "" {
 		runCanary(log)
@@ -264,12 +274,11 @@ sleep 1000 </dev/null >/dev/null 2>&1 &`
 		t.Errorf("exit %d, want 1 (SU104 fails on the TERM-proof daemon):\n%s", code, summaryOf(out))
 	}
 	var left []string
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err == nil && strings.Contains(string(env), mark+"\x00") && e.Name() != fmt.Sprint(os.Getpid()) {
-			st, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-			left = append(left, e.Name()+": "+string(st))
+	pids, _ := testProc.PIDs()
+	for _, pid := range pids {
+		if has, err := testProc.HasEnv(pid, mark, 1<<20); err == nil && has && pid != os.Getpid() {
+			st, _ := testProc.Stat(pid)
+			left = append(left, fmt.Sprintf("%d: %s, state %c, parent %d", pid, st.Comm, st.State, st.PPID))
 		}
 	}
 	if len(left) > 0 {
