@@ -294,6 +294,23 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// abs resolves a path given to dcheck against the caller's directory.
+func (c *Config) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// absAll is abs of each path.
+func (c *Config) absAll(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = c.abs(p)
+	}
+	return out
+}
+
 // BindFlags binds the configuration to flags named prefix+NAME on fs:
 // "dcheck." for go test, "" for dcheck verify. The start command is not a
 // flag there (dcheck verify takes it after --); with a prefix it is

@@ -3,7 +3,6 @@ package suites
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
@@ -16,10 +15,7 @@ func (c *Config) validateInitScript() error {
 	if c.InitScript == "" {
 		return nil
 	}
-	script := c.InitScript
-	if !filepath.IsAbs(script) {
-		script = filepath.Join(c.Dir, script)
-	}
+	script := c.abs(c.InitScript)
 	if c.scripted && len(c.Start) == 2 && c.Start[0] == script && c.Start[1] == "start" {
 		return nil // validated before
 	}

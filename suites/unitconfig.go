@@ -3,7 +3,6 @@ package suites
 import (
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -38,16 +37,7 @@ func (c *Config) validateUnit() error {
 	case c.Launch == LaunchJobControl:
 		return fmt.Errorf("unit %s: --launch is how a start command meets a terminal; a unit is started as systemd starts it, with none", c.Unit)
 	}
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(c.Dir, p)
-	}
-	dropIns := make([]string, len(c.DropIns))
-	for i, d := range c.DropIns {
-		dropIns[i] = abs(d)
-	}
+	abs, dropIns := c.abs, c.absAll(c.DropIns)
 	svc, err := unitfile.Parse(abs(c.Unit), dropIns...)
 	if err != nil {
 		return err
@@ -90,7 +80,7 @@ func (c *Config) validateUnit() error {
 		}
 	}
 	c.Unit, c.DropIns, c.service = abs(c.Unit), dropIns, svc
-	return c.validateSocket(abs)
+	return c.validateSocket()
 }
 
 // probeAddress is the network and address a client dials to reach a
@@ -114,24 +104,21 @@ func probeAddress(s string) (network, addr string, err error) {
 
 // validateSocket reads Config.Socket and its drop-ins: it must activate
 // the unit.
-func (c *Config) validateSocket(abs func(string) string) error {
+func (c *Config) validateSocket() error {
 	if c.Socket == "" {
 		if len(c.SocketDropIns) > 0 {
 			return fmt.Errorf("--socket-dropin without --socket")
 		}
 		return nil
 	}
-	dropIns := make([]string, len(c.SocketDropIns))
-	for i, d := range c.SocketDropIns {
-		dropIns[i] = abs(d)
-	}
-	sock, err := unitfile.ParseSocket(abs(c.Socket), dropIns...)
+	dropIns := c.absAll(c.SocketDropIns)
+	sock, err := unitfile.ParseSocket(c.abs(c.Socket), dropIns...)
 	if err != nil {
 		return err
 	}
 	if want := sock.ActivatedService(); want != c.service.Name {
 		return fmt.Errorf("socket %s activates %s, not the unit %s (Service= names the service a socket activates)", c.Socket, want, c.service.Name)
 	}
-	c.Socket, c.SocketDropIns, c.socket = abs(c.Socket), dropIns, sock
+	c.Socket, c.SocketDropIns, c.socket = c.abs(c.Socket), dropIns, sock
 	return nil
 }
