@@ -245,13 +245,8 @@ func (h *harness) startPlain(name string) (int, error) {
 // daemon it starts.
 func (h *harness) awaitPlainStart(cmd *exec.Cmd, name string) (int, error) {
 	code, timedOut, err := h.waitCmd(cmd, h.cfg.StartTimeout)
-	switch {
-	case timedOut:
-		return 0, fmt.Errorf("the start command did not exit within %v (killed): %s", h.cfg.StartTimeout, h.output(name))
-	case err != nil:
-		return 0, fmt.Errorf("the start command could not be waited for: %v: %s", err, h.output(name))
-	case code != 0:
-		return 0, fmt.Errorf("the start command exited %d: %s", code, h.output(name))
+	if timedOut || err != nil || code != 0 {
+		return 0, fmt.Errorf("the start command %s%s", ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(name))
 	}
 	// Daemons whose starter does not wait for them write the pidfile a
 	// moment later: give it the start timeout.

@@ -358,6 +358,30 @@ func (h *harness) output(name string) string {
 	return b.String()
 }
 
+// printed quotes what the command run as name printed, after ": "; ""
+// when it printed nothing.
+func (h *harness) printed(name string) string {
+	if out := h.output(name); out != "" {
+		return ": " + out
+	}
+	return ""
+}
+
+// ended says how a command the harness waited for (waitCmd) ended, in a
+// user's words: "exited 1", "did not exit within 10s (killed)", "could not
+// be waited for: ...".
+func ended(code int, timedOut bool, err error, timeout time.Duration) string {
+	switch {
+	case timedOut:
+		return fmt.Sprintf("did not exit within %v (killed)", timeout)
+	case err != nil:
+		return fmt.Sprintf("could not be waited for: %v", err)
+	case code < 0:
+		return "was killed by a signal"
+	}
+	return fmt.Sprintf("exited %d", code)
+}
+
 // headBuffer keeps what a command printed: the first maxOutput bytes, the
 // last line, and how much there was. Messages quote it briefly (String);
 // reports keep the head (Head).

@@ -144,7 +144,7 @@ func (h *harness) stop(pid int, name string) (bool, string, error) {
 	} else if h.cfg.Stop != "" {
 		code, timedOut, err := h.shell(h.cfg.Stop, h.cfg.StopTimeout, name)
 		if err != nil || timedOut || code != 0 {
-			return false, "", fmt.Errorf("stop command: exit %d, timed out %v, %v: %s", code, timedOut, err, h.output(name))
+			return false, "", fmt.Errorf("the stop command %s%s", ended(code, timedOut, err, h.cfg.StopTimeout), h.printed(name))
 		}
 	} else if err := h.signal(pid, unix.SIGTERM); err != nil {
 		return false, "", fmt.Errorf("SIGTERM to pid %d: %w", pid, err)
@@ -336,13 +336,13 @@ func (h *harness) secondStartSpec() {
 	case timedOut:
 		h.conclude("SU103", Failed, "the second start did not exit within %v", h.cfg.StartTimeout)
 	case code == 0 && h.zeroWhenRunning():
-		h.conclude("SU103", Passed, "while pid %d ran, a second start exited 0 (LSB: already running is success; SU120) and started nothing: %s", h.daemon, h.output("second-start"))
+		h.conclude("SU103", Passed, "while pid %d ran, a second start exited 0 (LSB: already running is success; SU120) and started nothing%s", h.daemon, h.printed("second-start"))
 		return
 	case code == 0:
-		h.conclude("SU103", Warned, "the second start exited 0 although nothing started (want non-zero): %s", h.output("second-start"))
+		h.conclude("SU103", Warned, "the second start exited 0 although nothing started (want non-zero)%s", h.printed("second-start"))
 		return // a warning passes the spec unless Strict: one outcome only
 	}
-	h.conclude("SU103", Passed, "while pid %d ran, a second start refused with exit %d and started nothing: %s", h.daemon, code, h.output("second-start"))
+	h.conclude("SU103", Passed, "while pid %d ran, a second start refused with exit %d and started nothing%s", h.daemon, code, h.printed("second-start"))
 }
 
 // restartSpec is SU106: after kill -9, a start over the stale pidfile
@@ -372,7 +372,7 @@ func (h *harness) restartSpec() {
 	if h.cfg.Restart != "" {
 		code, timedOut, err := h.shell(h.cfg.Restart, h.cfg.StartTimeout, "restart-2")
 		if err != nil || timedOut || code != 0 {
-			h.conclude("SU106", Failed, "after kill -9 the restart command failed (exit %d, timed out %v, %v): %s", code, timedOut, err, h.output("restart-2"))
+			h.conclude("SU106", Failed, "after kill -9 the restart command %s%s", ended(code, timedOut, err, h.cfg.StartTimeout), h.printed("restart-2"))
 		}
 		second = h.awaitPidFile(h.cfg.StartTimeout)
 	} else {

@@ -227,7 +227,7 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 			h.conclude("SU103", Warned, "the second instance exited 0 (want non-zero)")
 			return // a warning passes the spec unless Strict: one outcome only
 		}
-		h.conclude("SU103", Passed, "while pid %d ran, the second instance refused with exit %d: %s", h.daemon, code, h.output("second-start"))
+		h.conclude("SU103", Passed, "while pid %d ran, the second instance refused with exit %d%s", h.daemon, code, h.printed("second-start"))
 	})
 	reloadAndStopSpecs(hp, unit)
 	if unit {

@@ -186,13 +186,7 @@ func (h *harness) prepareUnit() error {
 		if err == nil && !timedOut && code == 0 || c.IgnoreFailure {
 			continue
 		}
-		if err == nil {
-			err = fmt.Errorf("exit %d", code)
-			if timedOut {
-				err = fmt.Errorf("did not exit within %v (killed)", h.cfg.StartTimeout)
-			}
-		}
-		return fmt.Errorf("ExecStartPre=%s: %v: %s", c.Line, err, h.output(name))
+		return fmt.Errorf("ExecStartPre=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(name))
 	}
 	return nil
 }
@@ -269,7 +263,7 @@ func (h *harness) stopUnit(pid int, name string) error {
 		n := fmt.Sprintf("%s-exec-stop-%d", name, i+1)
 		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StopTimeout)
 		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
-			return fmt.Errorf("ExecStop=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
+			return fmt.Errorf("ExecStop=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StopTimeout), h.printed(n))
 		}
 	}
 	if svc.Mode() == "control-group" {
@@ -327,7 +321,7 @@ func (h *harness) reloadUnit(pid int) (string, error) {
 		n := fmt.Sprintf("exec-reload-%d", i+1)
 		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StartTimeout)
 		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
-			return "", fmt.Errorf("ExecReload=%s: exit %d, timed out %v, %v: %s", c.Line, code, timedOut, err, h.output(n))
+			return "", fmt.Errorf("ExecReload=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(n))
 		}
 		lines = append(lines, c.Line)
 	}
