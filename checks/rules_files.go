@@ -200,8 +200,10 @@ descriptor but 0, 1 and 2.
 With --inherited PATH (repeatable; the suites pass their sentinel file), dcheck
 fails a process holding any of those files, compared by device and inode.
 Without it, dcheck cannot know what was inherited: it lists descriptors 3 and
-up that are not sockets, pipes, anonymous inodes, /dev/null, the pidfile or a
-file open for appending (a log), and passes.`,
+up that are not sockets, pipes, anonymous inodes, /dev/null, the pidfile, a
+file open for appending (a log) or a file open close-on-exec (which no exec
+passed on: the daemon opened it, as the Go runtime opens its cgroup files),
+and passes.`,
 	Hint: "close every descriptor above 2 at start-up (close_range(3, ~0U, 0)), keeping only those the daemon opened itself",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
@@ -243,7 +245,8 @@ file open for appending (a log), and passes.`,
 }
 
 // isOwnKind reports whether a descriptor is of a kind a daemon opens for
-// itself: sockets, pipes, anonymous inodes, /dev/null, its pidfile, a log.
+// itself: sockets, pipes, anonymous inodes, /dev/null, its pidfile, a log,
+// a file open close-on-exec.
 func isOwnKind(d proc.FD, pf *proc.PidFile) bool {
 	switch {
 	case d.Kind == proc.FDSocket, d.Kind == proc.FDPipe, d.Kind == proc.FDAnon, d.IsDevNull():
@@ -251,6 +254,8 @@ func isOwnKind(d proc.FD, pf *proc.PidFile) bool {
 	case pf != nil && pf.Exists && d.Is(pf.Dev, pf.Ino):
 		return true
 	case d.Kind == proc.FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_APPEND != 0 && d.Writable():
+		return true
+	case d.Kind == proc.FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_CLOEXEC != 0:
 		return true
 	}
 	return false

@@ -174,6 +174,9 @@ func TestRules(t *testing.T) {
 		{"DC205", "a read-only file above 2 is listed but passes", func(e *Evidence) {
 			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/etc/hosts", Kind: proc.FDFile})
 		}, Policy{}, Pass, Error, "fd 9 /etc/hosts"},
+		{"DC205", "a file open close-on-exec is the daemon's own, not listed", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/sys/fs/cgroup/cpu.max", Kind: proc.FDFile, Info: proc.FDInfo{Flags: unix.O_CLOEXEC}})
+		}, Policy{}, Pass, Error, "no descriptor above 2 looks inherited"},
 
 		{"DC301", "no pidfile skips", func(e *Evidence) { e.PidFile = nil }, Policy{}, Skip, Error, "no pidfile"},
 		{"DC301", "another pid fails", func(e *Evidence) { e.PidFile.PID = 99 }, Policy{}, Fail, Error, "holds pid 99, but the daemon is pid 100"},
