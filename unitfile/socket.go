@@ -105,19 +105,8 @@ func ParseSocket(path string, dropIns ...string) (*Socket, error) {
 		return nil, fmt.Errorf("%w: %s: not a .socket unit", ErrUnit, path)
 	}
 	for _, file := range append([]string{path}, dropIns...) {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnit, err)
-		}
-		opts, err := unit.DeserializeOptions(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
-		}
-		for _, o := range opts {
-			if err := s.set(o); err != nil {
-				return nil, fmt.Errorf("%w: %s: [%s] %s=%s: %v", ErrUnit, file, o.Section, o.Name, o.Value, err)
-			}
+		if err := applyFile(file, s.set); err != nil {
+			return nil, err
 		}
 		if file != path {
 			s.DropIns = append(s.DropIns, file)
@@ -135,10 +124,6 @@ func ParseSocket(path string, dropIns ...string) (*Socket, error) {
 	}
 	return s, nil
 }
-
-// socketNoEffect are the directives that change nothing in the sockets
-// the service receives.
-var socketNoEffect = append(slices.Clone(noEffect), "Install.WantedBy", "Unit.Before", "Unit.PartOf")
 
 // set applies one directive.
 func (s *Socket) set(o *unit.UnitOption) error {
@@ -220,7 +205,7 @@ func (s *Socket) set(o *unit.UnitOption) error {
 		s.ReusePort = yes
 		return err
 	default:
-		if !slices.Contains(socketNoEffect, key) {
+		if !slices.Contains(noEffect, key) {
 			s.NotEmulated = append(s.NotEmulated, key+"="+v)
 		}
 	}

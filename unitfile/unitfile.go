@@ -122,9 +122,8 @@ func Parse(path string, dropIns ...string) (*Service, error) {
 	if !strings.HasSuffix(s.Name, ".service") {
 		return nil, fmt.Errorf("%w: %s: not a .service unit", ErrUnit, path)
 	}
-	seen := map[string]bool{}
 	for _, file := range append([]string{path}, dropIns...) {
-		if err := s.apply(file, seen); err != nil {
+		if err := applyFile(file, s.set); err != nil {
 			return nil, err
 		}
 		if file != path {
@@ -137,8 +136,10 @@ func Parse(path string, dropIns ...string) (*Service, error) {
 	return s, nil
 }
 
-// apply reads one file's directives into s.
-func (s *Service) apply(file string, seen map[string]bool) error {
+// applyFile reads one unit file's directives (go-systemd's parser) and
+// applies each with set, in order; an error names the file and the
+// directive.
+func applyFile(file string, set func(*unit.UnitOption) error) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnit, err)
@@ -149,17 +150,16 @@ func (s *Service) apply(file string, seen map[string]bool) error {
 		return fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
 	}
 	for _, o := range opts {
-		if err := s.set(o); err != nil {
+		if err := set(o); err != nil {
 			return fmt.Errorf("%w: %s: [%s] %s=%s: %v", ErrUnit, file, o.Section, o.Name, o.Value, err)
 		}
-		seen[o.Section+"."+o.Name] = true
 	}
 	return nil
 }
 
 // noEffect are the directives that change nothing in how one service's
-// process is started, reloaded or stopped: descriptions, ordering and
-// installation.
+// process is started, reloaded or stopped, or in the sockets a socket unit
+// passes it: descriptions, ordering and installation.
 var noEffect = []string{
 	"Unit.Description", "Unit.Documentation", "Unit.After", "Unit.Before", "Unit.Wants",
 	"Unit.Requires", "Unit.WantedBy", "Unit.PartOf", "Unit.Conflicts", "Unit.DefaultDependencies",
