@@ -40,7 +40,9 @@ func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			pidfile := filepath.Join(dir, "g.pid")
-			start := []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "g.log")}
+			// Twenty-odd traced starts at once: gooddaemon's own wait for
+			// its daemon gets the test's budget too.
+			start := []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "g.log"), "-start-timeout", startBudget()[1]}
 			if r.ID == "DC502" { // as root there is no privilege to regain: drop to nobody
 				os.Chmod(dir, 0o755)
 				start = append(start, "-user", "nobody")
@@ -195,7 +197,7 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 	}
 	fixtures := []fixture{
 		{"gooddaemon", "PASS", "", func(p string) []string {
-			return []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", p, "-log", p + ".log"}
+			return []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", p, "-log", p + ".log", "-start-timeout", startBudget()[1]}
 		}},
 		{"python recipe", "FAIL", python, func(p string) []string {
 			recipe, _ := filepath.Abs("../fixtures/python/doublefork.py")
