@@ -153,9 +153,11 @@ the service (SIGABRT) when a period passes without one. sd_watchdog_enabled(3)
 asks for one every half period, so that a late tick is not fatal.
 
 The suite passes WATCHDOG_USEC as systemd does, and watches three periods
-from readiness: a gap longer than WatchdogSec fails (systemd would have
-killed it); one longer than three quarters of it is a warning (half, with a
-quarter for scheduling: a daemon that pings at exactly half is on time).`,
+from readiness, timing each ping by its arrival in the socket: a gap longer
+than WatchdogSec fails (systemd would have killed it); pings usually (the
+median) more than three quarters of it apart are a warning (half, with a
+quarter for scheduling: a daemon that pings at exactly half is on time, and
+one late tick on a busy machine is not a slow cadence).`,
 		"send WATCHDOG=1 every WATCHDOG_USEC/2 from a loop that only runs while the daemon works (go-systemd's SdWatchdogEnabled tells the interval)"),
 	unitRule("SU115", "reload-notified", "unit: a notify daemon announces a reload with RELOADING=1 and MONOTONIC_USEC, then READY=1, as the same main pid",
 		"sd_notify(3) RELOADING=1; systemd.service(5) Type=notify-reload, ExecReload=", Off, Error,

@@ -153,11 +153,18 @@ func newHarness(cfg Config) (*harness, error) {
 		if err := os.Chmod(h.dir, 0o711); err != nil {
 			return fail(err)
 		}
-		if rc, err := h.notify.SyscallConn(); err == nil { // the sender's pid, as systemd reads it
-			rc.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1) })
+		// The sender's pid, as systemd reads it; and when each message
+		// arrived, by the kernel's clock: a reader that a loaded machine
+		// schedules late must not make a daemon's watchdog look late.
+		if rc, err := h.notify.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) {
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+			})
 		}
 		go func() {
-			buf, oob := make([]byte, 4096), make([]byte, unix.CmsgSpace(unix.SizeofUcred))
+			buf := make([]byte, 4096)
+			oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(sizeofTimespec))
 			for {
 				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 				if err != nil {

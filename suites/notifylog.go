@@ -11,12 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 )
 
 // notifyMsg is one sd_notify message the harness received as the
-// supervisor: when, from which pid (SCM_CREDENTIALS; 0 when not sent),
-// and its NAME=value lines.
+// supervisor: when it arrived (SCM_TIMESTAMPNS, the kernel's time; the
+// reader's when not sent), from which pid (SCM_CREDENTIALS; 0 when not
+// sent), and its NAME=value lines.
 type notifyMsg struct {
 	at     time.Time
 	pid    int
@@ -35,6 +38,10 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 			if cred, err := unix.ParseUnixCredentials(&c); err == nil {
 				m.pid = int(cred.Pid)
 			}
+			if c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= sizeofTimespec {
+				ts := (*unix.Timespec)(unsafe.Pointer(&c.Data[0]))
+				m.at = time.Unix(ts.Unix())
+			}
 		}
 	}
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
@@ -51,6 +58,9 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 	h.mu.Unlock()
 	return true
 }
+
+// sizeofTimespec is the size of SCM_TIMESTAMPNS's data.
+const sizeofTimespec = int(unsafe.Sizeof(unix.Timespec{}))
 
 // syncMarker is the harness's own message to its notify socket: syncNotify.
 const syncMarker = "X_DCHECK_SYNC"

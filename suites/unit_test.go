@@ -5,6 +5,7 @@ package suites_test
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -240,6 +241,53 @@ func TestSocketConfigErrors(t *testing.T) {
 			code, out, _ := verifyAlone(t, nil, tt.args...)
 			if code != 2 || !strings.Contains(out, tt.says) || strings.Contains(out, "PASS") {
 				t.Errorf("exit %d, want 2 saying %q and judging nothing:\n%s", code, tt.says, out)
+			}
+		})
+	}
+}
+
+// pinger is a Type=notify daemon that sends READY=1, then WATCHDOG=1 every
+// FRACTION of WATCHDOG_USEC (argv[1]).
+const pinger = `import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+addr = os.environ["NOTIFY_SOCKET"]
+s.sendto(b"READY=1", addr)
+every = int(os.environ["WATCHDOG_USEC"]) / 1e6 * float(sys.argv[1])
+while True:
+    time.sleep(every)
+    s.sendto(b"WATCHDOG=1", addr)
+`
+
+// TestWatchdogCadence: SU114 passes a daemon that pings every half
+// period, and warns of one that usually pings later than three quarters
+// (sd_watchdog_enabled(3) asks for half), without failing it: systemd
+// kills only after a whole period without one.
+func TestWatchdogCadence(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the pinging daemon is a Python script")
+	}
+	// WatchdogSec=2: a late tick must be 400 ms late before the slow
+	// pinger would fail instead of warn.
+	for fraction, want := range map[string]string{
+		"0.5": `^PASS  \d+ WATCHDOG=1 from pid \d+ in 6s, usually \S+ apart; the longest wait was \S+ \(WatchdogSec=2s\)$`,
+		"0.8": `^WARN  \d+ WATCHDOG=1 from pid \d+ in 6s, usually \S+ apart: well over half of WatchdogSec=2s`,
+	} {
+		t.Run(fraction, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			script := filepath.Join(dir, "pinger.py")
+			unit := filepath.Join(dir, "pinger.service")
+			if err := os.WriteFile(script, []byte(pinger), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			text := "[Service]\nType=notify\nWatchdogSec=2\nExecStart=" + python + " " + script + " " + fraction + "\n"
+			if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, out, _ := verify(t, nil, append(startBudget(), "--label-filter", "SU114", "--unit", unit)...)
+			if line := summaryLines(out)["SU114"]; !regexp.MustCompile(want).MatchString(line) {
+				t.Errorf("SU114 %q, want %s\n%s", line, want, summaryOf(out))
 			}
 		})
 	}

@@ -4,6 +4,7 @@ package suites
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,21 +128,34 @@ func (h *harness) watchdogSpec() {
 			pings = append(pings, m.at)
 		}
 	}
+	// The longest wait decides what systemd would do; the usual one, the
+	// median between pings, whether the daemon pings as often as
+	// sd_watchdog_enabled(3) asks (every half period): one late tick on a
+	// busy machine is not a slow cadence.
 	gap, prev := time.Duration(0), from
 	for _, at := range append(pings, until) {
 		gap = max(gap, at.Sub(prev))
 		prev = at
+	}
+	var between []time.Duration
+	for i := 1; i < len(pings); i++ {
+		between = append(between, pings[i].Sub(pings[i-1]))
+	}
+	slices.Sort(between)
+	usual := gap
+	if len(between) > 0 {
+		usual = between[len(between)/2]
 	}
 	switch {
 	case len(pings) == 0:
 		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v", main, 3*period, period, period.Microseconds(), period)
 	case gap > period:
 		h.conclude(id, Failed, "%d WATCHDOG=1 from pid %d in %v, but %v passed without one (WatchdogSec=%v): systemd would kill it", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
-	case gap > period*3/4: // half a period, with a quarter for scheduling: pings at exactly half arrive a little late
-		h.conclude(id, Warned, "%d WATCHDOG=1 from pid %d in %v; the longest wait was %v, well over half of WatchdogSec=%v", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
+	case usual > period*3/4: // half a period, with a quarter for scheduling: pings at exactly half arrive a little late
+		h.conclude(id, Warned, "%d WATCHDOG=1 from pid %d in %v, usually %v apart: well over half of WatchdogSec=%v, which sd_watchdog_enabled(3) asks for", len(pings), main, 3*period, usual.Round(time.Millisecond), period)
 		return // a warning passes the spec unless Strict: one outcome only
 	}
-	h.conclude(id, Passed, "%d WATCHDOG=1 from pid %d in %v; the longest wait was %v (WatchdogSec=%v)", len(pings), main, 3*period, gap.Round(time.Millisecond), period)
+	h.conclude(id, Passed, "%d WATCHDOG=1 from pid %d in %v, usually %v apart; the longest wait was %v (WatchdogSec=%v)", len(pings), main, 3*period, usual.Round(time.Millisecond), gap.Round(time.Millisecond), period)
 }
 
 func (h *harness) stoppingSpec() {
