@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dcheck/dcheck/checks"
 )
@@ -42,7 +43,7 @@ func TestEverySpecAloneJudgesWithEvidence(t *testing.T) {
 			pidfile := filepath.Join(dir, "g.pid")
 			// Twenty-odd traced starts at once: gooddaemon's own wait for
 			// its daemon gets the test's budget too.
-			start := []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "g.log"), "-start-timeout", startBudget()[1]}
+			start := []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-log", filepath.Join(dir, "g.log"), "-start-timeout", slow(time.Minute).String()}
 			if r.ID == "DC502" { // as root there is no privilege to regain: drop to nobody
 				os.Chmod(dir, 0o755)
 				start = append(start, "-user", "nobody")
@@ -197,7 +198,7 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 	}
 	fixtures := []fixture{
 		{"gooddaemon", "PASS", "", func(p string) []string {
-			return []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", p, "-log", p + ".log", "-start-timeout", startBudget()[1]}
+			return []string{filepath.Join(bin, "gooddaemon"), "start", "-pidfile", p, "-log", p + ".log", "-start-timeout", slow(time.Minute).String()}
 		}},
 		{"python recipe", "FAIL", python, func(p string) []string {
 			recipe, _ := filepath.Abs("../fixtures/python/doublefork.py")

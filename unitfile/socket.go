@@ -104,14 +104,10 @@ func ParseSocket(path string, dropIns ...string) (*Socket, error) {
 	if !strings.HasSuffix(s.Name, ".socket") {
 		return nil, fmt.Errorf("%w: %s: not a .socket unit", ErrUnit, path)
 	}
-	for _, file := range append([]string{path}, dropIns...) {
-		if err := applyFile(file, s.set); err != nil {
-			return nil, err
-		}
-		if file != path {
-			s.DropIns = append(s.DropIns, file)
-		}
+	if err := applyFiles(path, dropIns, s.set); err != nil {
+		return nil, err
 	}
+	s.DropIns = slices.Clone(dropIns)
 	if len(s.Listen) == 0 {
 		return nil, fmt.Errorf("%w: %s: no ListenStream=", ErrUnit, path)
 	}

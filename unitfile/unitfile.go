@@ -122,18 +122,25 @@ func Parse(path string, dropIns ...string) (*Service, error) {
 	if !strings.HasSuffix(s.Name, ".service") {
 		return nil, fmt.Errorf("%w: %s: not a .service unit", ErrUnit, path)
 	}
-	for _, file := range append([]string{path}, dropIns...) {
-		if err := applyFile(file, s.set); err != nil {
-			return nil, err
-		}
-		if file != path {
-			s.DropIns = append(s.DropIns, file)
-		}
+	if err := applyFiles(path, dropIns, s.set); err != nil {
+		return nil, err
 	}
+	s.DropIns = slices.Clone(dropIns)
 	if err := s.check(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// applyFiles applies the unit file at path, then each drop-in, in order,
+// as systemd does: a later assignment overrides an earlier one.
+func applyFiles(path string, dropIns []string, set func(*unit.UnitOption) error) error {
+	for _, file := range append([]string{path}, dropIns...) {
+		if err := applyFile(file, set); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // applyFile reads one unit file's directives (go-systemd's parser) and
