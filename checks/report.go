@@ -196,7 +196,7 @@ func Inspect(f proc.Reader, pid int, pol Policy) (*Report, error) {
 
 // inspect is Inspect, starting from the stat the caller already read
 // (Scan reads it to pick daemons), when it did.
-func inspect(f proc.Reader, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
+func inspect(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report, error) {
 	r, err := inspectOnce(f, pid, pol, first)
 	if errors.Is(err, proc.ErrExited) {
 		r, err = inspectOnce(f, pid, pol, nil)
@@ -207,7 +207,7 @@ func inspect(f proc.Reader, pid int, pol Policy, first *proc.ProcStat) (*Report,
 	return r, err
 }
 
-func inspectOnce(f proc.Reader, pid int, pol Policy, first *proc.ProcStat) (*Report, error) {
+func inspectOnce(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report, error) {
 	ev := &Evidence{}
 	if pol.PidFile != "" {
 		pf, err := f.ReadPidFile(pol.PidFile)

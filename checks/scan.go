@@ -52,7 +52,8 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 	}
 	slices.Sort(pids)
 	if f.Live() {
-		pids = slices.DeleteFunc(pids, func(p int) bool { return p == os.Getpid() })
+		self := os.Getpid()
+		pids = slices.DeleteFunc(pids, func(p int) bool { return p == self })
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -126,17 +127,18 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 }
 
 func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
-	st, err := f.Stat(pid)
+	p, err := f.Peek(pid)
 	if errors.Is(err, proc.ErrNoProcess) {
 		return ScanResult{}, false // gone, or hidden
 	}
 	if err != nil {
 		return ScanResult{PID: pid, Err: err}, true
 	}
-	if st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
+	defer p.Close()
+	if st := p.Stat; st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
 		return ScanResult{}, false
 	}
-	r, err := inspect(f, pid, pol, &st)
+	r, err := inspect(f, pid, pol, p)
 	if errors.Is(err, proc.ErrNoProcess) || errors.Is(err, proc.ErrExited) || errors.Is(err, proc.ErrHidden) {
 		return ScanResult{}, false
 	}

@@ -70,5 +70,7 @@ func applyWaiver(f *Finding, pol *Policy) {
 	} else if !w.Expired {
 		f.Status = Waived
 	}
-	f.Waiver = &w
+	// A copy: &w would move w to the heap on every call, waiver or none.
+	f.Waiver = new(WaiverView)
+	*f.Waiver = w
 }

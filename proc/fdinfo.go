@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // FDInfo is /proc/PID/fdinfo/FD, see proc_pid_fdinfo(5). Lines specific to
@@ -134,17 +135,23 @@ func parseLockLine(line []byte) (Lock, error) {
 // parseEnviron splits /proc/PID/environ into its NUL-terminated entries.
 // A final entry without its NUL (a truncated read) is kept.
 func parseEnviron(data []byte) []string {
-	var out []string
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, 0)
+	// One string for the whole block, and the entries slices of it: two
+	// allocations, not one per variable.
+	all := string(data)
+	out := make([]string, 0, bytes.Count(data, []byte{0})+1)
+	for len(all) > 0 {
+		i := strings.IndexByte(all, 0)
 		if i < 0 {
-			out = append(out, string(data))
+			out = append(out, all)
 			break
 		}
 		if i > 0 {
-			out = append(out, string(data[:i]))
+			out = append(out, all[:i])
 		}
-		data = data[i+1:]
+		all = all[i+1:]
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }

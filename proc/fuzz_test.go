@@ -23,6 +23,10 @@ func FuzzParseStat(f *testing.F) {
 		if want := data[bytes.IndexByte(data, '(')+1 : bytes.LastIndexByte(data, ')')]; s.Comm != string(want) {
 			t.Errorf("Comm = %q, want %q", s.Comm, want)
 		}
+		// The numbers are what bytes.Fields and strconv make of them.
+		if want := referenceStat(data); s != want {
+			t.Errorf("parseStat = %+v\nstrconv:    %+v", s, want)
+		}
 		// The device numbers encode back to the field (for the 32 bits a
 		// dev_t in tty_nr carries).
 		if major, minor := s.TTYDevice(); int64(uint32(s.TTY)) == int64(s.TTY) {
@@ -31,6 +35,30 @@ func FuzzParseStat(f *testing.F) {
 			}
 		}
 	})
+}
+
+// referenceStat parses an accepted stat line the plain way: bytes.Fields
+// and strconv, field by field (absent trailing fields are zero).
+func referenceStat(data []byte) ProcStat {
+	closing := bytes.LastIndexByte(data, ')')
+	open := bytes.IndexByte(data, '(')
+	rest := bytes.Fields(data[closing+1:])
+	field := func(n int) string {
+		if n-3 < len(rest) {
+			return string(rest[n-3])
+		}
+		return "0"
+	}
+	i := func(n int) int64 { v, _ := strconv.ParseInt(field(n), 10, 64); return v }
+	u := func(n int) uint64 { v, _ := strconv.ParseUint(field(n), 10, 64); return v }
+	pid, _ := strconv.Atoi(string(bytes.TrimSpace(data[:open])))
+	return ProcStat{
+		PID: pid, Comm: string(data[open+1 : closing]), State: rest[0][0],
+		PPID: int(i(4)), PGRP: int(i(5)), Session: int(i(6)), TTY: int(i(7)), TPGID: int(i(8)),
+		Flags: uint(u(9)), MinFlt: u(10), CMinFlt: u(11), MajFlt: u(12), CMajFlt: u(13), UTime: u(14), STime: u(15),
+		CUTime: i(16), CSTime: i(17), Priority: i(18), Nice: i(19), Threads: i(20), ItRealVal: i(21),
+		StartTime: u(22), VSize: u(23), RSS: i(24), EnvStart: u(50), EnvEnd: u(51),
+	}
 }
 
 func FuzzParseStatus(f *testing.F) {

@@ -3,6 +3,8 @@
 package proc
 
 import (
+	"bufio"
+	"io"
 	"maps"
 	"net"
 	"os"
@@ -22,23 +24,41 @@ func TestLookups(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here")
 	}
-	sleep, err := exec.LookPath("sleep")
+	cat, err := exec.LookPath("cat")
 	if err != nil {
-		t.Skip("no sleep(1)")
+		t.Skip("no cat(1)")
 	}
-	cmd := exec.Command(sleep, "600")
+	// cat echoes a line once its exec is over: os/exec returns from Start
+	// when the old image is gone, before the kernel has set up the new
+	// one's arguments and environment, so reading them at once may find
+	// them empty.
+	cmd := exec.Command(cat, "-")
 	cmd.Env = []string{"A=1", "LOOKUP_MARK=yes", "B=2"}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	pid := cmd.Process.Pid
-
-	if comm, err := fsys.Comm(pid); err != nil || comm != "sleep" {
-		t.Errorf("Comm(%d) = %q, %v; want sleep", pid, comm, err)
+	if _, err := io.WriteString(in, "up\n"); err != nil {
+		t.Fatal(err)
 	}
-	if args, err := fsys.Cmdline(pid, 4096); err != nil || !slices.Equal(args, []string{sleep, "600"}) {
-		t.Errorf("Cmdline(%d) = %q, %v; want [%s 600]", pid, args, err, sleep)
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "up\n" {
+		t.Fatalf("cat did not echo: %q, %v", line, err)
+	}
+
+	if comm, err := fsys.Comm(pid); err != nil || comm != "cat" {
+		t.Errorf("Comm(%d) = %q, %v; want cat", pid, comm, err)
+	}
+	if args, err := fsys.Cmdline(pid, 4096); err != nil || !slices.Equal(args, []string{cat, "-"}) {
+		t.Errorf("Cmdline(%d) = %q, %v; want [%s -]", pid, args, err, cat)
 	}
 	if exe, err := fsys.Exe(pid); err != nil || exe == "" {
 		t.Errorf("Exe(%d) = %q, %v", pid, exe, err)
@@ -63,7 +83,7 @@ func TestLookups(t *testing.T) {
 		t.Errorf("Holds(self, the temp file) = %v, %v; want true", held, err)
 	}
 	if held, err := fsys.Holds(pid, st.Dev, st.Ino); err != nil || held {
-		t.Errorf("Holds(sleep, the temp file) = %v, %v; want false", held, err)
+		t.Errorf("Holds(cat, the temp file) = %v, %v; want false", held, err)
 	}
 	if nums, err := fsys.FDNums(os.Getpid()); err != nil || !slices.Contains(nums, int(f.Fd())) {
 		t.Errorf("FDNums(self) = %v, %v; want %d among them", nums, err, f.Fd())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -398,6 +399,35 @@ func TestParsersOnThisKernel(t *testing.T) {
 		}
 		if err := c.parse(data); err != nil {
 			t.Errorf("%s: %v", c.path, err)
+		}
+	}
+}
+
+// TestStatNumbersAsStrconv: the stat parser's own number reader takes and
+// refuses what strconv does, at the edges of int64 and uint64.
+func TestStatNumbersAsStrconv(t *testing.T) {
+	for _, v := range []string{
+		"0", "+5", "-0", "-1", "007", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+		"-9223372036854775809", "18446744073709551615", "18446744073709551616", "99999999999999999999", "1a", "-", "+", "--1", "0x10", "1_000",
+	} {
+		var p fieldParser
+		rest := [][]byte{[]byte(v)}
+		got := p.int64(rest, 3)
+		want, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			want = 0
+		}
+		if got != want || (p.err == nil) != (err == nil) {
+			t.Errorf("int64(%q) = %d, %v; strconv: %d, %v", v, got, p.err, want, err)
+		}
+		p = fieldParser{}
+		gotU := p.uint(rest, 3)
+		wantU, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			wantU = 0
+		}
+		if gotU != wantU || (p.err == nil) != (err == nil) {
+			t.Errorf("uint(%q) = %d, %v; strconv: %d, %v", v, gotU, p.err, wantU, err)
 		}
 	}
 }

@@ -173,10 +173,19 @@ func stateLetter(s string) byte {
 // Take reads process pid.
 func (r Portable) Take(pid int) (*Snapshot, error) { return r.TakeFrom(pid, nil) }
 
+// Peek is Stat: gopsutil keeps no descriptor open.
+func (r Portable) Peek(pid int) (*Peek, error) {
+	st, err := r.Stat(pid)
+	if err != nil {
+		return nil, err
+	}
+	return &Peek{PID: pid, Stat: st, fd: -1}, nil
+}
+
 // TakeFrom reads process pid through gopsutil; first is ignored (gopsutil
 // reads its own). ErrExited when the process is another one at the end
 // (its creation time changed).
-func (r Portable) TakeFrom(pid int, _ *ProcStat) (*Snapshot, error) {
+func (r Portable) TakeFrom(pid int, _ *Peek) (*Snapshot, error) {
 	ctx := context.Background()
 	p, err := r.open(pid)
 	if err != nil {

@@ -7,11 +7,12 @@ import "runtime"
 type Reader interface {
 	// PIDs lists the processes, ascending.
 	PIDs() ([]int, error)
-	// Stat is the cheap look at a process: enough to pick daemons.
-	Stat(pid int) (ProcStat, error)
-	// TakeFrom reads the whole process, after the caller's Stat when
+	// Peek is the cheap look at a process: enough to pick daemons. The
+	// caller closes it.
+	Peek(pid int) (*Peek, error)
+	// TakeFrom reads the whole process, after the caller's Peek when
 	// first is not nil.
-	TakeFrom(pid int, first *ProcStat) (*Snapshot, error)
+	TakeFrom(pid int, first *Peek) (*Snapshot, error)
 	// ReadPidFile looks at a pidfile.
 	ReadPidFile(path string) (*PidFile, error)
 	// LocksOn lists the locks the system shows on a file.

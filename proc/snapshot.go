@@ -205,14 +205,17 @@ type Parent struct {
 // Snapshot, not returned as errors.
 func (f *FS) Take(pid int) (*Snapshot, error) { return f.take(pid, nil) }
 
-// TakeFrom is Take, starting from the stat the caller has just read
-// (listing candidates, say); nil is Take.
-func (f *FS) TakeFrom(pid int, first *ProcStat) (*Snapshot, error) { return f.take(pid, first) }
+// TakeFrom is Take, starting from the stat the caller peeked at (listing
+// candidates, say), and ending with a read through that same descriptor;
+// nil is Take. The caller still closes first.
+func (f *FS) TakeFrom(pid int, first *Peek) (*Snapshot, error) { return f.take(pid, first) }
 
-// take is Take, starting from the stat the caller already read when first
-// is not nil: the last look at stat, through the same descriptor as every
-// other read, proves that one process was read throughout.
-func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
+// take is Take, starting from what the caller peeked at when first is not
+// nil. The last look at stat proves that one process was read throughout:
+// it goes through the peek's descriptor, or else through the same
+// directory descriptor as every other read; either belongs to the process,
+// not to its pid number.
+func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 	}
@@ -229,7 +232,7 @@ func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 	s := &Snapshot{PID: pid}
 	var data []byte
 	if first != nil {
-		s.Stat = *first
+		s.Stat = first.Stat
 	} else {
 		data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
 		if err != nil {
@@ -308,12 +311,22 @@ func (f *FS) take(pid int, first *ProcStat) (*Snapshot, error) {
 		s.markZombie()
 	}
 
-	// The same process from first read to last: same pid, same start time.
-	data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
+	// The same process from first read to last, and still running if it
+	// ran at the first: else what was read after it exited is what the
+	// kernel shows of a zombie (no descriptors, no directories), not what
+	// the process had.
+	if first != nil && first.fd >= 0 {
+		data, err = first.read(buf)
+		if err != nil {
+			err = &fs.PathError{Op: "read", Path: dirpath + "/stat", Err: err}
+		}
+	} else {
+		data, err = readAtBounded(dirfd, dirpath, "stat", maxSmallFile, buf)
+	}
 	if err != nil {
 		return nil, f.vanished(pid, err)
 	}
-	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime {
+	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime || (s.Stat.Alive() && !again.Alive()) {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
 	}
 	return s, nil
@@ -368,16 +381,14 @@ func readLinkInfo(dirfd int, dirpath, name string) (PathInfo, error) {
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
-	buf := make([]byte, 256)
+	var small [256]byte // most targets: no allocation but the string
+	buf := small[:]
 	for {
 		n, err := unix.Readlinkat(dirfd, name, buf)
 		if err != nil {
 			return "", err
 		}
-		if n < len(buf) {
-			return string(buf[:n]), nil
-		}
-		if len(buf) >= 1<<16 {
+		if n < len(buf) || len(buf) >= 1<<16 {
 			return string(buf[:n]), nil
 		}
 		buf = make([]byte, 2*len(buf))

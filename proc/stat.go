@@ -3,6 +3,7 @@ package proc
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"io/fs"
 	"strconv"
 
@@ -111,7 +112,8 @@ func parseStat(data []byte) (ProcStat, error) {
 	}
 	s.PID = pid
 	s.Comm = string(data[open+1 : closing])
-	rest := bytes.Fields(data[closing+1:])
+	var fields [64][]byte // 52 today: no allocation per parse
+	rest := appendFields(fields[:0], data[closing+1:])
 	// rest[0] is field 3.
 	if len(rest) < 22 {
 		return s, fmt.Errorf("%w: stat: %d fields after comm, want at least 22", ErrParse, len(rest))
@@ -151,14 +153,14 @@ func parseStat(data []byte) (ProcStat, error) {
 // first error so that a parse reads as a list of assignments.
 type fieldParser struct{ err error }
 
-func (p *fieldParser) field(rest [][]byte, n int) string {
+func (p *fieldParser) field(rest [][]byte, n int) []byte {
 	if i := n - 3; i < len(rest) {
-		return string(rest[i])
+		return rest[i]
 	}
-	return "" // optional trailing field (old kernels): zero
+	return nil // optional trailing field (old kernels): zero
 }
 
-func (p *fieldParser) fail(n int, v string) {
+func (p *fieldParser) fail(n int, v []byte) {
 	if p.err == nil {
 		p.err = fmt.Errorf("%w: stat: field %d: %q", ErrParse, n, v)
 	}
@@ -170,26 +172,74 @@ func (p *fieldParser) int(rest [][]byte, n int) int {
 
 func (p *fieldParser) int64(rest [][]byte, n int) int64 {
 	v := p.field(rest, n)
-	if v == "" {
+	if len(v) == 0 {
 		return 0
 	}
-	i, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		p.fail(n, v)
+	digits, neg := v, false
+	if digits[0] == '-' || digits[0] == '+' {
+		digits, neg = digits[1:], digits[0] == '-'
 	}
-	return i
+	u, ok := parseDecimal(digits)
+	switch {
+	case ok && !neg && u <= math.MaxInt64:
+		return int64(u)
+	case ok && neg && u <= -math.MinInt64:
+		return -int64(u)
+	}
+	p.fail(n, v)
+	return 0
 }
 
 func (p *fieldParser) uint(rest [][]byte, n int) uint64 {
 	v := p.field(rest, n)
-	if v == "" {
+	if len(v) == 0 {
 		return 0
 	}
-	i, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
+	u, ok := parseDecimal(v)
+	if !ok {
 		p.fail(n, v)
 	}
-	return i
+	return u
+}
+
+// parseDecimal is strconv.ParseUint(string(b), 10, 64) without the string:
+// stat is read twice per process, and its two dozen numbers were most of a
+// scan's allocations.
+func parseDecimal(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if u > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	return u, true
+}
+
+// appendFields is bytes.Fields into dst, splitting at ASCII white space
+// (all that stat holds after comm).
+func appendFields(dst [][]byte, b []byte) [][]byte {
+	start := -1
+	for i, c := range b {
+		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+		switch {
+		case space && start >= 0:
+			dst, start = append(dst, b[start:i]), -1
+		case !space && start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, b[start:])
+	}
+	return dst
 }
 
 // Tasks lists the thread IDs of process pid (/proc/PID/task), ascending.
