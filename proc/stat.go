@@ -3,8 +3,8 @@ package proc
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"io/fs"
+	"math"
 	"strconv"
 
 	"golang.org/x/sys/unix"
