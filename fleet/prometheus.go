@@ -124,71 +124,70 @@ func Metrics(scan Scan) prometheus.Gatherer {
 }
 
 // family builds one gauge family; its label names are given sorted.
-// Label names and values are pointers shared by every series that has
-// them, and series come from slabs: 34,000 series for 2,000 daemons made
-// half a million allocations one by one.
 type family struct {
 	mf     *dto.MetricFamily
-	labels []*string
+	labels []string
 	slab   *slab
 }
 
-// slab hands out the parts of series in blocks.
+// slab makes series cheaply: 2,000 daemons are 34,000 series, and made
+// one by one they were half a million allocations and 13 MB. A label pair
+// and a gauge value are shared by every series that has them (expfmt only
+// reads them), and the series themselves come in blocks.
 type slab struct {
 	metrics []dto.Metric
-	gauges  []dto.Gauge
-	values  []float64
-	pairs   []dto.LabelPair
 	ptrs    []*dto.LabelPair
-	strings map[string]*string
+	pairs   map[[2]string]*dto.LabelPair
+	gauges  map[float64]*dto.Gauge
 }
 
 const slabBlock = 1024
 
-func newSlab() *slab { return &slab{strings: map[string]*string{}} }
+func newSlab() *slab {
+	return &slab{pairs: map[[2]string]*dto.LabelPair{}, gauges: map[float64]*dto.Gauge{}}
+}
 
-// str is a shared pointer to s.
-func (sl *slab) str(s string) *string {
-	p, ok := sl.strings[s]
+func (sl *slab) pair(name, value string) *dto.LabelPair {
+	k := [2]string{name, value}
+	p, ok := sl.pairs[k]
 	if !ok {
-		p = &s
-		sl.strings[s] = p
+		p = &dto.LabelPair{Name: proto.String(name), Value: proto.String(value)}
+		sl.pairs[k] = p
 	}
 	return p
 }
 
-func (sl *slab) metric(v float64, nlabels int) *dto.Metric {
+func (sl *slab) gauge(v float64) *dto.Gauge {
+	g, ok := sl.gauges[v]
+	if !ok {
+		g = &dto.Gauge{Value: proto.Float64(v)}
+		sl.gauges[v] = g
+	}
+	return g
+}
+
+func (sl *slab) metric(nlabels int) *dto.Metric {
 	if len(sl.metrics) == 0 {
-		sl.metrics, sl.gauges, sl.values = make([]dto.Metric, slabBlock), make([]dto.Gauge, slabBlock), make([]float64, slabBlock)
+		sl.metrics = make([]dto.Metric, slabBlock)
 	}
-	if len(sl.pairs) < nlabels {
-		sl.pairs, sl.ptrs = make([]dto.LabelPair, max(slabBlock, nlabels)), make([]*dto.LabelPair, max(slabBlock, nlabels))
+	if len(sl.ptrs) < nlabels {
+		sl.ptrs = make([]*dto.LabelPair, max(slabBlock, nlabels))
 	}
-	m, g, val := &sl.metrics[0], &sl.gauges[0], &sl.values[0]
-	sl.metrics, sl.gauges, sl.values = sl.metrics[1:], sl.gauges[1:], sl.values[1:]
-	*val = v
-	g.Value = val
-	m.Gauge = g
-	m.Label = sl.ptrs[:nlabels:nlabels]
-	for i := range nlabels {
-		m.Label[i] = &sl.pairs[i]
-	}
-	sl.pairs, sl.ptrs = sl.pairs[nlabels:], sl.ptrs[nlabels:]
+	m := &sl.metrics[0]
+	sl.metrics = sl.metrics[1:]
+	m.Label, sl.ptrs = sl.ptrs[:nlabels:nlabels], sl.ptrs[nlabels:]
 	return m
 }
 
 func newFamily(sl *slab, name, help string, labels ...string) *family {
-	f := &family{mf: &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum()}, slab: sl}
-	for _, l := range labels {
-		f.labels = append(f.labels, sl.str(l))
-	}
-	return f
+	return &family{mf: &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum()}, labels: labels, slab: sl}
 }
 
 func (f *family) add(v float64, values ...string) {
-	m := f.slab.metric(v, len(f.labels))
+	m := f.slab.metric(len(f.labels))
+	m.Gauge = f.slab.gauge(v)
 	for i, l := range f.labels {
-		m.Label[i].Name, m.Label[i].Value = l, f.slab.str(values[i])
+		m.Label[i] = f.slab.pair(l, values[i])
 	}
 	f.mf.Metric = append(f.mf.Metric, m)
 }
