@@ -93,6 +93,10 @@ if command -v start-stop-daemon >/dev/null && [ -x "$gooddaemon" ]; then
 fi
 
 echo "processes on the host before: $(ls -d /proc/[0-9]* | wc -l)"
+# The part of every scan that reads no process: starting the binary
+# (the runtime, and the package initialisation of all that dcheck links:
+# Ginkgo and Gomega for verify, client_golang, gopsutil).
+echo "floor: dcheck version $(median_ms "$dcheck" version) ms; ps --version $(median_ms ps --version) ms"
 printf '%-34s %10s %10s %8s\n' "case (median of $RUNS, ms)" "scan" "ps" "ratio"
 row "host as it is"
 
