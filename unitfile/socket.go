@@ -34,10 +34,10 @@ type Socket struct {
 	FileDescriptorName string
 
 	Backlog    int     // Backlog=; 0 means as many as net.core.somaxconn allows
-	SocketMode uint32  // SocketMode=, for file system sockets; 0 means 0666
 	IPv6Only   *bool   // BindIPv6Only=: nil is default (both), true ipv6-only
 	ReusePort  bool    // ReusePort=
-	directory  *uint32 // DirectoryMode=; nil means 0755
+	socketMode *uint32 // SocketMode=; nil means 0666 (see Mode)
+	directory  *uint32 // DirectoryMode=; nil means 0755 (see DirectoryMode)
 
 	// NotEmulated lists the directives set in the unit that dcheck does
 	// not apply, as "Section.Name=value".
@@ -75,12 +75,13 @@ func (s *Socket) FDName() string {
 	return s.Name
 }
 
-// Mode is the mode a file system socket is created with.
+// Mode is the mode a file system socket is created with: SocketMode=,
+// 0666 when unset (an explicit 0000 is kept).
 func (s *Socket) Mode() os.FileMode {
-	if s.SocketMode == 0 {
+	if s.socketMode == nil {
 		return 0o666
 	}
-	return os.FileMode(s.SocketMode)
+	return os.FileMode(*s.socketMode)
 }
 
 // DirectoryMode is the mode of the directories made for a file system
@@ -180,7 +181,7 @@ func (s *Socket) set(o *unit.UnitOption) error {
 		s.Backlog = int(min(n, 1<<31-1))
 	case "Socket.SocketMode":
 		m, err := octal(0o7777)
-		s.SocketMode = m
+		s.socketMode = &m
 		return err
 	case "Socket.DirectoryMode":
 		m, err := octal(0o7777)

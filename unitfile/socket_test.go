@@ -60,6 +60,14 @@ WantedBy=sockets.target
 	if len(s.NotEmulated) != 1 || s.NotEmulated[0] != "Socket.FreeBind=yes" {
 		t.Errorf("NotEmulated = %q", s.NotEmulated)
 	}
+	// Modes of 0 are modes, not "unset".
+	closed, err := ParseSocket(write(t, dir, "closed.socket", "[Socket]\nListenStream=/run/closed/s\nSocketMode=0000\nDirectoryMode=0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.Mode() != 0 || closed.DirectoryMode() != 0 {
+		t.Errorf("SocketMode=0000, DirectoryMode=0: modes %v and %v, want 0 and 0", closed.Mode(), closed.DirectoryMode())
+	}
 
 	// A drop-in empties the list and moves the sockets, as systemd does.
 	s, err = ParseSocket(path, drop)
