@@ -225,9 +225,16 @@ func (h *harness) readPidIf() (int, []byte, error) {
 }
 
 // startPlain runs the start command as an init script would and returns
-// the daemon it started.
+// the daemon it started. Every caller starts from a stopped daemon, so a
+// unit's ExecStartPre= runs first, as systemd runs it on each start of an
+// inactive unit (a second start of a running one, SU103, runs nothing).
 func (h *harness) startPlain(name string) (int, error) {
 	killedBefore := len(h.killedSoFar())
+	if h.unit() != nil {
+		if err := h.prepareUnit(); err != nil {
+			return 0, err
+		}
+	}
 	cmd, err := h.launchStart(name, nil)
 	if err != nil {
 		return 0, err

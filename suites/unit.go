@@ -150,9 +150,9 @@ func lookupUser(name string) (*user.User, error) {
 	return user.LookupId(name)
 }
 
-// prepareUnit is what systemd does before ExecStart=: the runtime
-// directories, then each ExecStartPre= in order. A failing one (without
-// the "-" prefix) fails the start.
+// prepareUnit is what systemd does before ExecStart=, on every start of
+// the inactive unit: the runtime directories, then each ExecStartPre= in
+// order. A failing one (without the "-" prefix) fails the start.
 func (h *harness) prepareUnit() error {
 	svc := h.unit()
 	for _, d := range svc.RuntimeDirectory {

@@ -38,7 +38,9 @@ func TestUnitRunsAsSystemdWould(t *testing.T) {
 	// A drop-in that moves the pidfile: an empty ExecStart= resets the list.
 	moved := filepath.Join(dir, "moved.pid")
 	dropin := filepath.Join(dir, "moved.conf")
-	text := "[Service]\nExecStart=\nExecStart=" + filepath.Join(bin, "gooddaemon") + " start -pidfile " + moved + "\nPIDFile=" + moved + "\nExecStop=\nPrivateTmp=true\n"
+	pre := filepath.Join(dir, "pre.log")
+	text := "[Service]\nExecStart=\nExecStart=" + filepath.Join(bin, "gooddaemon") + " start -pidfile " + moved + "\nPIDFile=" + moved + "\nExecStop=\nPrivateTmp=true\n" +
+		"ExecStartPre=/bin/sh -c 'echo $$ >>" + pre + "'\n"
 	if err := os.WriteFile(dropin, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +71,12 @@ func TestUnitRunsAsSystemdWould(t *testing.T) {
 	}
 	if _, err := os.Lstat(pidfile); err == nil {
 		t.Errorf("the unit's own PIDFile= %s was used although the drop-in moved it", pidfile)
+	}
+	// ExecStartPre= ran before each start of the stopped unit: the first,
+	// and SU106's two restarts. Not before SU103's second start while it
+	// ran, which systemd would refuse without running anything.
+	if data, err := os.ReadFile(pre); err != nil || strings.Count(string(data), "\n") != 3 {
+		t.Errorf("ExecStartPre= ran %d times (%v), want 3: the first start and SU106's two", strings.Count(string(data), "\n"), err)
 	}
 }
 
