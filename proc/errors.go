@@ -16,9 +16,10 @@ var (
 	// says so) but /proc does not show it, as with hidepid=2.
 	ErrHidden = errors.New("process exists but /proc hides it (hidepid?)")
 
-	// ErrExited is returned by FS.Take when the process exited, or its pid
-	// was reused, while it was being read.
-	ErrExited = errors.New("process exited while being inspected")
+	// ErrExited is returned by FS.Take when the process exited, ran
+	// another program (execve), or had its pid reused while it was being
+	// read.
+	ErrExited = errors.New("process exited or ran another program while being inspected")
 
 	// ErrZombie is recorded in a Snapshot's *Err fields for the parts a
 	// zombie no longer has: descriptors, current directory, environment.

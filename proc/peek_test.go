@@ -3,7 +3,9 @@
 package proc
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"os/exec"
 	"testing"
 
@@ -19,12 +21,28 @@ func TestPeekProvesOneProcess(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here")
 	}
-	cmd := exec.Command("sleep", "600")
+	// cat echoing a line proves its exec is over (os/exec's Start returns
+	// before the kernel has finished it).
+	cmd := exec.Command("cat")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
-		t.Skip("no sleep(1):", err)
+		t.Skip("no cat(1):", err)
 	}
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if _, err := io.WriteString(in, "up\n"); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "up\n" {
+		t.Fatalf("cat did not echo: %q, %v", line, err)
+	}
 
 	p, err := fsys.Peek(pid)
 	if err != nil {
@@ -69,4 +87,53 @@ func TestPeekProvesOneProcess(t *testing.T) {
 	}
 	p.Close()
 	p.Close() // twice is allowed
+}
+
+// TestPeekSeesAnExec: a process that runs another program between the peek
+// and the end of the snapshot is not reported as a mix of the two (or as
+// the new one before its arguments and environment are set); a new look
+// reads the new program whole.
+func TestPeekSeesAnExec(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	// sh reads a line, then becomes cat; cat echoing a line proves the
+	// exec is over.
+	cmd := exec.Command("/bin/sh", "-c", "read line; exec cat")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	p, err := fsys.Peek(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if p.Stat.EnvEnd == 0 {
+		t.Skip("stat hides the environment's addresses here (fields 50 and 51)")
+	}
+	if _, err := io.WriteString(in, "go\nping\n"); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ping\n" {
+		t.Fatalf("cat did not echo: %q, %v", line, err)
+	}
+	if s, err := fsys.TakeFrom(pid, p); !errors.Is(err, ErrExited) {
+		t.Errorf("TakeFrom a peek at sh, now cat = %v, %v; want ErrExited", s, err)
+	}
+	s, err := fsys.Take(pid)
+	if err != nil || s.Stat.Comm != "cat" || len(s.Cmdline) != 1 || len(s.Environ) == 0 {
+		t.Errorf("Take after the exec = %v; want cat, its arguments and environment", err)
+	}
 }

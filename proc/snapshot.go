@@ -199,10 +199,11 @@ type Parent struct {
 }
 
 // Take reads process pid. It returns ErrNoProcess (or ErrHidden) when there
-// is no such process to read, and ErrExited when the process exited or its pid
-// was reused while it was being read (the start time, stat field 22, is read
-// first and again last). Parts that cannot be read are recorded in the
-// Snapshot, not returned as errors.
+// is no such process to read, and ErrExited when the process exited, ran
+// another program or had its pid reused while it was being read (stat is
+// read first and again last: its start time and environment address must
+// not change, nor a running process become a zombie). Parts that cannot be
+// read are recorded in the Snapshot, not returned as errors.
 func (f *FS) Take(pid int) (*Snapshot, error) { return f.take(pid, nil) }
 
 // TakeFrom is Take, starting from the stat the caller peeked at (listing
@@ -314,7 +315,11 @@ func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 	// The same process from first read to last, and still running if it
 	// ran at the first: else what was read after it exited is what the
 	// kernel shows of a zombie (no descriptors, no directories), not what
-	// the process had.
+	// the process had. And the same program: an execve(2) in between
+	// moves the environment block (stat fields 50 and 51; zero where they
+	// are hidden), and mixes two images' facts, or catches the new one
+	// before the kernel has set its arguments and environment, so that
+	// both read empty.
 	if first != nil && first.fd >= 0 {
 		data, err = first.read(buf)
 		if err != nil {
@@ -326,7 +331,8 @@ func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 	if err != nil {
 		return nil, f.vanished(pid, err)
 	}
-	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime || (s.Stat.Alive() && !again.Alive()) {
+	if again, err := parseStat(data); err != nil || again.StartTime != s.Stat.StartTime || (s.Stat.Alive() && !again.Alive()) ||
+		again.EnvStart != s.Stat.EnvStart || again.EnvEnd != s.Stat.EnvEnd {
 		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
 	}
 	return s, nil
