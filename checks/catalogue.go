@@ -202,6 +202,22 @@ among the daemon's descriptors, or an answer, or the connection closed by
 the daemon), and lists the listening sockets the daemon opened itself: with
 the passed ones served that is a warning, else a failure.`,
 		"call sd_listen_fds() (go-systemd's activation.Listeners) and serve the descriptors it returns; bind your own socket only when it returns none"),
+	socketRule("SU118", "socket-file-kept", "socket unit: the daemon's exit leaves the socket files it was passed in place",
+		"systemd.socket(5) ListenStream=, RemoveOnStop=; daemon(7) Socket-Based Activation", Error, Error,
+		`A file system socket that systemd passes belongs to the socket unit, not
+to the service: systemd made it, keeps the listening socket open while the
+service stops and starts again, and removes the file only when the socket
+unit itself stops (RemoveOnStop=). A daemon that unlinks the path on exit,
+as its own socket code would (Go's net.UnixListener does on Close when it
+made the socket), leaves systemd holding a socket nobody can reach: every
+client that connects by path fails until the socket unit is restarted by
+hand.
+
+The suite records the device and inode of each file system socket it
+binds for the run. After the daemon's stop (SU104) each must still be
+there, the same file. Abstract and network sockets have no file: with none
+of the others the spec is skipped.`,
+		"leave a socket you were passed alone on exit, and unlink only the socket files you bound yourself (Go's listeners from activation.Listeners keep the file unless SetUnlinkOnClose(true) is called)"),
 	lsb("SU120", "lsb-start", "init script: start exits 0, and exits 0 again while the daemon runs, starting nothing",
 		`Init scripts are driven by tools that read their exit status: the boot, the
 package's postinst, configuration management. LSB asks "start" to exit 0

@@ -37,6 +37,9 @@ type passedSocket struct {
 	ino    uint64   // the socket's inode, "socket:[INO]" in the daemon's fds
 	made   string   // a file system socket the run created, removed at the cleanup
 	dirs   []string // the directories made for it, innermost first, removed if empty
+	// made's device and inode once bound: SU118 finds the same file after
+	// the daemon's exit.
+	madeDev, madeIno uint64
 }
 
 // listenPIDShim sets LISTEN_PID to the shell's own pid, which the exec
@@ -172,6 +175,12 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 			os.Remove(l.Address)
 			return fail(err)
 		}
+		var st unix.Stat_t
+		if err := unix.Lstat(l.Address, &st); err != nil {
+			os.Remove(l.Address)
+			return fail(err)
+		}
+		p.madeDev, p.madeIno = st.Dev, st.Ino
 	}
 	backlog := s.Backlog
 	if backlog == 0 {

@@ -61,6 +61,47 @@ func (h *harness) socketActivationSpec() {
 	h.conclude(id, Passed, "pid %d: %s", main, strings.Join(seen, "; "))
 }
 
+// socketFileSpec is SU118: the daemon's exit leaves each file system
+// socket it was passed in place, the very file the run bound.
+func (h *harness) socketFileSpec() {
+	const id = "SU118"
+	var files []passedSocket
+	for _, p := range h.sockets {
+		if p.made != "" {
+			files = append(files, p)
+		}
+	}
+	if len(files) == 0 {
+		h.conclude(id, Skipped, "%s passes no file system socket", h.cfg.socket.Name)
+	}
+	f := h.stopDaemon()
+	switch {
+	case f.pid == 0:
+		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
+	case f.err != nil || !f.exited:
+		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104): what it leaves on exit is not known yet")
+	}
+	var kept, problems []string
+	for _, p := range files {
+		var st unix.Stat_t
+		err := unix.Lstat(p.made, &st)
+		switch {
+		case errors.Is(err, unix.ENOENT):
+			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is gone", p.made, p.listen.Line))
+		case err != nil:
+			h.conclude(id, Unknown, "after pid %d exited, %s could not be examined: %v", f.pid, p.made, err)
+		case st.Dev != p.madeDev || st.Ino != p.madeIno:
+			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is another file, inode %d (the run bound inode %d)", p.made, p.listen.Line, st.Ino, p.madeIno))
+		default:
+			kept = append(kept, fmt.Sprintf("%s, inode %d", p.made, st.Ino))
+		}
+	}
+	if len(problems) > 0 {
+		h.conclude(id, Failed, "after pid %d exited (%s), %s: systemd keeps the socket it bound open for the next start, and clients that connect by path no longer reach it", f.pid, f.how, strings.Join(problems, "; "))
+	}
+	h.conclude(id, Passed, "after pid %d exited (%s), the socket files are those the run bound: %s", f.pid, f.how, strings.Join(kept, "; "))
+}
+
 // daemonSockets looks at the sockets the processes in tree hold: for each
 // passed socket that one of them holds, where ("pid P fd N"); and each
 // listening stream socket they hold that the run did not pass.

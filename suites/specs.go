@@ -145,7 +145,7 @@ func sysvSpecs(hp **harness, lsb, unit, socket bool) {
 	}
 	reloadAndStopSpecs(hp, unit)
 	if unit {
-		unitStopSpecs(hp)
+		unitStopSpecs(hp, socket)
 	}
 	if lsb {
 		lsbStoppedSpecs(hp)
@@ -231,7 +231,7 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 	})
 	reloadAndStopSpecs(hp, unit)
 	if unit {
-		unitStopSpecs(hp)
+		unitStopSpecs(hp, socket)
 	}
 	spec("SU106", func() {
 		h := *hp

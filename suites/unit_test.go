@@ -171,9 +171,10 @@ func socketUnit(t *testing.T, dir, name string) (string, string) {
 
 // TestSocketActivation: the run passes a TCP socket as fd 3, as systemd
 // does; gooddaemon (go-systemd's activation) accepts on it, and SU117 says
-// so with the daemon's own answer; SU103 and SU109 are not asked. A daemon
-// that keeps the socket but never accepts fails, naming the queue the
-// connection waited in.
+// so with the daemon's own answer; SU103 and SU109 are not asked. With a
+// file system socket, SU118 finds the file the run bound after the stop.
+// A daemon that keeps the socket but never accepts fails, naming the queue
+// the connection waited in.
 func TestSocketActivation(t *testing.T) {
 	t.Run("accepts", func(t *testing.T) {
 		t.Parallel()
@@ -201,6 +202,24 @@ func TestSocketActivation(t *testing.T) {
 			t.Errorf("after the run, %s is still taken: %v", addr, err)
 		} else {
 			l.Close()
+		}
+	})
+	t.Run("keeps its socket file", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		os.Chmod(dir, 0o755)
+		unit, _ := goodUnit(t, dir, "gooddaemon.service")
+		socket, _ := goodUnit(t, dir, "gooddaemon.socket")
+		path := filepath.Join(dir, "g.sock")
+		code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", "SU118 || SU104", "--unit", unit, "--socket", socket)...)
+		line := summaryLines(out)["SU118"]
+		want := `^PASS  after pid \d+ exited \(KillSignal=SIGTERM\), the socket files are those the run bound: ` + regexp.QuoteMeta(path) + `, inode \d+$`
+		if code != 0 || len(failed) > 0 || !regexp.MustCompile(want).MatchString(line) {
+			t.Fatalf("exit %d, failed %v, SU118 %q: want %s\n%s", code, failed, line, want, summaryOf(out))
+		}
+		// The run made the socket file, and removes it.
+		if _, err := os.Lstat(path); err == nil {
+			t.Errorf("%s is left after the run", path)
 		}
 	})
 	t.Run("never accepts", func(t *testing.T) {

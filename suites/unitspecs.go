@@ -26,8 +26,11 @@ func unitStartSpecs(hp **harness, socket bool) {
 }
 
 // unitStopSpecs are judged once the stop step has run.
-func unitStopSpecs(hp **harness) {
+func unitStopSpecs(hp **harness, socket bool) {
 	spec("SU116", func() { (*hp).stoppingSpec() })
+	if socket {
+		spec("SU118", func() { (*hp).socketFileSpec() })
+	}
 }
 
 func (h *harness) typeMatchesSpec() {
