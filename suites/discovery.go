@@ -290,6 +290,8 @@ func (h *harness) noDaemonReason() string {
 		return "the run was not set up"
 	case h.start.err != nil || h.start.timedOut || h.start.code != 0 || h.start.exited != "":
 		return "the start command failed: " + h.start.startSummary() + h.killedNote(false)
+	case h.handedTo != 0:
+		return fmt.Sprintf("the started process handed the service to pid %d, which it forked (%s, SU111): a supervisor watches the process it started", h.handedTo, h.mainpidNote)
 	case h.daemonSeen == 0:
 		return "the start command exited 0 but no daemon was found (none was adopted" + h.pidfileNote() + ")" + h.killedNote(false)
 	case h.stopped.done && h.stopped.pid != 0:

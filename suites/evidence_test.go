@@ -85,8 +85,10 @@ func TestModeSpecsAloneJudgeWithEvidence(t *testing.T) {
 				unit, _ := goodUnit(t, dir, "gooddaemon.service")
 				args = append(args, "--unit", unit)
 			case checks.ModeSocket:
+				// The fixture's socket unit: a file system socket, so that
+				// SU118 has a file to find after the stop.
 				unit, _ := goodUnit(t, dir, "gooddaemon.service")
-				socket, _ := socketUnit(t, dir, "gooddaemon")
+				socket, _ := goodUnit(t, dir, "gooddaemon.socket")
 				args = append(args, "--unit", unit, "--socket", socket)
 			default:
 				t.Fatalf("no fixture for mode %s", r.Mode)

@@ -90,6 +90,7 @@ type harness struct {
 	fg            *exec.Cmd       // supervised: the running daemon
 	fgDone        chan string     // supervised: how it exited
 	mainpidNote   string          // supervised: MAINPID named another process
+	handedTo      int             // supervised: the process of the run MAINPID named instead of the started one; nothing is judged
 	waivers       []checks.Waiver // the waivers Config.Tailor chose for the daemon
 	tailored      bool            // Config.Tailor has run: waivers are its
 	report        *checks.Report  // the judgement, taken once

@@ -194,7 +194,13 @@ func (h *harness) setUpSupervised() {
 	if mainpid != 0 && mainpid != h.daemon {
 		h.mainpidNote = fmt.Sprintf("MAINPID=%d, not the started pid %d", mainpid, h.daemon)
 		if h.ofRun(mainpid) {
-			h.daemon = mainpid
+			// The started process handed the service to one it forked
+			// (SU111 fails): a supervisor watches the process it started,
+			// so nothing is judged, as when that process's exit is seen
+			// before READY=1 (which comes first is a race).
+			h.handedTo, h.daemon = mainpid, 0
+			h.judge()
+			return
 		}
 	}
 	if st, ok := procStat(h.daemon); ok {

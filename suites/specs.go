@@ -175,11 +175,11 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 			h.conclude("SU111", Failed, "%s", h.noDaemonReason())
 		case s.exited != "":
 			h.conclude("SU111", Failed, "the start command exited (%s): a supervised daemon must stay in the foreground: %s", s.exited, s.output)
-		case h.fg != nil && h.daemon != h.fg.Process.Pid:
+		case h.handedTo != 0:
 			// READY=1 came first, from a process it forked, with that
 			// process's MAINPID: the exit that follows is only a matter of
 			// time, and not one to wait for.
-			h.conclude("SU111", Failed, "%s: the daemon is pid %d, which the started process forked; a supervisor watches the process it started", h.mainpidNote, h.daemon)
+			h.conclude("SU111", Failed, "%s: the daemon is pid %d, which the started process forked; a supervisor watches the process it started", h.mainpidNote, h.handedTo)
 		}
 		h.conclude("SU111", Passed, "pid %d runs in the foreground %v after its start", h.daemon, s.took.Round(1e6))
 	})
@@ -188,7 +188,7 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 		switch {
 		case h.unit() != nil && !h.unit().Type.Notifies():
 			h.conclude("SU112", Skipped, "Type=%s: systemd expects no READY=1", h.unit().Type)
-		case !h.start.launched || h.start.exited != "":
+		case !h.start.launched || h.start.exited != "" || h.handedTo != 0:
 			h.conclude("SU112", Unknown, "%s", h.noDaemonReason())
 		case !h.notifiedReady:
 			h.conclude("SU112", Warned, "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)", h.cfg.StartTimeout)
