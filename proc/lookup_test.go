@@ -3,12 +3,9 @@
 package proc
 
 import (
-	"bufio"
-	"io"
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -24,35 +21,9 @@ func TestLookups(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here")
 	}
-	cat, err := exec.LookPath("cat")
-	if err != nil {
-		t.Skip("no cat(1)")
-	}
-	// cat echoes a line once its exec is over: os/exec returns from Start
-	// when the old image is gone, before the kernel has set up the new
-	// one's arguments and environment, so reading them at once may find
-	// them empty.
-	cmd := exec.Command(cat, "-")
-	cmd.Env = []string{"A=1", "LOOKUP_MARK=yes", "B=2"}
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pid := cmd.Process.Pid
-	if _, err := io.WriteString(in, "up\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(out).ReadString('\n'); line != "up\n" {
-		t.Fatalf("cat did not echo: %q, %v", line, err)
-	}
+	e := startEchoer(t, []string{"A=1", "LOOKUP_MARK=yes", "B=2"}, "cat", "-")
+	e.echo(t, "up")
+	pid, cat := e.pid(), e.cmd.Path
 
 	if comm, err := fsys.Comm(pid); err != nil || comm != "cat" {
 		t.Errorf("Comm(%d) = %q, %v; want cat", pid, comm, err)

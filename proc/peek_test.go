@@ -3,10 +3,7 @@
 package proc
 
 import (
-	"bufio"
 	"errors"
-	"io"
-	"os/exec"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -21,28 +18,9 @@ func TestPeekProvesOneProcess(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here")
 	}
-	// cat echoing a line proves its exec is over (os/exec's Start returns
-	// before the kernel has finished it).
-	cmd := exec.Command("cat")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Skip("no cat(1):", err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if _, err := io.WriteString(in, "up\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(out).ReadString('\n'); line != "up\n" {
-		t.Fatalf("cat did not echo: %q, %v", line, err)
-	}
+	e := startEchoer(t, nil, "cat")
+	e.echo(t, "up")
+	pid, cmd := e.pid(), e.cmd
 
 	p, err := fsys.Peek(pid)
 	if err != nil {
@@ -98,22 +76,9 @@ func TestPeekSeesAnExec(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here")
 	}
-	// sh reads a line, then becomes cat; cat echoing a line proves the
-	// exec is over.
-	cmd := exec.Command("/bin/sh", "-c", "read line; exec cat")
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	// sh reads a line, then becomes cat.
+	e := startEchoer(t, nil, "/bin/sh", "-c", "read line; exec cat")
+	pid := e.pid()
 
 	p, err := fsys.Peek(pid)
 	if err != nil {
@@ -123,12 +88,8 @@ func TestPeekSeesAnExec(t *testing.T) {
 	if p.Stat.EnvEnd == 0 {
 		t.Skip("stat hides the environment's addresses here (fields 50 and 51)")
 	}
-	if _, err := io.WriteString(in, "go\nping\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ping\n" {
-		t.Fatalf("cat did not echo: %q, %v", line, err)
-	}
+	e.send(t, "go\n")
+	e.echo(t, "ping")
 	if s, err := fsys.TakeFrom(pid, p); !errors.Is(err, ErrExited) {
 		t.Errorf("TakeFrom a peek at sh, now cat = %v, %v; want ErrExited", s, err)
 	}
