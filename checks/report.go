@@ -186,18 +186,13 @@ func viewProcess(s *proc.Snapshot) ProcessView {
 // Inspect takes process pid through f, reads the pidfile pol names (if any) and
 // judges them. With pid 0 the pid is read from pol.PidFile.
 //
-// A process that exits (or whose pid is reused) while being read is read
-// once more, re-reading the pidfile; when that fails too the error wraps
-// ErrExited. Other errors wrap ErrNoProcess, ErrHidden or, for an unusable
-// pidfile when pid is 0, ErrPidFile or the file system error.
+// A process that exits, runs another program, or whose pid is reused
+// while being read is read once more, re-reading the pidfile; when that
+// fails too the error wraps ErrExited. Other errors wrap ErrNoProcess,
+// ErrHidden or, for an unusable pidfile when pid is 0, ErrPidFile or the
+// file system error.
 func Inspect(f proc.Reader, pid int, pol Policy) (*Report, error) {
-	return inspect(f, pid, pol, nil)
-}
-
-// inspect is Inspect, starting from the stat the caller already read
-// (Scan reads it to pick daemons), when it did.
-func inspect(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report, error) {
-	r, err := inspectOnce(f, pid, pol, first)
+	r, err := inspectOnce(f, pid, pol, nil)
 	if errors.Is(err, proc.ErrExited) {
 		r, err = inspectOnce(f, pid, pol, nil)
 		if errors.Is(err, proc.ErrNoProcess) {
@@ -207,6 +202,8 @@ func inspect(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report, err
 	return r, err
 }
 
+// inspectOnce is one try of Inspect, starting from what the caller peeked
+// at (Scan peeks to pick daemons) when first is not nil.
 func inspectOnce(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report, error) {
 	ev := &Evidence{}
 	if pol.PidFile != "" {

@@ -126,21 +126,32 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 	return nil
 }
 
+// scanOne judges pid if it looks like a daemon. A process that exits, or
+// runs another program, while it is read is peeked at again and, if it
+// still looks like a daemon, read once more: the retry judges only what
+// the filter let through (a reused pid may now be anything).
 func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
-	p, err := f.Peek(pid)
-	if errors.Is(err, proc.ErrNoProcess) {
-		return ScanResult{}, false // gone, or hidden
+	for range 2 {
+		p, err := f.Peek(pid)
+		if errors.Is(err, proc.ErrNoProcess) {
+			return ScanResult{}, false // gone, or hidden
+		}
+		if err != nil {
+			return ScanResult{PID: pid, Err: err}, true
+		}
+		if st := p.Stat; st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
+			p.Close()
+			return ScanResult{}, false
+		}
+		r, err := inspectOnce(f, pid, pol, p)
+		p.Close()
+		switch {
+		case errors.Is(err, proc.ErrExited):
+			continue
+		case errors.Is(err, proc.ErrNoProcess) || errors.Is(err, proc.ErrHidden):
+			return ScanResult{}, false
+		}
+		return ScanResult{PID: pid, Report: r, Err: err}, true
 	}
-	if err != nil {
-		return ScanResult{PID: pid, Err: err}, true
-	}
-	defer p.Close()
-	if st := p.Stat; st.KernelThread() || st.PPID != reaper || st.TTY != 0 {
-		return ScanResult{}, false
-	}
-	r, err := inspect(f, pid, pol, p)
-	if errors.Is(err, proc.ErrNoProcess) || errors.Is(err, proc.ErrExited) || errors.Is(err, proc.ErrHidden) {
-		return ScanResult{}, false
-	}
-	return ScanResult{PID: pid, Report: r, Err: err}, true
+	return ScanResult{}, false // changed under both looks: churn, not a finding
 }
