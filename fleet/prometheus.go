@@ -54,7 +54,8 @@ const TextfileName = "dcheck.prom"
 // registry of metric vectors: with 2,000 daemons a registry spent more
 // CPU hashing and checking 30,000 series than the scan spent reading
 // /proc. The result is a prometheus.Gatherer, for WriteToTextfile and
-// expfmt.
+// expfmt. Its series share their label pairs and gauge values: read them,
+// do not change them.
 func Metrics(scan Scan) prometheus.Gatherer {
 	var reports []*checks.Report
 	uninspectable := 0
