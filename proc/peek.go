@@ -1,10 +1,6 @@
 package proc
 
 import (
-	"fmt"
-	"io/fs"
-	"strconv"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -31,47 +27,14 @@ func (p *Peek) Close() {
 // Peek reads /proc/PID/stat and keeps it open. The error is ErrNoProcess
 // when the process is gone (or hidden).
 func (f *FS) Peek(pid int) (*Peek, error) {
-	path := f.path(strconv.Itoa(pid), "stat")
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if err != nil {
-		if isGone(err) {
-			return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
-		}
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	p := &Peek{PID: pid, fd: fd}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	data, err := p.read(*bp)
-	if err == nil {
-		p.Stat, err = parseStat(data)
-		if err != nil {
-			err = fmt.Errorf("pid %d: %s: %w", pid, path, err)
-		}
-	} else if isGone(err) {
-		err = fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
-	} else {
-		err = &fs.PathError{Op: "read", Path: path, Err: err}
-	}
+	fd, st, err := f.openStat(pid, *bp)
 	if err != nil {
-		p.Close()
 		return nil, err
 	}
-	return p, nil
+	return &Peek{PID: pid, Stat: st, fd: fd}, nil
 }
 
-// read reads the whole of stat again, from its start: a proc file shows
-// the process as it is at the read (seq_file starts over at offset 0).
-func (p *Peek) read(buf []byte) ([]byte, error) {
-	buf = buf[:min(len(buf), maxSmallFile)]
-	for {
-		n, err := unix.Pread(p.fd, buf, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return buf[:n], nil
-	}
-}
+// read reads stat again, through the peek's descriptor.
+func (p *Peek) read(buf []byte) ([]byte, error) { return preadStat(p.fd, buf) }

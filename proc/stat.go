@@ -64,18 +64,60 @@ func (f *FS) Stat(pid int) (ProcStat, error) {
 }
 
 func (f *FS) statInto(pid int, buf []byte) (ProcStat, error) {
-	data, err := readFileBounded(f.path(strconv.Itoa(pid), "stat"), maxSmallFile, buf)
+	fd, st, err := f.openStat(pid, buf)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return st, err
+}
+
+// openStat opens /proc/PID/stat, reads it into buf and parses it, and
+// returns the descriptor open (Peek keeps it). The error is ErrNoProcess
+// when the process is gone (or hidden); the descriptor is closed then, and
+// on any other error.
+func (f *FS) openStat(pid int, buf []byte) (int, ProcStat, error) {
+	path := f.path(strconv.Itoa(pid), "stat")
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 	if err != nil {
 		if isGone(err) {
-			return ProcStat{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+			return -1, ProcStat{}, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
 		}
-		return ProcStat{}, err
+		return -1, ProcStat{}, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	st, err := parseStat(data)
+	data, err := preadStat(fd, buf)
+	var st ProcStat
+	switch {
+	case err == nil:
+		if st, err = parseStat(data); err != nil {
+			err = fmt.Errorf("pid %d: %s: %w", pid, path, err)
+		}
+	case isGone(err):
+		err = fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+	default:
+		err = &fs.PathError{Op: "read", Path: path, Err: err}
+	}
 	if err != nil {
-		return st, fmt.Errorf("pid %d: %w", pid, err)
+		unix.Close(fd)
+		return -1, st, err
 	}
-	return st, nil
+	return fd, st, nil
+}
+
+// preadStat reads the whole of an open stat file from its start: a proc
+// file shows the process as it is at each read (seq_file starts over at
+// offset 0), and stat is one short line, read in one call.
+func preadStat(fd int, buf []byte) ([]byte, error) {
+	buf = buf[:min(len(buf), maxSmallFile)]
+	for {
+		n, err := unix.Pread(fd, buf, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return buf[:n], nil
+	}
 }
 
 // Alive reports whether the process exists and has not exited. A zombie
