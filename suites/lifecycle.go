@@ -235,16 +235,27 @@ func (h *harness) stopSpec() {
 
 // pidfileGoneSpec passes only on evidence: the pidfile was there before a
 // clean stop, and is gone after it.
+// cleanStop is the stop step for a spec that judges what the stop left:
+// it concludes id unknown when no daemon was stopped, or when the stop was
+// not clean (SU104 judges that).
+func (h *harness) cleanStop(id string) stopFacts {
+	GinkgoHelper()
+	f := h.stopDaemon()
+	switch {
+	case f.pid == 0:
+		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
+	case f.err != nil || !f.exited:
+		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104)")
+	}
+	return f
+}
+
 func (h *harness) pidfileGoneSpec() {
 	if h.cfg.PidFile == "" {
 		h.conclude("SU105", Skipped, "no pidfile given")
 	}
-	f := h.stopDaemon()
+	f := h.cleanStop("SU105")
 	switch {
-	case f.pid == 0:
-		h.conclude("SU105", Unknown, "no daemon was stopped: %s", h.noDaemonReason())
-	case f.err != nil || !f.exited:
-		h.conclude("SU105", Unknown, "the daemon did not stop cleanly (SU104)")
 	case !f.pidfileExisted:
 		h.conclude("SU105", Unknown, "there was no %s before the stop: nothing to remove", h.cfg.PidFile)
 	}

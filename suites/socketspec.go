@@ -74,13 +74,7 @@ func (h *harness) socketFileSpec() {
 	if len(files) == 0 {
 		h.conclude(id, Skipped, "%s passes no file system socket", h.cfg.socket.Name)
 	}
-	f := h.stopDaemon()
-	switch {
-	case f.pid == 0:
-		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
-	case f.err != nil || !f.exited:
-		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104): what it leaves on exit is not known yet")
-	}
+	f := h.cleanStop(id)
 	var kept, problems []string
 	for _, p := range files {
 		var st unix.Stat_t

@@ -167,13 +167,7 @@ func (h *harness) stoppingSpec() {
 	if !svc.Type.Notifies() {
 		h.conclude(id, Skipped, "Type=%s: the daemon does not speak sd_notify", svc.Type)
 	}
-	f := h.stopDaemon()
-	switch {
-	case f.pid == 0:
-		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
-	case f.err != nil || !f.exited:
-		h.conclude(id, Unknown, "the daemon did not stop cleanly (SU104)")
-	}
+	f := h.cleanStop(id)
 	h.syncNotify() // what it sent before it exited, all of it
 	for _, m := range h.notifications("STOPPING=1") {
 		if (m.pid == f.pid || m.pid == 0) && !m.at.Before(f.began) {
