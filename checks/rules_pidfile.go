@@ -126,6 +126,9 @@ entry in /proc/locks on that inode). Skipped when no pidfile is given.`,
 			}
 		}
 		if len(open) == 0 {
+			if r, ok := unreadableFDs(s); ok {
+				return r // one of those may be the pidfile
+			}
 			return fail("the daemon holds no descriptor on %s, so it holds no lock on it", pf.Path)
 		}
 		for _, d := range open {

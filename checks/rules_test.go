@@ -190,6 +190,9 @@ func TestRules(t *testing.T) {
 		{"DC302", "a missing pidfile skips (DC301 says why)", func(e *Evidence) { e.PidFile.Exists = false }, Policy{}, Skip, Error, ""},
 
 		{"DC303", "no descriptor on the pidfile fails", func(e *Evidence) { e.Process.FDs = e.Process.FDs[:3] }, Policy{}, Fail, Warning, "holds no descriptor"},
+		{"DC303", "a descriptor that could not be examined may be the pidfile: unknown", func(e *Evidence) {
+			e.Process.FDs[3] = proc.FD{Num: 3, Kind: proc.FDUnknown, StatErr: fs.ErrPermission}
+		}, Policy{}, Unknown, Warning, "fd 3 (1 descriptor) of its"},
 		{"DC303", "an unlocked descriptor fails", func(e *Evidence) { e.Process.FDs[3].Info.Locks = nil }, Policy{}, Fail, Warning, "no lock"},
 		{"DC303", "a lock seen only in /proc/locks passes", func(e *Evidence) {
 			e.Process.FDs[3].Info.Locks = nil

@@ -374,3 +374,65 @@ func unavailableOr(err error) error {
 	}
 	return err
 }
+
+// The lookups of lookup.go, through gopsutil: what the conformance harness
+// takes between snapshots on systems without /proc.
+
+// Comm is the process's name.
+func (r Portable) Comm(pid int) (string, error) {
+	p, err := r.open(pid)
+	if err != nil {
+		return "", err
+	}
+	name, err := p.Name()
+	if err != nil {
+		return "", gone(pid, err)
+	}
+	return name, nil
+}
+
+// Exe is the path of the process's executable.
+func (r Portable) Exe(pid int) (string, error) {
+	p, err := r.open(pid)
+	if err != nil {
+		return "", err
+	}
+	exe, err := p.Exe()
+	if err != nil {
+		return "", unavailableOr(gone(pid, err))
+	}
+	return exe, nil
+}
+
+// Children lists the process's children, ascending; none is no error.
+func (r Portable) Children(pid int) ([]int, error) {
+	p, err := r.open(pid)
+	if err != nil {
+		return nil, err
+	}
+	kids, err := p.Children()
+	if err != nil {
+		return nil, unavailableOr(err)
+	}
+	out := make([]int, 0, len(kids))
+	for _, k := range kids {
+		out = append(out, int(k.Pid))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// HasEnv reports whether the process's exec environment holds the entry
+// kv ("NAME=value") exactly. gopsutil reads the whole environment: max is
+// not a bound here.
+func (r Portable) HasEnv(pid int, kv string, _ int) (bool, error) {
+	p, err := r.open(pid)
+	if err != nil {
+		return false, err
+	}
+	env, err := p.Environ()
+	if err != nil {
+		return false, unavailableOr(err)
+	}
+	return slices.Contains(env, kv), nil
+}

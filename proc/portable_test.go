@@ -50,9 +50,39 @@ func TestPortableAgreesWithProc(t *testing.T) {
 		for _, d := range diff(a, b) {
 			t.Errorf("pid %d (%s): %s", pid, a.Stat.Comm, d)
 		}
+		for _, d := range diffLookups(fsys, portable, pid, a) {
+			t.Errorf("pid %d (%s), lookups: %s", pid, a.Stat.Comm, d)
+		}
 		compared++
 	}
 	t.Logf("compared %d processes fact by fact", compared)
+}
+
+// diffLookups lists where the two readers' quick lookups (what the
+// conformance harness uses between snapshots) disagree on pid, whose
+// snapshot is s.
+func diffLookups(fsys *proc.FS, portable proc.Portable, pid int, s *proc.Snapshot) []string {
+	var out []string
+	eq := func(what string, x, xerr, y, yerr any) {
+		if fmt.Sprint(x, xerr) != fmt.Sprint(y, yerr) {
+			out = append(out, fmt.Sprintf("%s: /proc %v (%v), portable %v (%v)", what, x, xerr, y, yerr))
+		}
+	}
+	c1, e1 := fsys.Comm(pid)
+	c2, e2 := portable.Comm(pid)
+	eq("comm", c1, e1, c2, e2)
+	x1, e1 := fsys.Exe(pid)
+	x2, e2 := portable.Exe(pid)
+	eq("exe", x1, e1 == nil, x2, e2 == nil)
+	k1, e1 := fsys.Children(pid)
+	k2, e2 := portable.Children(pid)
+	eq("children", fmt.Sprint(k1), e1, fmt.Sprint(k2), e2)
+	for _, kv := range append(s.Environ[:min(len(s.Environ), 2):min(len(s.Environ), 2)], "DCHECK_NOT_THERE=1") {
+		h1, e1 := fsys.HasEnv(pid, kv, 1<<20)
+		h2, e2 := portable.HasEnv(pid, kv, 1<<20)
+		eq("has "+kv, h1, e1, h2, e2)
+	}
+	return out
 }
 
 // diff lists the facts on which the two readers disagree; a fact the

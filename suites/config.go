@@ -288,6 +288,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := needs(*c, can()); err != nil {
+		return err
+	}
 	if c.Out == nil {
 		c.Out = os.Stdout
 	}

@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -142,7 +140,7 @@ func (h *harness) settle() {
 		if !ok {
 			continue
 		}
-		exe, _ := liveFS().Exe(h.daemon)
+		exe, _ := h.look.Exe(h.daemon)
 		state := st.State
 		_, pidData, _ := h.readPidIf()
 		now := fmt.Sprint(h.daemon, exe, string(state), string(pidData))
@@ -197,12 +195,32 @@ func (h *harness) awaitPidFile(timeout time.Duration) int {
 	}
 }
 
-// holdsTerminal says which terminal the daemon still has, or "".
+// noneAdopted begins the reason no daemon was found.
+func (h *harness) noneAdopted() string {
+	if !h.can.adopt {
+		return "orphans are not adopted here, as a child subreaper is Linux's"
+	}
+	return "none was adopted"
+}
+
+// adoptedNote is ", adopted" where the harness adopts the run's orphans.
+func (h *harness) adoptedNote() string {
+	if !h.can.adopt {
+		return ""
+	}
+	return ", adopted"
+}
+
+// holdsTerminal says which terminal the daemon still has, or "". Without
+// a pty, it is the start command's output pipe that stood in for one.
 func (h *harness) holdsTerminal() string {
 	if h.daemon == 0 {
 		return ""
 	}
-	s, err := h.fs.Take(h.daemon)
+	if !h.can.pty {
+		return h.holdsOutputPipe()
+	}
+	s, err := h.look.Take(h.daemon)
 	if err != nil {
 		return ""
 	}
@@ -293,11 +311,37 @@ func (h *harness) noDaemonReason() string {
 	case h.handedTo != 0:
 		return fmt.Sprintf("the started process handed the service to pid %d, which it forked (%s, SU111): a supervisor watches the process it started", h.handedTo, h.mainpidNote)
 	case h.daemonSeen == 0:
-		return "the start command exited 0 but no daemon was found (none was adopted" + h.pidfileNote() + ")" + h.killedNote(false)
+		return "the start command exited 0 but no daemon was found (" + h.noneAdopted() + h.pidfileNote() + ")" + h.killedNote(false)
 	case h.stopped.done && h.stopped.pid != 0:
 		return fmt.Sprintf("the daemon (pid %d) was stopped", h.stopped.pid)
 	case h.gone != "":
 		return h.gone
 	}
 	return fmt.Sprintf("the daemon (pid %d) is gone", h.daemonSeen)
+}
+
+// holdsOutputPipe says, without a pty, whether a process of the run still
+// holds the start command's output pipe: "" once every writer has closed
+// it, as the reader sees end of file; after outputGrace, what is held.
+func (h *harness) holdsOutputPipe() string {
+	if h.startOut == nil {
+		return ""
+	}
+	drained := make(chan struct{})
+	go func() { h.ptyDrained.Wait(); close(drained) }()
+	select {
+	case <-drained:
+		return ""
+	case <-time.After(outputGrace):
+		return "the start command's output pipe, which stood in for a terminal (no pty here), is still open for writing"
+	}
+}
+
+// terminalNote, for SU101's pass without a pty, says what stood in for
+// the terminal.
+func (h *harness) terminalNote() string {
+	if h.can.pty || h.startOut == nil {
+		return ""
+	}
+	return "; no pty here: the start command's output pipe, standing in for its terminal, was let go"
 }

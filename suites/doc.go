@@ -39,6 +39,35 @@
 // processes it started or adopted (it is a child subreaper, for good) or
 // that carry its marker, never its own session or ancestors.
 //
+// # Without Linux
+//
+// The run above uses what Linux alone offers: a child subreaper (the
+// daemon and every orphan of the run are the harness's to find), ptrace
+// (the run is held still while the pidfile is read at the start command's
+// exit), a pty, a NOTIFY_SOCKET whose messages are credited to their
+// sender's pid, the starter's blocked signals, and /proc. On darwin and
+// FreeBSD it runs without them:
+//
+//   - a classic daemon is found through its pidfile (Config.PidFile is
+//     required), and the processes of the run through the marker in their
+//     environment (on FreeBSD, where that cannot be read, only the profile
+//     supervised runs);
+//   - the pidfile is read as soon as the start command's exit is seen: one
+//     that is missing then fails SU102, one that is there leaves it unknown
+//     (it may have been written just after the exit);
+//   - stdout and stderr are a pipe that stands in for the terminal, and
+//     SU101 asks whether the daemon let go of it;
+//   - no signal is blocked at the start, and no NOTIFY_SOCKET is offered
+//     (SU112 is unknown);
+//   - processes are read through gopsutil (proc.Portable): a fact it does
+//     not give leaves its rule unknown;
+//   - systemd units (Config.Unit) and the job-control launch are refused
+//     with ErrConfig, wrapping errors.ErrUnsupported.
+//
+// The summary says which facilities the run lacked. DCHECK_HARNESS=portable
+// in the environment makes a run on Linux go without them too: how the
+// module tests this, and how a Linux user sees what a Mac can judge.
+//
 // # Outcomes
 //
 // Each spec passes, fails, warns (fails only with Config.Strict), is

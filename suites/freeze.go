@@ -9,15 +9,13 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/unitfile"
+	"github.com/dcheck/dcheck/proc"
 )
 
 // SU102 asks what the pidfile said at the instant the start command
@@ -52,50 +50,15 @@ import (
 // and continue once; a process of the run that stops itself during the
 // start is resumed (ptrace without PTRACE_SEIZE cannot keep a group-stop).
 
+// liveFS is /proc: the tracer reads threads, which only it has. The
+// harness traces only with the freeze facility, which has it.
+func liveFS() *proc.FS {
+	fsys, _ := looks().(*proc.FS)
+	return fsys
+}
+
 // pollEvery is how often the tracer looks for ptrace events and quiet.
 const pollEvery = 500 * time.Microsecond
-
-// exitFacts is what the traced start saw.
-type exitFacts struct {
-	code      int           // exit status; -1 when killed by a signal
-	signal    unix.Signal   // the signal that killed it, when one did
-	timedOut  bool          // killed after the start timeout
-	err       error         // the start command could not be started or waited for
-	frozen    int           // how many processes of the run were stopped for the look
-	pid       int           // what the pidfile held at the exit (0: none)
-	pidErr    error         // why it held none
-	took      time.Duration // launch to exit
-	freezeErr error         // a process that would not stop in time
-
-	held       int   // processes forked during the start, held until the start command waited, then let go
-	heldAtExit []int // of them, those still held when it exited: they had not run at all
-}
-
-// howLooked says how the pidfile was looked at, for SU102's message.
-func (f exitFacts) howLooked() string {
-	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
-	if f.freezeErr != nil {
-		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.freezeErr)
-	}
-	if f.held > 0 {
-		how += fmt.Sprintf("; %s it forked held until it waited", plural(f.held, "process", "processes"))
-	}
-	if len(f.heldAtExit) > 0 {
-		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.heldAtExit))
-	}
-	return how
-}
-
-func pidList(pids []int) string {
-	s := make([]string, len(pids))
-	for i, p := range pids {
-		s[i] = strconv.Itoa(p)
-	}
-	if len(pids) == 1 {
-		return "pid " + s[0]
-	}
-	return "pids " + strings.Join(s, ", ")
-}
 
 // tracee is one traced process of the start.
 type tracee struct {
@@ -125,6 +88,9 @@ type startTrace struct {
 // reads the pidfile at its exit. It needs a thread of its own for the
 // whole run: a tracee belongs to the thread that attached it.
 func (h *harness) startTraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
+	if !h.can.freeze {
+		return h.startUntraced(cmd, timeout)
+	}
 	done := make(chan exitFacts, 1)
 	go func() {
 		// Never unlocked: the thread ends with the goroutine, and with it
@@ -594,21 +560,6 @@ func (t *startTrace) releaseAll() {
 			time.Sleep(pollEvery)
 		}
 	}
-}
-
-// lookAtPidFile reads the pidfile, when one is configured.
-//
-// A forking unit's --probe addresses are tried in the same instant: systemd
-// takes the exit as the daemon's readiness.
-func (h *harness) lookAtPidFile() (int, error) {
-	if svc := h.unit(); svc != nil && svc.Type == unitfile.Forking {
-		h.probeReady()
-	}
-	if h.cfg.PidFile == "" {
-		return 0, nil
-	}
-	pid, _, err := h.readPid()
-	return pid, err
 }
 
 // detachable counts the tracees that are not stuck.

@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -37,13 +35,14 @@ import (
 const clockTicks = 100
 
 // bootTicks is the time since boot in clock ticks, on the clock the kernel
-// uses for a process's start time (CLOCK_BOOTTIME, since Linux 5.3).
-func bootTicks() uint64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+// uses for a process's start time, when f reads /proc; 0 otherwise: the
+// portable reader has no start times, and nothing is then older than the
+// run (rule 2 rests on descent and the marker alone).
+func bootTicks(f facilities) uint64 {
+	if !f.procfs {
 		return 0
 	}
-	return uint64(ts.Sec)*clockTicks + uint64(ts.Nsec)/(1e9/clockTicks)
+	return sinceBoot(clockTicks)
 }
 
 // signal sends sig to pid if the rules above allow it. A process that has
@@ -127,11 +126,11 @@ func (h *harness) ofRun(pid int) bool {
 // The marker is set when a process is started, so it is never far from the
 // start: the first 1 MiB is read.
 func (h *harness) carriesMarker(pid int) bool {
-	fsys := liveFS()
-	if fsys == nil {
+	l := looks()
+	if l == nil || !can().environ {
 		return false
 	}
-	ok, err := fsys.HasEnv(pid, markerEnv+"="+h.runID, 1<<20)
+	ok, err := l.HasEnv(pid, markerEnv+"="+h.runID, 1<<20)
 	return err == nil && ok
 }
 

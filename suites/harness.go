@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -47,15 +45,20 @@ var (
 // harness is one run of the suite against one daemon: it launches, tracks
 // and cleans up every process, and remembers what the specs found.
 type harness struct {
-	cfg      Config
-	runID    string
-	dir      string
-	fs       *proc.FS
-	sentinel *os.File
-	sentID   checks.FileID
-	notify   *net.UnixConn // supervised: the harness plays the supervisor
-	notified chan string
-	syncs    chan int // syncNotify's markers, as the reader reaches them
+	cfg   Config
+	runID string
+	dir   string
+	can   facilities // what this system lets the harness do
+	look  looker     // how it reads processes (looks)
+	fs    *proc.FS   // /proc, for the socket specs; nil without the procfs facility
+	// subreaper: orphans of the run are re-parented to the harness (and
+	// reaped by it), whatever the adopt facility lets it learn from them.
+	subreaper bool
+	sentinel  *os.File
+	sentID    checks.FileID
+	notify    *net.UnixConn // supervised: the harness plays the supervisor
+	notified  chan string
+	syncs     chan int // syncNotify's markers, as the reader reaches them
 
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
@@ -107,18 +110,28 @@ type harness struct {
 }
 
 func newHarness(cfg Config) (*harness, error) {
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
-	}
-	fsys, err := proc.NewFS("")
-	if err != nil {
+	fac := can()
+	if err := needs(cfg, fac); err != nil {
 		return nil, err
 	}
+	subreaper := false
+	if err := becomeSubreaper(); err == nil {
+		subreaper = true
+	} else if fac.adopt {
+		return nil, fmt.Errorf("PR_SET_CHILD_SUBREAPER: %w", err)
+	}
+	look := looks()
+	if look == nil {
+		return nil, errors.New("/proc cannot be read: mount it, or set " + harnessEnv + "=portable")
+	}
+	fsys, _ := look.(*proc.FS)
 	var id [8]byte
 	rand.Read(id[:])
-	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), fs: fsys, startTicks: bootTicks(),
-		waiting: map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
+	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
+		startTicks: bootTicks(fac),
+		waiting:    map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
 		notified: make(chan string, 64), syncs: make(chan int, 4)}
+	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
 	}
@@ -140,7 +153,7 @@ func newHarness(cfg Config) (*harness, error) {
 	if err := h.openSockets(); err != nil {
 		return fail(err)
 	}
-	if cfg.Profile == checks.ProfileSupervised {
+	if cfg.Profile == checks.ProfileSupervised && fac.notify {
 		sock := filepath.Join(h.dir, "notify.sock")
 		if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
 			return fail(err)
@@ -158,14 +171,11 @@ func newHarness(cfg Config) (*harness, error) {
 		// arrived, by the kernel's clock: a reader that a loaded machine
 		// schedules late must not make a daemon's watchdog look late.
 		if rc, err := h.notify.SyscallConn(); err == nil {
-			rc.Control(func(fd uintptr) {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
-			})
+			rc.Control(func(fd uintptr) { creditSender(int(fd)) })
 		}
 		go func() {
 			buf := make([]byte, 4096)
-			oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(sizeofTimespec))
+			oob := make([]byte, notifyOOBSize)
 			for {
 				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 				if err != nil {
@@ -258,8 +268,18 @@ func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, t
 // leader, until the harness closes the hold pipe (or exits). It does not
 // carry the run's marker: it is the harness's stand-in for a user's shell,
 // never judged as part of the daemon's run; the cleanup stops it.
+//
+// Without the pty facility, stdin is /dev/null and stdout and stderr are a
+// pipe, which stands in for the terminal: SU101 then asks whether the
+// daemon let go of it.
 func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
-	ptm, pts, err := hostile.OpenPTY()
+	var ptm, pts *os.File
+	var err error
+	if h.can.pty {
+		ptm, pts, err = hostile.OpenPTY()
+	} else {
+		ptm, pts, err = os.Pipe()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pty: %w", err)
 	}
@@ -277,6 +297,15 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 	prologue := fmt.Sprintf(`trap '' %s; umask %04o; `, strings.Join(ign, " "), StarterUmask)
 	env := h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")
 	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel, Env: env}
+	if !h.can.pty {
+		l.TTY = nil
+		cmd := l.Command("/bin/sh", append([]string{"-c", prologue + `exec "$@"`, "sh"}, argv...)...)
+		cmd.Stdout, cmd.Stderr = pts, pts
+		// A session of its own, as the pty launch gives it: never the
+		// harness's.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		return cmd, nil
+	}
 	if h.cfg.Launch != LaunchJobControl {
 		return l.Command("/bin/sh", append([]string{"-c", prologue + `exec "$@"`, "sh"}, argv...)...), nil
 	}
@@ -299,6 +328,9 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 	if h.unit() != nil { // systemd starts a service with no signal blocked
 		return h.startUnitCmd(cmd)
+	}
+	if !h.can.sigmask {
+		return h.startCmd(cmd)
 	}
 	restore, err := sigaction.BlockOnThread(starterBlocked...)
 	if err != nil {
@@ -458,6 +490,7 @@ func (b *headBuffer) Head() string {
 
 // adopted lists the harness's live children that os/exec does not wait
 // for: orphans adopted as subreaper. Zombies among them are reaped.
+// Without the adopt facility it lists none.
 func (h *harness) adopted() []int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -466,8 +499,12 @@ func (h *harness) adopted() []int {
 		if h.waiting[pid] {
 			continue
 		}
+		st, ok := procStat(pid)
+		if !h.can.adopt && ok && st.Alive() {
+			continue // reaped when it exits, but learnt nothing from
+		}
 		h.started[pid] = true
-		if st, ok := procStat(pid); ok && !st.Alive() {
+		if ok && !st.Alive() {
 			if ws, ok := reap(pid); ok {
 				h.exited[pid] = ws
 				if ws.Signaled() {
@@ -557,31 +594,22 @@ func (h *harness) startReaper() {
 
 // childrenOf lists pid's children (every thread's).
 func childrenOf(pid int) []int {
-	fsys := liveFS()
-	if fsys == nil {
+	l := looks()
+	if l == nil {
 		return nil
 	}
-	children, _ := fsys.Children(pid)
+	children, _ := l.Children(pid)
 	return children
 }
 
-// liveFS is the running system's /proc, for the quick looks (state, session)
-// the harness takes many times a second; nil when there is none.
-var liveFS = sync.OnceValue(func() *proc.FS {
-	fsys, err := proc.NewFS("")
-	if err != nil {
-		return nil
-	}
-	return fsys
-})
-
-// procStat is pid's stat, and whether it could be read.
+// procStat is pid's stat, and whether it could be read: the quick look
+// (state, session) the harness takes many times a second.
 func procStat(pid int) (proc.ProcStat, bool) {
-	fsys := liveFS()
-	if fsys == nil {
+	l := looks()
+	if l == nil {
 		return proc.ProcStat{}, false
 	}
-	st, err := fsys.Stat(pid)
+	st, err := l.Stat(pid)
 	return st, err == nil
 }
 
@@ -610,12 +638,12 @@ func (h *harness) marked(sid int) []int {
 	if own, err := unix.Getsid(0); err != nil || sid == own {
 		sid = 0 // never the harness's own session: it holds the harness's callers
 	}
-	fsys := liveFS()
-	if fsys == nil {
+	l := looks()
+	if l == nil {
 		return nil
 	}
 	var out []int
-	pids, _ := fsys.PIDs()
+	pids, _ := l.PIDs()
 	for _, pid := range pids {
 		st, ok := procStat(pid)
 		if pid == me || pid == h.leader || !ok || !st.Alive() {
@@ -691,7 +719,7 @@ func (h *harness) readPid() (int, []byte, error) {
 // launch's starter facts.
 func (h *harness) policy() checks.Policy {
 	pol := checks.Policy{Profile: h.cfg.Profile, Umask: h.cfg.Umask, Cwds: h.cfg.Cwds,
-		Reaper: os.Getpid(), PidFile: h.cfg.PidFile, Strict: h.cfg.Strict, Waivers: h.cfg.Waivers}
+		PidFile: h.cfg.PidFile, Strict: h.cfg.Strict, Waivers: h.cfg.Waivers}
 	if tailor := h.cfg.Tailor; tailor != nil {
 		pol.Tailor = func(s *proc.Snapshot, p *checks.Policy) {
 			profile, reaper := p.Profile, p.Reaper
@@ -716,8 +744,14 @@ func (h *harness) policy() checks.Policy {
 		for _, s := range starterIgnored {
 			ign |= 1 << (uint(s) - 1)
 		}
+		if !h.can.sigmask {
+			blk = 0 // not set: see startOnThisThread
+		}
 		pol.Starter = &checks.StarterFacts{Umask: &u, Blocked: blk, Ignored: ign}
 		pol.Inherited = []checks.FileID{h.sentID}
+	}
+	if h.subreaper {
+		pol.Reaper = os.Getpid()
 	}
 	return pol
 }
@@ -742,7 +776,7 @@ func (h *harness) judge() (*checks.Report, error) {
 			h.reportErr = errors.New("no daemon to judge: " + h.noDaemonReason())
 		} else {
 			h.daemonSeen = h.daemon
-			h.report, h.reportErr = checks.Inspect(h.fs, h.daemon, h.policy())
+			h.report, h.reportErr = checks.Inspect(h.look, h.daemon, h.policy())
 		}
 	}
 	return h.report, h.reportErr

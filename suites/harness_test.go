@@ -73,7 +73,7 @@ func TestSignalRefusesWhatTheRunDidNotStart(t *testing.T) {
 	}
 	// Older than the run: the run starts two clock ticks after it.
 	st, _ := procStat(outsider)
-	for bootTicks() < st.StartTime+2 {
+	for bootTicks(can()) < st.StartTime+2 {
 		time.Sleep(time.Millisecond)
 	}
 	sibling := exec.Command("sleep", "1000") // the harness's session

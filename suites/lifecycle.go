@@ -1,11 +1,10 @@
-//go:build linux
-
 package suites
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -274,6 +273,9 @@ func (h *harness) leftoversSpec() {
 	if alive(f.pid) {
 		h.conclude("SU108", Unknown, "the daemon still runs (SU104)")
 	}
+	if !h.can.adopt && !h.can.environ {
+		h.conclude("SU108", Unknown, "the processes of the run cannot be found here: orphans are not adopted (a child subreaper is Linux's) and another process's environment, which carries the run's marker, cannot be read on %s", runtime.GOOS)
+	}
 	left := map[int]bool{}
 	for _, pid := range h.adopted() {
 		left[pid] = true
@@ -297,21 +299,21 @@ func (h *harness) leftoversSpec() {
 		case len(left) > 0:
 			h.conclude("SU108", Failed, "KillMode=%s: still running %v after %s reached them: %s (systemd would SIGKILL them)", mode, h.cfg.StopTimeout, unix.SignalName(svc.Signal()), strings.Join(desc, ", "))
 		}
-		h.conclude("SU108", Passed, "after pid %d stopped (KillMode=%s), nothing is left of session %d, adopted, or carrying the run's marker", f.pid, svc.Mode(), h.daemonSID)
+		h.conclude("SU108", Passed, "after pid %d stopped (KillMode=%s), nothing is left of session %d%s, or carrying the run's marker", f.pid, svc.Mode(), h.daemonSID, h.adoptedNote())
 		return
 	}
 	if len(left) > 0 {
 		h.conclude("SU108", Failed, "still running after the daemon stopped: %s", strings.Join(desc, ", "))
 	}
-	h.conclude("SU108", Passed, "after pid %d stopped, nothing is left of session %d, adopted, or carrying the run's marker", f.pid, h.daemonSID)
+	h.conclude("SU108", Passed, "after pid %d stopped, nothing is left of session %d%s, or carrying the run's marker", f.pid, h.daemonSID, h.adoptedNote())
 }
 
 func commOf(pid int) string {
-	fsys := liveFS()
-	if fsys == nil {
+	l := looks()
+	if l == nil {
 		return ""
 	}
-	comm, _ := fsys.Comm(pid)
+	comm, _ := l.Comm(pid)
 	return comm
 }
 
@@ -406,7 +408,7 @@ func (h *harness) sessionMembers(sid int) []int {
 		return nil
 	}
 	var out []int
-	pids, _ := h.fs.PIDs()
+	pids, _ := h.look.PIDs()
 	for _, pid := range pids {
 		if st, ok := procStat(pid); ok && st.Alive() && st.Session == sid {
 			out = append(out, pid)

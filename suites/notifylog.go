@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -10,10 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // notifyMsg is one sd_notify message the harness received as the
@@ -33,17 +27,7 @@ func (m notifyMsg) has(kv string) bool { return slices.Contains(m.fields, kv) }
 // (false: one of syncNotify's markers).
 func (h *harness) logNotify(msg string, oob []byte) bool {
 	m := notifyMsg{at: time.Now(), fields: strings.Split(strings.TrimRight(msg, "\n"), "\n")}
-	if cmsgs, err := unix.ParseSocketControlMessage(oob); err == nil {
-		for _, c := range cmsgs {
-			if cred, err := unix.ParseUnixCredentials(&c); err == nil {
-				m.pid = int(cred.Pid)
-			}
-			if c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= sizeofTimespec {
-				ts := (*unix.Timespec)(unsafe.Pointer(&c.Data[0]))
-				m.at = time.Unix(ts.Unix())
-			}
-		}
-	}
+	m.pid, m.at = notifySender(oob, m.at)
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
 		if n, err := strconv.Atoi(seq); err == nil {
 			select {
@@ -58,9 +42,6 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 	h.mu.Unlock()
 	return true
 }
-
-// sizeofTimespec is the size of SCM_TIMESTAMPNS's data.
-const sizeofTimespec = int(unsafe.Sizeof(unix.Timespec{}))
 
 // syncMarker is the harness's own message to its notify socket: syncNotify.
 const syncMarker = "X_DCHECK_SYNC"

@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -98,7 +96,7 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 	if h.daemon == 0 || !alive(h.daemon) {
 		return
 	}
-	r, err := checks.Inspect(h.fs, h.daemon, h.policy())
+	r, err := checks.Inspect(h.look, h.daemon, h.policy())
 	if err != nil {
 		AddReportEntry("snapshot", fmt.Sprintf("pid %d: %v", h.daemon, err), entryVisibility())
 		return
@@ -142,6 +140,13 @@ func (h *harness) printSummary() {
 	}
 	if h.before != "" {
 		fmt.Fprintf(h.cfg.Out, "note: %s\n", h.before)
+	}
+	if lack := h.can.lacking(); lack != "" {
+		found := ""
+		if !h.can.adopt && h.cfg.Profile != checks.ProfileSupervised {
+			found = " the daemon was found through its pidfile, and"
+		}
+		fmt.Fprintf(h.cfg.Out, "note: this run had %s:%s the specs that needed them say so\n", lack, found)
 	}
 	if svc := h.unit(); svc != nil {
 		for _, d := range svc.DropIns {

@@ -1,9 +1,8 @@
-//go:build linux
-
 package suites
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -92,6 +91,11 @@ func (h *harness) setUpSysV() {
 	h.recordReadiness(pidAtExit, pidErr)
 	if h.cfg.PidFile != "" && !timedOut {
 		h.readiness.message += " (" + x.howLooked() + ")"
+		if h.readiness.outcome == Passed && errors.Is(x.freezeErr, errNotFrozen) {
+			// A pidfile missing after the exit was missing at it; one
+			// present may have been written just after.
+			h.readiness = readiness{Unknown, h.readiness.message + ", but " + errNotFrozen.Error()}
+		}
 	}
 	seen := h.daemon
 	if h.cfg.PidFile != "" && !timedOut && code == 0 && (pidAtExit == 0 || !alive(pidAtExit)) {
@@ -121,6 +125,10 @@ func (h *harness) setUpSysV() {
 	}
 }
 
+// outputGrace is how long the harness waits, once the run is at rest, for
+// the start command's terminal (or pipe) to have no writer left.
+const outputGrace = time.Second
+
 // gatherOutput keeps what the start command printed: everything, once the
 // pty has no writer left; a daemon that keeps the pty open (a failure of
 // its own, DC204) leaves the harness with what came in the first second.
@@ -133,7 +141,7 @@ func (h *harness) gatherOutput() {
 	go func() { h.ptyDrained.Wait(); close(drained) }()
 	select {
 	case <-drained:
-	case <-time.After(time.Second):
+	case <-time.After(outputGrace):
 	}
 	h.start.output = h.startOut.String()
 }
@@ -172,9 +180,10 @@ func (h *harness) setUpSupervised() {
 		}
 	}()
 	wait := h.cfg.StartTimeout
-	if svc := h.unit(); svc != nil && !svc.Type.Notifies() && h.cfg.PidFile == "" {
-		// Type=simple or exec: started once it runs; nothing will say
-		// more. A second shows one that forks away and exits.
+	if svc := h.unit(); (svc != nil && !svc.Type.Notifies() || h.notify == nil) && h.cfg.PidFile == "" {
+		// Type=simple or exec, or no NOTIFY_SOCKET to offer: started once
+		// it runs; nothing will say more. A second shows one that forks
+		// away and exits.
 		wait = min(wait, time.Second)
 	}
 	notified, mainpid, exited := h.waitReady(context.Background(), wait)

@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -138,7 +136,7 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 		}
 		family, sa = unix.AF_INET6, sa6
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := streamSocket(family)
 	if err != nil {
 		return p, err
 	}
@@ -180,7 +178,7 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 			os.Remove(l.Address)
 			return fail(err)
 		}
-		p.madeDev, p.madeIno = st.Dev, st.Ino
+		p.madeDev, p.madeIno = uint64(st.Dev), uint64(st.Ino)
 	}
 	backlog := s.Backlog
 	if backlog == 0 {

@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -84,7 +82,7 @@ func (h *harness) socketFileSpec() {
 			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is gone", p.made, p.listen.Line))
 		case err != nil:
 			h.conclude(id, Unknown, "after pid %d exited, %s could not be examined: %v", f.pid, p.made, err)
-		case st.Dev != p.madeDev || st.Ino != p.madeIno:
+		case uint64(st.Dev) != p.madeDev || uint64(st.Ino) != p.madeIno:
 			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is another file, inode %d (the run bound inode %d)", p.made, p.listen.Line, st.Ino, p.madeIno))
 		default:
 			kept = append(kept, fmt.Sprintf("%s, inode %d", p.made, st.Ino))

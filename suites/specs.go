@@ -1,5 +1,3 @@
-//go:build linux
-
 package suites
 
 import (
@@ -125,11 +123,11 @@ func sysvSpecs(hp **harness, lsb, unit, socket bool) {
 			AddReportEntry("start command output", h.startOut.Head(), entryVisibility())
 			h.conclude("SU101", Failed, "the start command %s", strings.TrimPrefix(s.startSummary(), "it "))
 		case h.daemonSeen == 0:
-			h.conclude("SU101", Failed, "the start command exited 0 but no daemon is running (none was adopted%s)%s", h.pidfileNote(), h.killedNote(true))
+			h.conclude("SU101", Failed, "the start command exited 0 but no daemon is running (%s%s)%s", h.noneAdopted(), h.pidfileNote(), h.killedNote(true))
 		case s.terminal != "":
 			h.conclude("SU101", Failed, "the daemon (pid %d) still holds the start command's terminal: %s", h.daemonSeen, s.terminal)
 		}
-		h.conclude("SU101", Passed, "the start command exited 0 after %v; the daemon is pid %d", s.took.Round(1e6), h.daemonSeen)
+		h.conclude("SU101", Passed, "the start command exited 0 after %v; the daemon is pid %d%s", s.took.Round(1e6), h.daemonSeen, h.terminalNote())
 	})
 	spec("SU102", func() {
 		h := *hp
@@ -190,6 +188,8 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 			h.conclude("SU112", Skipped, "Type=%s: systemd expects no READY=1", h.unit().Type)
 		case !h.start.launched || h.start.exited != "" || h.handedTo != 0:
 			h.conclude("SU112", Unknown, "%s", h.noDaemonReason())
+		case h.notify == nil:
+			h.conclude("SU112", Unknown, "no NOTIFY_SOCKET was offered: a message is evidence only when credited to its sender's pid, which needs Linux (SO_PASSCRED)")
 		case !h.notifiedReady:
 			h.conclude("SU112", Warned, "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)", h.cfg.StartTimeout)
 			return // a warning passes the spec unless Strict: one outcome only

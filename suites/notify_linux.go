@@ -1,0 +1,42 @@
+package suites
+
+import (
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// creditSender asks the kernel to attach each message's sender
+// (SCM_CREDENTIALS) and arrival time (SCM_TIMESTAMPNS) to the datagrams
+// the notify socket fd receives.
+func creditSender(fd int) {
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+}
+
+// sizeofTimespec is the size of SCM_TIMESTAMPNS's data.
+const sizeofTimespec = int(unsafe.Sizeof(unix.Timespec{}))
+
+// notifyOOBSize is room for both control messages.
+var notifyOOBSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(sizeofTimespec)
+
+// notifySender is the sender's pid (0 when not sent) and the arrival time
+// (at when not sent) in a datagram's control messages.
+func notifySender(oob []byte, at time.Time) (int, time.Time) {
+	pid := 0
+	cmsgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return pid, at
+	}
+	for _, c := range cmsgs {
+		if cred, err := unix.ParseUnixCredentials(&c); err == nil {
+			pid = int(cred.Pid)
+		}
+		if c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= sizeofTimespec {
+			ts := (*unix.Timespec)(unsafe.Pointer(&c.Data[0]))
+			at = time.Unix(ts.Unix())
+		}
+	}
+	return pid, at
+}

@@ -1,0 +1,109 @@
+package suites
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"os/exec"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/dcheck/dcheck/unitfile"
+	"golang.org/x/sys/unix"
+)
+
+// errNotFrozen is why the pidfile was not read with the run held still:
+// the freeze facility (ptrace) is Linux's.
+var errNotFrozen = errors.New("the run could not be held still at the start command's exit (that needs ptrace, which is Linux's): a pidfile written just after the exit would look the same")
+
+// startUntraced is startTraced without the freeze facility: it runs cmd,
+// waits for it up to timeout, and reads the pidfile as soon as its exit is
+// seen, while the rest of the run goes on (freezeErr says so).
+func (h *harness) startUntraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
+	done := make(chan exitFacts, 1)
+	go func() {
+		// The starter's blocked signals are set on the thread that forks;
+		// it ends with the goroutine, never unlocked.
+		runtime.LockOSThread()
+		var f exitFacts
+		began := time.Now()
+		if err := h.startOnThisThread(cmd); err != nil {
+			f.err = err
+			done <- f
+			return
+		}
+		code, timedOut, err := h.waitCmd(cmd, timeout)
+		f.took = time.Since(began)
+		f.pid, f.pidErr = h.lookAtPidFile()
+		f.code, f.timedOut, f.err, f.freezeErr = code, timedOut, err, errNotFrozen
+		if cmd.ProcessState == nil {
+		} else if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			f.signal = ws.Signal()
+		}
+		done <- f
+	}()
+	return <-done
+}
+
+// lookAtPidFile reads the pidfile, when one is configured.
+//
+// A forking unit's --probe addresses are tried in the same instant: systemd
+// takes the exit as the daemon's readiness.
+func (h *harness) lookAtPidFile() (int, error) {
+	if svc := h.unit(); svc != nil && svc.Type == unitfile.Forking {
+		h.probeReady()
+	}
+	if h.cfg.PidFile == "" {
+		return 0, nil
+	}
+	pid, _, err := h.readPid()
+	return pid, err
+}
+
+// exitFacts is what the traced start saw.
+type exitFacts struct {
+	code      int           // exit status; -1 when killed by a signal
+	signal    unix.Signal   // the signal that killed it, when one did
+	timedOut  bool          // killed after the start timeout
+	err       error         // the start command could not be started or waited for
+	frozen    int           // how many processes of the run were stopped for the look
+	pid       int           // what the pidfile held at the exit (0: none)
+	pidErr    error         // why it held none
+	took      time.Duration // launch to exit
+	freezeErr error         // a process that would not stop in time
+
+	held       int   // processes forked during the start, held until the start command waited, then let go
+	heldAtExit []int // of them, those still held when it exited: they had not run at all
+}
+
+// howLooked says how the pidfile was looked at, for SU102's message.
+func (f exitFacts) howLooked() string {
+	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
+	if errors.Is(f.freezeErr, errNotFrozen) {
+		return "looked at as soon as the start command's exit was seen, the rest of the run going on"
+	}
+	if f.freezeErr != nil {
+		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.freezeErr)
+	}
+	if f.held > 0 {
+		how += fmt.Sprintf("; %s it forked held until it waited", plural(f.held, "process", "processes"))
+	}
+	if len(f.heldAtExit) > 0 {
+		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.heldAtExit))
+	}
+	return how
+}
+
+func pidList(pids []int) string {
+	s := make([]string, len(pids))
+	for i, p := range pids {
+		s[i] = strconv.Itoa(p)
+	}
+	if len(pids) == 1 {
+		return "pid " + s[0]
+	}
+	return "pids " + strings.Join(s, ", ")
+}
