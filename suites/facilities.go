@@ -99,13 +99,13 @@ func needs(cfg Config, f facilities) error {
 	}
 	switch {
 	case (cfg.service != nil || cfg.socket != nil) && !(f.notify && f.procfs):
-		return unsupported("--unit runs a systemd unit as systemd would (NOTIFY_SOCKET credited by pid, /proc)")
+		return unsupported("--unit (Config.Unit) runs a systemd unit as systemd would (NOTIFY_SOCKET credited by pid, /proc)")
 	case cfg.Launch == LaunchJobControl && !(f.pty && f.freeze):
-		return unsupported("--launch job-control runs the start command as an interactive shell's job (a pty, ptrace)")
+		return unsupported("--launch job-control (Config.Launch) runs the start command as an interactive shell's job (a pty, ptrace)")
 	case cfg.Profile != checks.ProfileSupervised && !f.adopt && !f.environ:
 		return unsupported("a classic daemon is told from other processes by descent (a child subreaper) or by the run's marker in its environment (the profile supervised needs neither)")
 	case cfg.Profile != checks.ProfileSupervised && cfg.PidFile == "" && !f.adopt:
-		return fmt.Errorf("%w: --pidfile is needed: without a child subreaper (Linux's) the harness finds the daemon through its pidfile (this run has %s)", ErrConfig, f.lacking())
+		return fmt.Errorf("%w: --pidfile (Config.PidFile) is needed: without a child subreaper (Linux's) the harness finds the daemon through its pidfile (this run has %s)", ErrConfig, f.lacking())
 	}
 	return nil
 }

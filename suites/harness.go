@@ -135,7 +135,10 @@ func newHarness(cfg Config) (*harness, error) {
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
 	}
-	h.startReaper()
+	h.stopReaper = func() {}
+	if subreaper {
+		h.startReaper()
+	}
 	running.Lock()
 	running.set[h] = true
 	running.Unlock()
@@ -490,8 +493,12 @@ func (b *headBuffer) Head() string {
 
 // adopted lists the harness's live children that os/exec does not wait
 // for: orphans adopted as subreaper. Zombies among them are reaped.
-// Without the adopt facility it lists none.
+// Without the adopt facility it lists none; without a subreaper there is
+// nothing to reap (os/exec waits for its own), and no look is taken.
 func (h *harness) adopted() []int {
+	if !h.subreaper {
+		return nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var live []int

@@ -114,8 +114,8 @@ func TestPortableHarnessRefusesWhatItCannotRun(t *testing.T) {
 		args []string
 		says string
 	}{
-		{"no pidfile", []string{"--", "sleep", "1000"}, "--pidfile is needed: without a child subreaper"},
-		{"a systemd unit", []string{"--unit", unit}, "--unit runs a systemd unit as systemd would"},
+		{"no pidfile", []string{"--", "sleep", "1000"}, "--pidfile (Config.PidFile) is needed: without a child subreaper"},
+		{"a systemd unit", []string{"--unit", unit}, "--unit (Config.Unit) runs a systemd unit as systemd would"},
 		{"the job-control launch", []string{"--launch", "job-control", "--pidfile", filepath.Join(t.TempDir(), "x.pid"), "--", "true"}, "--launch job-control"},
 	}
 	for _, tt := range tests {

@@ -19,8 +19,9 @@ import (
 // lifecycle step it runs itself, never what another spec left behind.
 // After the last: the stop (if no spec made it), the summary, the cleanup.
 //
-// The run makes the test process a child subreaper
+// On Linux the run makes the test process a child subreaper
 // (PR_SET_CHILD_SUBREAPER), for good: the daemon is adopted by it.
+// Elsewhere it runs without (see "Without Linux" in the package doc).
 func Register(cfg Config) bool {
 	// The tree depends on the profile, which a unit's Type= decides: a
 	// configuration that validates is used as validated (an invalid one
