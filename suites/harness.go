@@ -298,7 +298,11 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 		ign = append(ign, strings.TrimPrefix(unix.SignalName(s), "SIG"))
 	}
 	prologue := fmt.Sprintf(`trap '' %s; umask %04o; `, strings.Join(ign, " "), StarterUmask)
-	env := h.env("TERM=xterm", "SSH_TTY="+pts.Name(), "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")
+	tty := pts.Name()
+	if !h.can.pty {
+		tty = "/dev/tty" // a login's value; the pipe has no name
+	}
+	env := h.env("TERM=xterm", "SSH_TTY="+tty, "SSH_CONNECTION=127.0.0.1 22 127.0.0.1 22")
 	l := hostile.Launch{Dir: work, TTY: pts, Inherited: h.sentinel, Env: env}
 	if !h.can.pty {
 		l.TTY = nil
