@@ -75,6 +75,7 @@ type harness struct {
 	actions     int            // init-script actions run so far, for their output files
 	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
 	notifyLog   []notifyMsg    // every sd_notify message received, in order
+	sched       []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
 	syncSeq     int            // the last syncNotify marker sent
 	sockets     []passedSocket // --socket: the listening sockets passed to each start
 	probes      []probeResult  // --probe: each address, at the unit's readiness

@@ -164,6 +164,7 @@ func (h *harness) setUpSupervised() {
 	}
 	h.start.launched = true
 	h.fg, h.fgDone = cmd, make(chan string, 1)
+	h.watchScheduling()
 	go func() {
 		code, _, err := h.waitCmd(cmd, 24*time.Hour)
 		switch {
