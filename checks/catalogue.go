@@ -157,7 +157,10 @@ from readiness, timing each ping by its arrival in the socket: a gap longer
 than WatchdogSec fails (systemd would have killed it); pings usually (the
 median) more than three quarters of it apart are a warning (half, with a
 quarter for scheduling: a daemon that pings at exactly half is on time, and
-one late tick on a busy machine is not a slow cadence).`,
+one late tick on a busy machine is not a slow cadence). A gap is unknown, not
+a failure, when the daemon's threads spent enough of it waiting for a CPU
+(their schedstat, sampled from the launch) that without the wait it would
+have been within WatchdogSec: that lateness is the machine's.`,
 		"send WATCHDOG=1 every WATCHDOG_USEC/2 from a loop that only runs while the daemon works (go-systemd's SdWatchdogEnabled tells the interval)"),
 	unitRule("SU115", "reload-notified", "unit: a notify daemon announces a reload with RELOADING=1 and MONOTONIC_USEC, then READY=1, as the same main pid",
 		"sd_notify(3) RELOADING=1; systemd.service(5) Type=notify-reload, ExecReload=", Off, Error,
