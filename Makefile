@@ -52,10 +52,11 @@ unit:
 # Seeds live in PKG/testdata/fuzz; a crasher is written there too: commit
 # it with the fix.
 fuzz:
-	@set -e; for p in ./proc ./unitfile; do for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
+	@set -e; log=$$(mktemp); trap 'rm -f "$$log"' EXIT; \
+	for p in ./proc ./unitfile; do for t in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
 		echo "fuzz $$p $$t ($(FUZZTIME))"; \
-		$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >/tmp/dcheck-fuzz.log 2>&1 \
-			|| { cat /tmp/dcheck-fuzz.log; exit 1; }; \
+		$(GO) test $$p -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) >"$$log" 2>&1 \
+			|| { cat "$$log"; exit 1; }; \
 	done; done
 
 # Rewrite docs/rules.md, the README's rule table and the CLI's golden files.
