@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcheck/dcheck/fixtures"
 )
@@ -20,7 +21,7 @@ import (
 func goodInitScript(t *testing.T, dir string) (script, pidfile string) {
 	t.Helper()
 	pidfile, script = filepath.Join(dir, "g.pid"), filepath.Join(dir, "gooddaemon.init")
-	if err := fixtures.Fill("../fixtures/lsb/gooddaemon.init", script, 0o755, fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log")}); err != nil {
+	if err := fixtures.Fill("../fixtures/lsb/gooddaemon.init", script, 0o755, fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log"), StartTimeout: slow(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	return script, pidfile

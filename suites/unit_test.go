@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcheck/dcheck/fixtures"
 )
@@ -21,7 +22,7 @@ import (
 func goodUnit(t *testing.T, dir, name string) (unit, pidfile string) {
 	t.Helper()
 	pidfile, unit = filepath.Join(dir, "g.pid"), filepath.Join(dir, name)
-	v := fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log"), Socket: filepath.Join(dir, "g.sock")}
+	v := fixtures.Values{Bin: bin, PidFile: pidfile, Log: filepath.Join(dir, "g.log"), Socket: filepath.Join(dir, "g.sock"), StartTimeout: slow(time.Minute)}
 	if err := fixtures.Fill("../fixtures/units/"+name, unit, 0o644, v); err != nil {
 		t.Fatal(err)
 	}
