@@ -379,29 +379,22 @@ func unavailableOr(err error) error {
 // takes between snapshots on systems without /proc.
 
 // Comm is the process's name.
-func (r Portable) Comm(pid int) (string, error) {
-	p, err := r.open(pid)
-	if err != nil {
-		return "", err
-	}
-	name, err := p.Name()
-	if err != nil {
-		return "", gone(pid, err)
-	}
-	return name, nil
-}
+func (r Portable) Comm(pid int) (string, error) { return r.text(pid, (*process.Process).Name) }
 
 // Exe is the path of the process's executable.
-func (r Portable) Exe(pid int) (string, error) {
+func (r Portable) Exe(pid int) (string, error) { return r.text(pid, (*process.Process).Exe) }
+
+// text opens pid and reads one fact of it with read.
+func (r Portable) text(pid int, read func(*process.Process) (string, error)) (string, error) {
 	p, err := r.open(pid)
 	if err != nil {
 		return "", err
 	}
-	exe, err := p.Exe()
+	v, err := read(p)
 	if err != nil {
 		return "", unavailableOr(gone(pid, err))
 	}
-	return exe, nil
+	return v, nil
 }
 
 // Children lists the process's children, ascending; none is no error.
