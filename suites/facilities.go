@@ -14,8 +14,9 @@ import (
 // facilities is what the harness can do beyond POSIX on this system.
 // Linux gives it everything; on darwin and FreeBSD each is missing, and the
 // run degrades as documented in the package doc: it finds the daemon
-// through its pidfile, and every spec that needed a missing facility is
-// unknown, saying which.
+// through its pidfile, every spec that needed a missing facility is
+// unknown, saying which, and what cannot run at all (a systemd unit) is
+// refused before anything starts (needs).
 type facilities struct {
 	// adopt: orphans of the run become the harness's children
 	// (PR_SET_CHILD_SUBREAPER), so it finds a daemon that has no pidfile,
@@ -25,14 +26,14 @@ type facilities struct {
 	// still while the pidfile is read at its exit (SU102).
 	freeze bool
 	// pty: the start command gets a new pty as its controlling terminal
-	// and stdio (SU101's "no longer holds the terminal", DC201, DC204).
+	// and stdio (SU101's "no longer holds the terminal", DC104, DC204).
 	pty bool
 	// notify: a NOTIFY_SOCKET whose messages are credited to their
 	// sender's pid (SO_PASSCRED), as systemd reads them; systemd units
 	// and socket units need it, and /proc.
 	notify bool
 	// sigmask: the starter's blocked signals can be set on the thread
-	// that forks (DC402's "inherited" half).
+	// that forks (DC401's "inherited" half).
 	sigmask bool
 	// environ: another process's environment can be read, so the run's
 	// marker finds its processes wherever they are.

@@ -3,16 +3,16 @@ package suites
 import (
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-
 	"os/exec"
 	"runtime"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
-	"github.com/dcheck/dcheck/unitfile"
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/unitfile"
 )
 
 // errNotFrozen is why the pidfile was not read with the run held still:
@@ -39,9 +39,10 @@ func (h *harness) startUntraced(cmd *exec.Cmd, timeout time.Duration) exitFacts 
 		f.took = time.Since(began)
 		f.pid, f.pidErr = h.lookAtPidFile()
 		f.code, f.timedOut, f.err, f.freezeErr = code, timedOut, err, errNotFrozen
-		if cmd.ProcessState == nil {
-		} else if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			f.signal = ws.Signal()
+		if ps := cmd.ProcessState; ps != nil {
+			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				f.signal = ws.Signal()
+			}
 		}
 		done <- f
 	}()
@@ -63,7 +64,7 @@ func (h *harness) lookAtPidFile() (int, error) {
 	return pid, err
 }
 
-// exitFacts is what the traced start saw.
+// exitFacts is what the start saw, traced (freeze.go) or not.
 type exitFacts struct {
 	code      int           // exit status; -1 when killed by a signal
 	signal    unix.Signal   // the signal that killed it, when one did
@@ -73,7 +74,7 @@ type exitFacts struct {
 	pid       int           // what the pidfile held at the exit (0: none)
 	pidErr    error         // why it held none
 	took      time.Duration // launch to exit
-	freezeErr error         // a process that would not stop in time
+	freezeErr error         // a process that would not stop in time; errNotFrozen when untraced
 
 	held       int   // processes forked during the start, held until the start command waited, then let go
 	heldAtExit []int // of them, those still held when it exited: they had not run at all
@@ -81,10 +82,10 @@ type exitFacts struct {
 
 // howLooked says how the pidfile was looked at, for SU102's message.
 func (f exitFacts) howLooked() string {
-	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
 	if errors.Is(f.freezeErr, errNotFrozen) {
 		return "looked at as soon as the start command's exit was seen, the rest of the run going on"
 	}
+	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
 	if f.freezeErr != nil {
 		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.freezeErr)
 	}
@@ -97,6 +98,7 @@ func (f exitFacts) howLooked() string {
 	return how
 }
 
+// pidList is "pid 5" or "pids 5, 7".
 func pidList(pids []int) string {
 	s := make([]string, len(pids))
 	for i, p := range pids {
