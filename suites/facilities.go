@@ -98,7 +98,9 @@ func needs(cfg Config, f facilities) error {
 	unsupported := func(what string) error {
 		return fmt.Errorf("%w: %s, which needs Linux (this run has %s): %w", ErrConfig, what, f.lacking(), errors.ErrUnsupported)
 	}
-	switch {
+	switch v := os.Getenv(harnessEnv); {
+	case v != "" && v != "portable":
+		return fmt.Errorf("%w: %s=%q: the one value it takes is \"portable\"", ErrConfig, harnessEnv, v)
 	case (cfg.service != nil || cfg.socket != nil) && !(f.notify && f.procfs):
 		return unsupported("--unit (Config.Unit) runs a systemd unit as systemd would (NOTIFY_SOCKET credited by pid, /proc)")
 	case cfg.Launch == LaunchJobControl && !(f.pty && f.freeze):

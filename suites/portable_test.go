@@ -118,6 +118,12 @@ func TestPortableHarnessRefusesWhatItCannotRun(t *testing.T) {
 		{"a systemd unit", []string{"--unit", unit}, "--unit (Config.Unit) runs a systemd unit as systemd would"},
 		{"the job-control launch", []string{"--launch", "job-control", "--pidfile", filepath.Join(t.TempDir(), "x.pid"), "--", "true"}, "--launch job-control"},
 	}
+	t.Run("a value DCHECK_HARNESS does not take", func(t *testing.T) {
+		code, out, _ := verify(t, []string{"DCHECK_HARNESS=portabel"}, "--pidfile", filepath.Join(t.TempDir(), "x.pid"), "--", "true")
+		if code != 2 || !strings.Contains(out, `DCHECK_HARNESS="portabel"`) {
+			t.Errorf("exit %d, want 2 naming the variable and its value:\n%s", code, out)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, _ := verify(t, portable, tt.args...)
