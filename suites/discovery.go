@@ -322,19 +322,12 @@ func (h *harness) noDaemonReason() string {
 
 // holdsOutputPipe says, without a pty, whether a process of the run still
 // holds the start command's output pipe: "" once every writer has closed
-// it, as the reader sees end of file; after outputGrace, what is held.
+// it (outputDrained), else what is held.
 func (h *harness) holdsOutputPipe() string {
-	if h.startOut == nil {
+	if h.startOut == nil || h.outputDrained() {
 		return ""
 	}
-	drained := make(chan struct{})
-	go func() { h.ptyDrained.Wait(); close(drained) }()
-	select {
-	case <-drained:
-		return ""
-	case <-time.After(outputGrace):
-		return "the start command's output pipe, which stood in for a terminal (no pty here), is still open for writing"
-	}
+	return "the start command's output pipe, which stood in for a terminal (no pty here), is still open for writing"
 }
 
 // terminalNote, for SU101's pass without a pty, says what stood in for

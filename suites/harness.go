@@ -76,6 +76,7 @@ type harness struct {
 	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
 	notifyLog   []notifyMsg    // every sd_notify message received, in order
 	sched       []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
+	schedDone   chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
 	syncSeq     int            // the last syncNotify marker sent
 	sockets     []passedSocket // --socket: the listening sockets passed to each start
 	probes      []probeResult  // --probe: each address, at the unit's readiness

@@ -137,13 +137,22 @@ func (h *harness) gatherOutput() {
 		h.start.output = h.output("start")
 		return
 	}
+	h.outputDrained()
+	h.start.output = h.startOut.String()
+}
+
+// outputDrained waits up to outputGrace for the start command's terminal
+// (or the pipe standing in for it) to have no writer left, as its reader
+// sees end of file, and reports whether it has.
+func (h *harness) outputDrained() bool {
 	drained := make(chan struct{})
 	go func() { h.ptyDrained.Wait(); close(drained) }()
 	select {
 	case <-drained:
+		return true
 	case <-time.After(outputGrace):
+		return false
 	}
-	h.start.output = h.startOut.String()
 }
 
 // setUpSupervised is steps 1, 3 and 4 for a daemon a supervisor runs: the
