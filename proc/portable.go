@@ -379,33 +379,16 @@ func unavailableOr(err error) error {
 // takes between snapshots on systems without /proc.
 
 // Comm is the process's name.
-func (r Portable) Comm(pid int) (string, error) { return r.text(pid, (*process.Process).Name) }
+func (r Portable) Comm(pid int) (string, error) { return fact(r, pid, (*process.Process).Name) }
 
 // Exe is the path of the process's executable.
-func (r Portable) Exe(pid int) (string, error) { return r.text(pid, (*process.Process).Exe) }
-
-// text opens pid and reads one fact of it with read.
-func (r Portable) text(pid int, read func(*process.Process) (string, error)) (string, error) {
-	p, err := r.open(pid)
-	if err != nil {
-		return "", err
-	}
-	v, err := read(p)
-	if err != nil {
-		return "", unavailableOr(gone(pid, err))
-	}
-	return v, nil
-}
+func (r Portable) Exe(pid int) (string, error) { return fact(r, pid, (*process.Process).Exe) }
 
 // Children lists the process's children, ascending; none is no error.
 func (r Portable) Children(pid int) ([]int, error) {
-	p, err := r.open(pid)
+	kids, err := fact(r, pid, (*process.Process).Children)
 	if err != nil {
 		return nil, err
-	}
-	kids, err := p.Children()
-	if err != nil {
-		return nil, unavailableOr(err)
 	}
 	out := make([]int, 0, len(kids))
 	for _, k := range kids {
@@ -419,13 +402,21 @@ func (r Portable) Children(pid int) ([]int, error) {
 // kv ("NAME=value") exactly. gopsutil reads the whole environment: max is
 // not a bound here.
 func (r Portable) HasEnv(pid int, kv string, _ int) (bool, error) {
+	env, err := fact(r, pid, (*process.Process).Environ)
+	return err == nil && slices.Contains(env, kv), err
+}
+
+// fact opens pid and reads one fact of it with read: ErrNoProcess when it
+// is gone, ErrNotAvailable where gopsutil does not implement read.
+func fact[T any](r Portable, pid int, read func(*process.Process) (T, error)) (T, error) {
+	var zero T
 	p, err := r.open(pid)
 	if err != nil {
-		return false, err
+		return zero, err
 	}
-	env, err := p.Environ()
+	v, err := read(p)
 	if err != nil {
-		return false, unavailableOr(err)
+		return zero, unavailableOr(gone(pid, err))
 	}
-	return slices.Contains(env, kv), nil
+	return v, nil
 }
