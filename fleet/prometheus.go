@@ -1,6 +1,8 @@
 package fleet
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,15 +10,18 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/buildinfo"
+	"github.com/dcheck/dcheck/internal/safepath"
 )
 
 // Scan is one run of "dcheck scan": every result, and when and how long.
@@ -212,20 +217,41 @@ func WriteMetrics(w io.Writer, g prometheus.Gatherer) error {
 // WriteTextfile writes the metrics to dir/dcheck.prom for node_exporter's
 // textfile collector, atomically: a temporary file in dir, renamed over
 // the old one, so a scrape never reads half a file. dir must exist.
+//
+// dcheck runs as root, and the textfile directory often belongs to
+// node_exporter's user: everything in it is done through the directory's
+// descriptor (internal/safepath), so that user cannot turn the write, the
+// mode or the rename onto another file. The text is parsed back with
+// expfmt first: a file node_exporter would refuse (and with it every
+// other series in the directory) is never published, and the error says
+// why (ErrUnpublishable).
 func WriteTextfile(dir string, g prometheus.Gatherer) (string, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := WriteMetrics(&buf, g); err != nil {
 		return "", err
 	}
-	if !st.IsDir() {
-		return "", fmt.Errorf("%s: not a directory", dir)
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	if _, err := parser.TextToMetricFamilies(bytes.NewReader(buf.Bytes())); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnpublishable, err)
 	}
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return "", fmt.Errorf("%s: not a directory", dir)
+		}
+		return "", err
+	}
+	defer f.Close()
 	path := filepath.Join(dir, TextfileName)
-	if err := prometheus.WriteToTextfile(path, g); err != nil {
+	if err := safepath.WriteFile(f, TextfileName, buf.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("writing %s: %w", path, err)
 	}
 	return path, nil
 }
+
+// ErrUnpublishable is returned by WriteTextfile when the metrics do not
+// parse as node_exporter would parse them: nothing was written.
+var ErrUnpublishable = errors.New("the metrics would not parse in node_exporter's textfile collector; nothing was published")
 
 // Trim returns what Metrics, NagiosScan and Names use of a scan result,
 // so that a scan of ten thousand daemons holds ten thousand small

@@ -163,3 +163,29 @@ func TestNagiosScanLongOutputHoldsNoPerfdata(t *testing.T) {
 		t.Errorf("the unreadable process is not counted:\n%s", out)
 	}
 }
+
+// TestWriteTextfileNeverPublishesWhatNodeExporterRefuses: node_exporter
+// drops a whole textfile that does not parse (node_textfile_scrape_error
+// 1), and with it the freshness series the alerts watch. A file that
+// would not parse is never renamed into place: the old one stays, and
+// the error says why.
+func TestWriteTextfileNeverPublishesWhatNodeExporterRefuses(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := WriteTextfile(dir, Metrics(sampleScan())); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, TextfileName))
+	bad := report(400, 4, "/usr/sbin/x\xffy")
+	bad.Name = "x\xffy"
+	_, err := WriteTextfile(dir, Metrics(Scan{Results: []checks.ScanResult{{PID: 400, Report: bad}}}))
+	if !errors.Is(err, ErrUnpublishable) {
+		t.Fatalf("a label value that is not UTF-8: %v, want ErrUnpublishable", err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, TextfileName))
+	if !bytes.Equal(before, after) {
+		t.Error("the published file changed")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %v; want the published file alone", entries)
+	}
+}

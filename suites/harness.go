@@ -63,27 +63,27 @@ type harness struct {
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
 
-	mu          sync.Mutex
-	waiting     map[int]bool            // started through os/exec and not yet waited: never wait4 these
-	started     map[int]bool            // every pid the harness started or adopted
-	before      string                  // the pidfile as it was before the run started anything; "" when absent
-	exited      map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
-	refused     []string                // signals the guard refused to send (guard.go), for the summary
-	killed      map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
-	killOrder   []int                   // the keys of killed, in the order they were seen
-	stopReaper  func()
-	actions     int            // init-script actions run so far, for their output files
-	runtimeDirs []string       // --unit: the RuntimeDirectory= paths the run created
-	notifyLog   []notifyMsg    // every sd_notify message received, in order
-	sched       []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
-	schedDone   chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
-	syncSeq     int            // the last syncNotify marker sent
-	sockets     []passedSocket // --socket: the listening sockets passed to each start
-	probes      []probeResult  // --probe: each address, at the unit's readiness
-	probed      bool           // the probes were made (once)
-	gone        string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
-	startedAt   time.Time      // when the start command was launched
-	readyAt     time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
+	mu         sync.Mutex
+	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
+	started    map[int]bool            // every pid the harness started or adopted
+	before     string                  // the pidfile as it was before the run started anything; "" when absent
+	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
+	refused    []string                // signals the guard refused to send (guard.go), for the summary
+	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
+	killOrder  []int                   // the keys of killed, in the order they were seen
+	stopReaper func()
+	actions    int            // init-script actions run so far, for their output files
+	runtime    runtimeDirs    // --unit: what the run did to the RuntimeDirectory= paths
+	notifyLog  []notifyMsg    // every sd_notify message received, in order
+	sched      []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
+	schedDone  chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
+	syncSeq    int            // the last syncNotify marker sent
+	sockets    []passedSocket // --socket: the listening sockets passed to each start
+	probes     []probeResult  // --probe: each address, at the unit's readiness
+	probed     bool           // the probes were made (once)
+	gone       string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt  time.Time      // when the start command was launched
+	readyAt    time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went

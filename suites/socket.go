@@ -3,16 +3,17 @@ package suites
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/internal/safepath"
 	"github.com/dcheck/dcheck/unitfile"
 )
 
@@ -106,16 +107,19 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 		family int
 		sa     unix.Sockaddr
 	)
+	var sockDir *os.File // a file system socket's directory, open
 	switch l.Network {
 	case "unix":
 		family, sa = unix.AF_UNIX, &unix.SockaddrUnix{Name: l.Address}
 		if !strings.HasPrefix(l.Address, "@") {
-			dirs, err := prepareSocketPath(l.Address, s.DirectoryMode())
+			dir, dirs, err := prepareSocketPath(l.Address, s.DirectoryMode())
 			p.dirs = dirs
 			if err != nil {
 				removeDirs(dirs)
 				return p, err
 			}
+			sockDir = dir
+			defer sockDir.Close()
 		}
 	default:
 		ap, err := netip.ParseAddrPort(l.Address)
@@ -164,18 +168,27 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 			return fail(err)
 		}
 	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail(fmt.Errorf("bind: %w", err))
-	}
-	if l.Network == "unix" && !strings.HasPrefix(l.Address, "@") {
-		p.made = l.Address
-		if err := os.Chmod(l.Address, s.Mode()); err != nil {
-			os.Remove(l.Address)
-			return fail(err)
+	if sockDir == nil {
+		if err := unix.Bind(fd, sa); err != nil {
+			return fail(fmt.Errorf("bind: %w", err))
 		}
+	} else {
+		// bind(2) makes the socket file with 0777 less the umask, as
+		// systemd makes it: no chmod by path after, which a user who
+		// could change the directory would turn onto another file.
+		umaskMu.Lock()
+		old := unix.Umask(int(^uint32(s.Mode()) & 0o777))
+		err := unix.Bind(fd, sa)
+		unix.Umask(old)
+		umaskMu.Unlock()
+		if err != nil {
+			return fail(fmt.Errorf("bind: %w", err))
+		}
+		p.made = l.Address
+		name := filepath.Base(l.Address)
 		var st unix.Stat_t
-		if err := unix.Lstat(l.Address, &st); err != nil {
-			os.Remove(l.Address)
+		if err := unix.Fstatat(int(sockDir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			unix.Unlinkat(int(sockDir.Fd()), name, 0)
 			return fail(err)
 		}
 		p.madeDev, p.madeIno = uint64(st.Dev), uint64(st.Ino)
@@ -199,36 +212,62 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	return p, nil
 }
 
-// prepareSocketPath makes the directories of a file system socket, and
-// returns those it made, innermost first; it removes a stale socket there
-// (one nothing listens on); anything else at the path is an error.
-func prepareSocketPath(path string, dirMode os.FileMode) ([]string, error) {
+// prepareSocketPath makes the directories of a file system socket, each
+// with dirMode, as systemd does (DirectoryMode=), and returns the socket's
+// directory open, with those it made, innermost first. Every directory on
+// the way must be root's to change (internal/safepath: no symbolic link,
+// owned by root, writable by no one else unless sticky), since root binds
+// the socket there by path. A stale socket there (one nothing listens on,
+// root's if the directory is shared) is removed; anything else at the path
+// is an error.
+func prepareSocketPath(path string, dirMode os.FileMode) (*os.File, []string, error) {
+	root, err := safepath.OpenDir("/", nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.Close()
+	dir, walked, err := safepath.MkdirAll(root, strings.TrimPrefix(filepath.Dir(path), "/"), uint32(dirMode.Perm()), nil)
 	var made []string
-	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
-			break
+	for _, m := range slices.Backward(walked) {
+		if m.New {
+			made = append(made, m.Path)
 		}
-		made = append(made, d)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), dirMode); err != nil {
-		return made, err
+	if err != nil {
+		return nil, made, fmt.Errorf("the socket's directory: %w", err)
 	}
-	st, err := os.Lstat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return made, nil
+	if len(made) == 0 {
+		if err := safepath.Trust(nil).Check(dir); err != nil {
+			dir.Close()
+			return nil, made, fmt.Errorf("the socket's directory: %w", err)
+		}
+	}
+	fail := func(err error) (*os.File, []string, error) {
+		dir.Close()
+		return nil, made, err
+	}
+	name := filepath.Base(path)
+	var st unix.Stat_t
+	switch err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); {
+	case errors.Is(err, unix.ENOENT):
+		return dir, made, nil
 	case err != nil:
-		return made, err
-	case st.Mode().Type() != fs.ModeSocket:
-		return made, fmt.Errorf("%s exists and is not a socket (%v)", path, st.Mode().Type())
+		return fail(&os.PathError{Op: "lstat", Path: path, Err: err})
+	case uint32(st.Mode)&unix.S_IFMT != unix.S_IFSOCK:
+		return fail(fmt.Errorf("%s exists and is not a socket (file type %#o)", path, uint32(st.Mode)&unix.S_IFMT))
+	case st.Uid != 0:
+		return fail(fmt.Errorf("%s: a socket of uid %d's is there; dcheck removes no other user's file", path, st.Uid))
 	}
 	// A live one is someone's: never take it away (a drop-in can move
 	// ListenStream= to a free path).
 	if c, err := net.Dial("unix", path); err == nil {
 		c.Close()
-		return made, fmt.Errorf("%s: a process listens there already", path)
+		return fail(fmt.Errorf("%s: a process listens there already", path))
 	}
-	return made, os.Remove(path)
+	if err := unix.Unlinkat(int(dir.Fd()), name, 0); err != nil {
+		return fail(&os.PathError{Op: "remove", Path: path, Err: err})
+	}
+	return dir, made, nil
 }
 
 // removeDirs removes the directories, innermost first, while they are

@@ -3,7 +3,6 @@ package suites
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -153,30 +152,8 @@ func lookupUser(name string) (*user.User, error) {
 // order. A failing one (without the "-" prefix) fails the start.
 func (h *harness) prepareUnit() error {
 	svc := h.unit()
-	for _, d := range svc.RuntimeDirectory {
-		path := filepath.Join("/run", d)
-		mode := svc.RuntimeDirectoryMode
-		if mode == 0 {
-			mode = 0o755
-		}
-		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-			if err := os.MkdirAll(path, 0o755); err != nil {
-				return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
-			}
-			h.runtimeDirs = append(h.runtimeDirs, path)
-		}
-		if err := os.Chmod(path, os.FileMode(mode&0o777)|modeBits(mode)); err != nil {
-			return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
-		}
-		if svc.User != "" || svc.Group != "" {
-			cred, _, err := credential(svc.User, svc.Group)
-			if err != nil {
-				return err
-			}
-			if err := os.Chown(path, int(cred.Uid), int(cred.Gid)); err != nil {
-				return fmt.Errorf("RuntimeDirectory=%s: %w", d, err)
-			}
-		}
+	if err := h.runtime.prepare(svc); err != nil {
+		return err
 	}
 	for i, c := range svc.ExecStartPre {
 		name := fmt.Sprintf("exec-start-pre-%d", i+1)
@@ -187,22 +164,6 @@ func (h *harness) prepareUnit() error {
 		return fmt.Errorf("ExecStartPre=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(name))
 	}
 	return nil
-}
-
-// modeBits turns the setuid, setgid and sticky bits of an octal mode
-// into os.FileMode's.
-func modeBits(mode uint32) os.FileMode {
-	var m os.FileMode
-	if mode&0o4000 != 0 {
-		m |= os.ModeSetuid
-	}
-	if mode&0o2000 != 0 {
-		m |= os.ModeSetgid
-	}
-	if mode&0o1000 != 0 {
-		m |= os.ModeSticky
-	}
-	return m
 }
 
 // runUnitCmd runs one of the unit's commands to its end, up to timeout.
@@ -329,9 +290,10 @@ func (h *harness) reloadUnit(pid int) (string, error) {
 var errNoReload = errors.New("the unit has no ExecReload= and is not Type=notify-reload")
 
 // removeRuntimeDirs removes the runtime directories the run created, as
-// systemd does when the service stops.
+// systemd does when the service stops, and gives those that were there
+// their mode and owner back.
 func (h *harness) removeRuntimeDirs() {
-	for _, d := range h.runtimeDirs {
-		os.RemoveAll(d)
+	for _, err := range h.runtime.remove() {
+		fmt.Fprintf(h.cfg.Out, "cleanup: RuntimeDirectory=: %v\n", err)
 	}
 }

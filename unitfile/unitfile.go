@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -275,10 +276,14 @@ func (s *Service) set(o *unit.UnitOption) error {
 			return nil
 		}
 		for _, d := range strings.Fields(v) {
-			if filepath.IsAbs(d) || slices.Contains(strings.Split(d, "/"), "..") {
-				return fmt.Errorf("%q: want a path relative to /run, without \"..\"", d)
+			// systemd 252 simplifies "./x", "x/", "x/." and "x//y" to x
+			// and x/y, and ignores "." (the runtime root itself) and any
+			// path with "..", saying "path is not normalized".
+			clean := path.Clean(d)
+			if filepath.IsAbs(d) || clean == "." || slices.Contains(strings.Split(d, "/"), "..") {
+				return fmt.Errorf("%q: want a path below /run, not /run itself, without \"..\" (systemd ignores it: \"path is not normalized\")", d)
 			}
-			s.RuntimeDirectory = append(s.RuntimeDirectory, d)
+			s.RuntimeDirectory = append(s.RuntimeDirectory, clean)
 		}
 	case "Service.RuntimeDirectoryMode":
 		m, err := strconv.ParseUint(v, 8, 32)

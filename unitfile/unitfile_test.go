@@ -198,6 +198,9 @@ func TestBadUnits(t *testing.T) {
 		{"cwd.service", "[Service]\nWorkingDirectory=relative\nExecStart=/bin/true\n", "WorkingDirectory=relative"},
 		{"env.service", "[Service]\nEnvironment=NOVALUE\nExecStart=/bin/true\n", "not NAME=value"},
 		{"syntax.service", "[Service\nExecStart=/bin/true\n", "syntax.service"},
+		{"rundot.service", "[Service]\nRuntimeDirectory=./\nExecStart=/bin/true\n", "not /run itself"},
+		{"rundotdot.service", "[Service]\nRuntimeDirectory=a/../b\nExecStart=/bin/true\n", "without \"..\""},
+		{"runabs.service", "[Service]\nRuntimeDirectory=/run/x\nExecStart=/bin/true\n", "below /run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +216,21 @@ func TestBadUnits(t *testing.T) {
 	}
 	if _, err := Parse(write(t, dir, "x.socket", "[Socket]\n")); !errors.Is(err, ErrUnit) || !strings.Contains(err.Error(), "not a .service") {
 		t.Errorf("a socket unit: %v", err)
+	}
+}
+
+// TestRuntimeDirectoryIsNormalizedAsSystemdDoes: systemd 252 (checked in
+// a booted container with systemctl show) simplifies these paths rather
+// than refusing them.
+func TestRuntimeDirectoryIsNormalizedAsSystemdDoes(t *testing.T) {
+	dir := t.TempDir()
+	path := write(t, dir, "norm.service", "[Service]\nRuntimeDirectory=./x y/ z/. a//b\nExecStart=/bin/true\n")
+	s, err := Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"x", "y", "z", "a/b"}; !slices.Equal(s.RuntimeDirectory, want) {
+		t.Errorf("RuntimeDirectory=%q, want %q", s.RuntimeDirectory, want)
 	}
 }
 
