@@ -57,6 +57,12 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d (%s), judged as a %s daemon: %s\n", r.PID, printable(r.Process.Comm), r.Profile,
 		paint(ansiBold+verdictColor(r.Verdict), strings.ToUpper(string(r.Verdict))))
+	if r.Supervisor != nil {
+		fmt.Fprintf(&b, "supervisor: %s\n", printable(r.Supervisor.Describe()))
+	}
+	if r.ProfileFrom != "" && r.ProfileFrom != ProfileFromSupervisor {
+		fmt.Fprintf(&b, "profile: %s, from %s\n", r.Profile, r.ProfileFrom)
+	}
 	for _, sec := range sections {
 		var group []Finding
 		for _, f := range r.Findings {

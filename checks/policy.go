@@ -41,8 +41,18 @@ func ParseProfile(s string) (Profile, error) {
 // this daemon, and what is known of the process that started it.
 type Policy struct {
 	// Profile is the kind of daemon to judge against. The zero value means
-	// ProfileSysV.
+	// the one Supervisors finds for the process, or ProfileSysV when
+	// Supervisors is nil.
 	Profile Profile
+
+	// ProfileFrom says who set Profile, for the report (ProfileFromFlag,
+	// ProfileFromConfig). Empty means ProfileFromFlag when Profile is set.
+	ProfileFrom string
+
+	// Supervisors, when not nil, is asked what supervises each process
+	// judged: the report records it, and it decides the profile unless
+	// Profile is set. Nil means nothing is asked.
+	Supervisors Supervisors
 
 	// Umask is the umask the daemon must have. Nil means no particular
 	// value is expected: DC202 then looks for one inherited from the starter.

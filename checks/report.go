@@ -14,15 +14,19 @@ const Schema = "dcheck/v1"
 
 // Report is the judgement of one process: what was seen and every finding.
 type Report struct {
-	Schema   string       `json:"schema"`            // Always Schema
-	PID      int          `json:"pid"`               // The process judged
-	Name     string       `json:"name,omitempty"`    // What its owner calls it (Policy.Name)
-	Profile  Profile      `json:"profile"`           // The profile it was judged against
-	Strict   bool         `json:"strict"`            // Whether failed warnings fail the verdict
-	Verdict  Verdict      `json:"verdict"`           // pass, fail or unknown
-	Process  ProcessView  `json:"process"`           // What /proc showed
-	PidFile  *PidFileView `json:"pidfile,omitempty"` // What the pidfile showed, when one was given
-	Findings []Finding    `json:"findings"`          // One per static rule, in catalogue order
+	Schema  string  `json:"schema"`         // Always Schema
+	PID     int     `json:"pid"`            // The process judged
+	Name    string  `json:"name,omitempty"` // What its owner calls it (Policy.Name)
+	Profile Profile `json:"profile"`        // The profile it was judged against
+	// ProfileFrom says what chose the profile: "--profile", "config",
+	// "supervisor" or "default".
+	ProfileFrom string       `json:"profile_from,omitempty"`
+	Supervisor  *Supervision `json:"supervisor,omitempty"` // What supervises it, when Policy.Supervisors was asked
+	Strict      bool         `json:"strict"`               // Whether failed warnings fail the verdict
+	Verdict     Verdict      `json:"verdict"`              // pass, fail or unknown
+	Process     ProcessView  `json:"process"`              // What /proc showed
+	PidFile     *PidFileView `json:"pidfile,omitempty"`    // What the pidfile showed, when one was given
+	Findings    []Finding    `json:"findings"`             // One per static rule, in catalogue order
 }
 
 // ProcessView is the JSON form of a Snapshot. A part that could not be read
@@ -93,11 +97,19 @@ type PidFileView struct {
 
 // NewReport judges the evidence under pol and assembles the report.
 func NewReport(ev *Evidence, pol Policy) *Report {
-	pol.Profile = pol.profile()
-	findings, verdict := Judge(ev, pol)
+	sup := chooseProfile(ev.Process, &pol)
+	var (
+		findings []Finding
+		verdict  Verdict
+	)
+	if pol.Profile == ProfileUndecided {
+		findings, verdict = judgeUndecided(ev, pol, sup.Err)
+	} else {
+		findings, verdict = Judge(ev, pol)
+	}
 	r := &Report{
-		Schema: Schema, PID: ev.Process.PID, Name: pol.Name, Profile: pol.Profile, Strict: pol.Strict,
-		Verdict: verdict, Process: viewProcess(ev.Process), Findings: findings,
+		Schema: Schema, PID: ev.Process.PID, Name: pol.Name, Profile: pol.Profile, ProfileFrom: pol.ProfileFrom,
+		Supervisor: sup, Strict: pol.Strict, Verdict: verdict, Process: viewProcess(ev.Process), Findings: findings,
 	}
 	if pf := ev.PidFile; pf != nil {
 		v := &PidFileView{Path: pf.Path, PID: pf.PID, Symlink: pf.Symlink, UID: pf.UID}

@@ -380,7 +380,7 @@ func (f *File) Tailor(s *proc.Snapshot, pol *checks.Policy) {
 		return
 	}
 	if d.Profile != "" {
-		pol.Profile = d.Profile
+		pol.Profile, pol.ProfileFrom = d.Profile, checks.ProfileFromConfig
 	}
 	if d.Umask != nil {
 		pol.Umask = d.Umask

@@ -21,9 +21,11 @@ const maxArgsInName = 120
 // applies:
 //
 //  1. the name its owner gave it (Report.Name, from --config's name:);
-//  2. its pidfile's path, when one was given or configured;
-//  3. the program's path (/proc/PID/exe, without " (deleted)");
-//  4. "comm:NAME" when the program's path cannot be read.
+//  2. its systemd unit ("nginx.service"), or its supervisor's name for
+//     it ("supervisord:web"), when it has one;
+//  3. its pidfile's path, when one was given or configured;
+//  4. the program's path (/proc/PID/exe, without " (deleted)");
+//  5. "comm:NAME" when the program's path cannot be read.
 //
 // Two reports with the same name are two instances of one program: each
 // then gets its arguments appended ("/usr/sbin/nginx -c /etc/a.conf"),
@@ -31,8 +33,8 @@ const maxArgsInName = 120
 // of start time. An owner's name gets no arguments, only the number, when
 // two running processes match its entry. So no two names are the same.
 //
-// Only the program's path, the pidfile and the owner's name say which
-// daemon it is across restarts; the arguments and the number are there
+// Only the unit, the program's path, the pidfile and the owner's name say
+// which daemon it is across restarts; the arguments and the number are there
 // only to keep instances apart, and change with them.
 func Names(reports []*checks.Report) []string {
 	names := make([]string, len(reports))
@@ -41,6 +43,10 @@ func Names(reports []*checks.Report) []string {
 		switch {
 		case r.Name != "":
 			names[i], owned[i] = r.Name, true
+		case r.Supervisor != nil && r.Supervisor.Unit != "":
+			names[i] = r.Supervisor.Unit
+		case r.Supervisor != nil && r.Supervisor.Program != "":
+			names[i] = string(r.Supervisor.Kind) + ":" + r.Supervisor.Program
 		case r.PidFile != nil && r.PidFile.Path != "":
 			names[i] = r.PidFile.Path
 		case r.Process.Exe != nil && *r.Process.Exe != "":

@@ -93,6 +93,9 @@ func NagiosReport(r *checks.Report, name string) (NagiosStatus, string) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "DCHECK %s - %s: %s | failed=%d;;;0 warned=%d;;;0 unknown=%d;;;0 waived=%d;;;0\n",
 		st, oneLine(name), what, len(t.failed), len(t.warned), len(t.unknown), len(t.waived))
+	if r.Supervisor != nil {
+		fmt.Fprintf(&b, "supervisor: %s; judged as a %s daemon\n", oneLine(r.Supervisor.Describe()), r.Profile)
+	}
 	for _, f := range r.Findings {
 		if f.Severity != checks.Info && (f.Status == checks.Fail || f.Status == checks.Unknown || f.Status == checks.Waived) {
 			fmt.Fprintf(&b, "%s %s %s [%s]: %s\n", strings.ToUpper(string(f.Status)), f.ID, f.Name, f.Severity, oneLine(f.Message))

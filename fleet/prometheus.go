@@ -41,7 +41,7 @@ const TextfileName = "dcheck.prom"
 // labels.
 //
 //	dcheck_build_info{goversion,schema,version}          1
-//	dcheck_daemon_verdict{daemon,profile,verdict}        1
+//	dcheck_daemon_verdict{daemon,profile,supervisor,unit,verdict}  1
 //	dcheck_rule_failed{daemon,rule,severity}             0 or 1, for each judged rule
 //	dcheck_rule_waived{daemon,rule,severity}             1, for each waived finding
 //	dcheck_rule_unknown{daemon,rule,severity}            1, for each rule that could not be judged
@@ -73,7 +73,7 @@ func Metrics(scan Scan) prometheus.Gatherer {
 	}
 	sl := newSlab()
 	build := newFamily(sl, "dcheck_build_info", "Which dcheck wrote these metrics; always 1.", "goversion", "schema", "version")
-	verdict := newFamily(sl, "dcheck_daemon_verdict", "The verdict on each daemon (pass, fail or unknown); always 1.", "daemon", "profile", "verdict")
+	verdict := newFamily(sl, "dcheck_daemon_verdict", "The verdict on each daemon (pass, fail or unknown), the profile it was judged by, what supervises it and its systemd unit; always 1.", "daemon", "profile", "supervisor", "unit", "verdict")
 	failed := newFamily(sl, "dcheck_rule_failed", "1 if the daemon failed the rule (no waiver in force), 0 if it passed or the failure is waived.", "daemon", "rule", "severity")
 	waived := newFamily(sl, "dcheck_rule_waived", "1 for each finding a waiver in force accepts.", "daemon", "rule", "severity")
 	unknown := newFamily(sl, "dcheck_rule_unknown", "1 for each rule that could not be judged (what it needs could not be read).", "daemon", "rule", "severity")
@@ -90,7 +90,11 @@ func Metrics(scan Scan) prometheus.Gatherer {
 	waivedTotal := 0
 	for i, name := range Names(reports) {
 		r := reports[i]
-		verdict.add(1, name, string(r.Profile), string(r.Verdict))
+		supervisor, unit := "", ""
+		if sup := r.Supervisor; sup != nil {
+			supervisor, unit = string(sup.Kind), sup.Unit
+		}
+		verdict.add(1, name, string(r.Profile), supervisor, unit, string(r.Verdict))
 		perVerdict[r.Verdict]++
 		for _, f := range r.Findings {
 			sev := string(f.Severity)

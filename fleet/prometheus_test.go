@@ -21,6 +21,8 @@ import (
 // a waived finding, and one process that could not be read.
 func sampleScan() Scan {
 	good := report(100, 1, "/usr/sbin/good")
+	good.Profile = checks.ProfileSupervised
+	good.Supervisor = &checks.Supervision{Kind: checks.SupervisorSystemd, Unit: "good.service", Type: "notify", Profile: checks.ProfileSupervised}
 	good.Findings = []checks.Finding{
 		{ID: "DC103", Severity: checks.Error, Status: checks.Pass},
 		{ID: "DC201", Severity: checks.Error, Status: checks.Waived},
@@ -68,21 +70,21 @@ func TestMetricsRoundTrip(t *testing.T) {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
 	want := map[string]float64{
-		`dcheck_daemon_verdict{daemon="/usr/sbin/good",profile="sysv",verdict="pass"}`: 1,
-		`dcheck_daemon_verdict{daemon="/usr/sbin/bad",profile="sysv",verdict="fail"}`:  1,
-		`dcheck_rule_failed{daemon="/usr/sbin/good",rule="DC103",severity="error"}`:    0,
-		`dcheck_rule_failed{daemon="/usr/sbin/good",rule="DC201",severity="error"}`:    0,
-		`dcheck_rule_waived{daemon="/usr/sbin/good",rule="DC201",severity="error"}`:    1,
-		`dcheck_rule_unknown{daemon="/usr/sbin/good",rule="DC503",severity="info"}`:    1,
-		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC103",severity="error"}`:     1,
-		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC202",severity="warning"}`:   0,
-		`dcheck_scan_daemons{verdict="pass"}`:                                          1,
-		`dcheck_scan_daemons{verdict="fail"}`:                                          1,
-		`dcheck_scan_daemons{verdict="unknown"}`:                                       0,
-		`dcheck_scan_uninspectable`:                                                    1,
-		`dcheck_scan_waived_findings`:                                                  1,
-		`dcheck_scan_duration_seconds`:                                                 1.5,
-		`dcheck_last_scan_timestamp_seconds`:                                           1796000000.5,
+		`dcheck_daemon_verdict{daemon="good.service",profile="supervised",supervisor="systemd",unit="good.service",verdict="pass"}`: 1,
+		`dcheck_daemon_verdict{daemon="/usr/sbin/bad",profile="sysv",supervisor="",unit="",verdict="fail"}`:                         1,
+		`dcheck_rule_failed{daemon="good.service",rule="DC103",severity="error"}`:                                                   0,
+		`dcheck_rule_failed{daemon="good.service",rule="DC201",severity="error"}`:                                                   0,
+		`dcheck_rule_waived{daemon="good.service",rule="DC201",severity="error"}`:                                                   1,
+		`dcheck_rule_unknown{daemon="good.service",rule="DC503",severity="info"}`:                                                   1,
+		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC103",severity="error"}`:                                                  1,
+		`dcheck_rule_failed{daemon="/usr/sbin/bad",rule="DC202",severity="warning"}`:                                                0,
+		`dcheck_scan_daemons{verdict="pass"}`:                                                                                       1,
+		`dcheck_scan_daemons{verdict="fail"}`:                                                                                       1,
+		`dcheck_scan_daemons{verdict="unknown"}`:                                                                                    0,
+		`dcheck_scan_uninspectable`:                                                                                                 1,
+		`dcheck_scan_waived_findings`:                                                                                               1,
+		`dcheck_scan_duration_seconds`:                                                                                              1.5,
+		`dcheck_last_scan_timestamp_seconds`:                                                                                        1796000000.5,
 	}
 	got := map[string]float64{}
 	seen := map[string]bool{}

@@ -420,3 +420,9 @@ func fact[T any](r Portable, pid int, read func(*process.Process) (T, error)) (T
 	}
 	return v, nil
 }
+
+// Cgroup is not read here: control groups are Linux's, and the Linux
+// reader is FS.
+func (Portable) Cgroup(pid int) (Cgroups, error) {
+	return nil, fmt.Errorf("pid %d: control groups: %w", pid, notAvailable(""))
+}

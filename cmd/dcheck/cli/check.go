@@ -12,6 +12,7 @@ import (
 	"github.com/dcheck/dcheck/fleet"
 	"github.com/dcheck/dcheck/internal/pidtext"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/supervisor"
 )
 
 // checkOptions are the flags of "dcheck [flags] PID".
@@ -40,7 +41,7 @@ var (
 func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.output, "o", "text", "output `format`: text, json, nagios (the Nagios plugin API: its exit codes too); scan also: prometheus")
 	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML; see the README's \"Fleets\")")
-	fs.StringVar(&o.profile, "profile", string(checks.ProfileSysV), "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.)")
+	fs.StringVar(&o.profile, "profile", "", "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.); default: the way its supervisor runs it (a systemd unit's Type=, supervisord, runit, s6, a container; sysv under plain init)")
 	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
 	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
 	fs.StringVar(&o.procRoot, "proc", "", "`dir` where the proc filesystem is mounted (default /proc; without one, as on darwin and FreeBSD, processes are read through gopsutil and what it cannot see is unknown)")
@@ -61,6 +62,22 @@ func (o *checkOptions) reader() (proc.Reader, error) {
 		return nil, usagef("--proc: %v", err)
 	}
 	return fsys, nil
+}
+
+// supervisors finds what supervises each process judged, through r; the
+// systemd manager is asked over D-Bus for the live system, never for a
+// recorded tree (--proc), whose units the bus does not know. done closes
+// what it opened.
+func (o *checkOptions) supervisors(r proc.Reader) (checks.Supervisors, func()) {
+	look, ok := r.(supervisor.Looker)
+	if !ok {
+		return nil, func() {}
+	}
+	units := supervisor.NewSystemd()
+	if o.procRoot != "" {
+		units.NoBus = true
+	}
+	return supervisor.New(look, units, o.reaper), units.Close
 }
 
 func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
@@ -120,11 +137,13 @@ func parsePID(s string) (int, error) {
 // command's output formats.
 func (o *checkOptions) policy(formats []string) (checks.Policy, error) {
 	var pol checks.Policy
-	prof, err := checks.ParseProfile(o.profile)
-	if err != nil {
-		return pol, usagef("--profile: %v", err)
+	if o.profile != "" {
+		prof, err := checks.ParseProfile(o.profile)
+		if err != nil {
+			return pol, usagef("--profile: %v", err)
+		}
+		pol.Profile, pol.ProfileFrom = prof, checks.ProfileFromFlag
 	}
-	pol.Profile = prof
 	if !slices.Contains(formats, o.output) {
 		return pol, usagef("-o: unknown format %q (want %s)", o.output, strings.Join(formats, ", "))
 	}
@@ -169,6 +188,9 @@ func (o *checkOptions) run(io IO) error {
 	if err != nil {
 		return err
 	}
+	sups, done := o.supervisors(fsys)
+	defer done()
+	pol.Supervisors = sups
 	r, err := checks.Inspect(fsys, o.pid, pol)
 	if err != nil {
 		return &exitError{ExitUninspectable, err}
@@ -178,6 +200,9 @@ func (o *checkOptions) run(io IO) error {
 		err = checks.WriteJSON(io.Out, r, true)
 	case "nagios":
 		name := r.Name
+		if name == "" && r.Supervisor != nil {
+			name = r.Supervisor.Unit
+		}
 		if name == "" {
 			name = r.Process.Comm
 		}

@@ -239,7 +239,7 @@ func TestNastyNamesStayOnOneLine(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	_, out, _ = run("scan", "--proc", root)
-	if !strings.Contains(out, `3463  "a) b (c\nd"  pass`) {
+	if !strings.Contains(out, `3463  "a) b (c\nd"  init        sysv     pass`) {
 		t.Errorf("scan:\n%s", out)
 	}
 }
@@ -274,7 +274,7 @@ func TestScanRecordedHost(t *testing.T) {
 		t.Errorf("stderr: %s", errs)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[1], "3463  sleep  pass") || code != ExitPass {
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "3463  sleep  init        sysv     pass") || code != ExitPass {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	// Its ignored SIGINT and SIGQUIT (a shell's &) are a note, not a
@@ -550,8 +550,10 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestScanColumns: the table says which failed rules decide the verdict
-// (FAILED), which are warnings (WARNED), notes (NOTED) and waived (WAIVED).
+// TestScanColumns: the table says what supervises each daemon
+// (SUPERVISOR: a recorded orphan of init here), the profile it was judged
+// by, and which failed rules decide the verdict (FAILED), which are
+// warnings (WARNED), notes (NOTED) and waived (WAIVED).
 func TestScanColumns(t *testing.T) {
 	root := tree(t, "double-fork")
 	cfg := writeConfig(t, "daemons:\n  - match: {comm: sleep}\n    umask: \"0077\"\n    waive: [{rule: DC501, reason: a test}]\n")
@@ -559,12 +561,12 @@ func TestScanColumns(t *testing.T) {
 		args []string
 		want []string // the row's fields
 	}{
-		{[]string{"--config", cfg}, []string{"3463", "sleep", "pass", "-", "DC202", "DC401", "DC501"}},
-		{[]string{"--config", cfg, "--strict"}, []string{"3463", "sleep", "fail", "DC202", "-", "DC401", "DC501"}},
+		{[]string{"--config", cfg}, []string{"3463", "sleep", "init", "sysv", "pass", "-", "DC202", "DC401", "DC501"}},
+		{[]string{"--config", cfg, "--strict"}, []string{"3463", "sleep", "init", "sysv", "fail", "DC202", "-", "DC401", "DC501"}},
 	} {
 		_, out, _ := run(append([]string{"scan", "--proc", root}, tc.args...)...)
 		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "PID COMM VERDICT FAILED WARNED NOTED WAIVED" ||
+		if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "PID COMM SUPERVISOR PROFILE VERDICT FAILED WARNED NOTED WAIVED" ||
 			strings.Join(strings.Fields(lines[1]), " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%v:\n%s\nwant row %v", tc.args, out, tc.want)
 		}

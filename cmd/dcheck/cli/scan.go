@@ -16,9 +16,12 @@ func runScan(args []string, io IO) error {
 	var o checkOptions
 	fs := newFlagSet("dcheck scan", io, helpText{
 		usage: "dcheck scan [flags]",
-		about: `Judges every process whose parent is the reaper (pid 1, or --reaper) and
-that has no controlling terminal, kernel threads excluded, one row each:
-FAILED lists the failed rules that decide the verdict, WARNED the failed
+		about: `Judges every process whose parent is the reaper (pid 1, or --reaper), a
+supervisor (supervisord, runsv, s6-supervise, supervise, a container
+runtime's shim or a container's init), or that is a container's own pid 1,
+and that has no controlling terminal, kernel threads excluded, one row
+each, each by the profile its supervisor runs it with (a systemd unit's
+Type=; --profile overrides): FAILED lists the failed rules that decide the verdict, WARNED the failed
 warnings that do not, NOTED the failed info rules, WAIVED the waived ones.
 Exit 0 if every one passed, 1 if any failed, 3 if any could not be judged or
 none was found; with --textfile, 0 once the file is written; with -o nagios,
@@ -50,6 +53,9 @@ the plugin API's codes.`,
 	if err != nil {
 		return err
 	}
+	sups, done := o.supervisors(fsys)
+	defer done()
+	pol.Supervisors = sups
 	// Text and JSON stream each result as it comes; the metrics and the
 	// Nagios summary need all of them, so each is kept, trimmed.
 	var emit func(checks.ScanResult) error
@@ -76,7 +82,7 @@ the plugin API's codes.`,
 		}
 	default:
 		tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PID\tCOMM\tVERDICT\tFAILED\tWARNED\tNOTED\tWAIVED")
+		fmt.Fprintln(tw, "PID\tCOMM\tSUPERVISOR\tPROFILE\tVERDICT\tFAILED\tWARNED\tNOTED\tWAIVED")
 		emit = func(res checks.ScanResult) error {
 			if res.Err != nil {
 				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
@@ -84,7 +90,7 @@ the plugin API's codes.`,
 			}
 			r := res.Report
 			c := columnsOf(r)
-			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), r.Verdict, c.failed, c.warned, c.noted, c.waived)
+			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, printableComm(r.Process.Comm), printableComm(r.Supervisor.Short()), r.Profile, r.Verdict, c.failed, c.warned, c.noted, c.waived)
 			return err
 		}
 	}

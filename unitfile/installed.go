@@ -1,0 +1,162 @@
+package unitfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+)
+
+// SystemSearchPath is where the systemd system manager loads unit files
+// from, first first (systemd.unit(5), "Unit File Load Path"), with
+// Debian's /lib/systemd/system for systems without the merged /usr.
+var SystemSearchPath = []string{
+	"/etc/systemd/system.control",
+	"/run/systemd/system.control",
+	"/run/systemd/transient",
+	"/run/systemd/generator.early",
+	"/etc/systemd/system",
+	"/etc/systemd/system.attached",
+	"/run/systemd/system",
+	"/run/systemd/system.attached",
+	"/run/systemd/generator",
+	"/usr/local/lib/systemd/system",
+	"/usr/lib/systemd/system",
+	"/lib/systemd/system",
+	"/run/systemd/generator.late",
+}
+
+// ErrNotInstalled is returned by Find when no directory of the search
+// path holds the unit.
+var ErrNotInstalled = errors.New("no unit file in the search path")
+
+// Find returns the file systemd loads for the unit name from the
+// directories dirs (SystemSearchPath when nil), and its drop-ins in the
+// order systemd applies them. An instance of a template
+// ("getty@tty1.service") is loaded from its own file when there is one,
+// else the template's ("getty@.service"). Drop-ins come from NAME.d/,
+// the template's TEMPLATE.d/ and the type's "service.d/" in every
+// directory, ordered by file name; a file name in the instance's
+// directory hides it in the template's and the type's, and in an earlier
+// directory of the search path, in a later one.
+func Find(name string, dirs []string) (string, []string, error) {
+	if dirs == nil {
+		dirs = SystemSearchPath
+	}
+	if strings.ContainsRune(name, '/') || name == "" {
+		return "", nil, fmt.Errorf("%w: %q is not a unit name", ErrUnit, name)
+	}
+	names := []string{name}
+	if tmpl, ok := templateOf(name); ok {
+		names = append(names, tmpl)
+	}
+	path := ""
+	for _, n := range names {
+		for _, d := range dirs {
+			p := filepath.Join(d, n)
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				path = p
+				break
+			}
+		}
+		if path != "" {
+			break
+		}
+	}
+	if path == "" {
+		return "", nil, fmt.Errorf("%w: %s (looked in %s)", ErrNotInstalled, name, strings.Join(dirs, ", "))
+	}
+	// The most specific first: a file name there hides the same name in
+	// the template's and the type's.
+	var dropDirs []string
+	for _, n := range names {
+		dropDirs = append(dropDirs, n+".d")
+	}
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		dropDirs = append(dropDirs, name[i+1:]+".d")
+	}
+	byName := map[string]string{}
+	for _, dd := range dropDirs {
+		for _, d := range dirs {
+			entries, err := os.ReadDir(filepath.Join(d, dd))
+			if err != nil {
+				continue
+			}
+			for _, e := range entries {
+				if !strings.HasSuffix(e.Name(), ".conf") {
+					continue
+				}
+				if _, seen := byName[e.Name()]; !seen {
+					byName[e.Name()] = filepath.Join(d, dd, e.Name())
+				}
+			}
+		}
+	}
+	var order []string
+	for n := range byName {
+		order = append(order, n)
+	}
+	slices.Sort(order)
+	dropIns := make([]string, len(order))
+	for i, n := range order {
+		dropIns[i] = byName[n]
+	}
+	return path, dropIns, nil
+}
+
+// templateOf returns the template of an instance name: "a@b.service"
+// gives "a@.service".
+func templateOf(name string) (string, bool) {
+	at := strings.IndexByte(name, '@')
+	dot := strings.LastIndexByte(name, '.')
+	if at < 0 || dot < at || at+1 == dot {
+		return "", false
+	}
+	return name[:at+1] + name[dot:], true
+}
+
+// TypeOf returns the Type= systemd runs the service in path with, after
+// its drop-ins: the last Type= given, else dbus when BusName= is set
+// (systemd.service(5)), else simple. Only those two directives are read,
+// so a unit dcheck could not verify still has a type.
+func TypeOf(path string, dropIns []string) (Type, error) {
+	var typ Type
+	busName := false
+	for _, file := range append([]string{path}, dropIns...) {
+		f, err := os.Open(file)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && file != path {
+				continue
+			}
+			return "", fmt.Errorf("%w: %v", ErrUnit, err)
+		}
+		opts, err := unit.DeserializeOptions(f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
+		}
+		for _, o := range opts {
+			if o.Section != "Service" {
+				continue
+			}
+			switch o.Name {
+			case "Type":
+				typ = Type(strings.TrimSpace(o.Value))
+			case "BusName":
+				busName = strings.TrimSpace(o.Value) != ""
+			}
+		}
+	}
+	switch {
+	case typ != "":
+		return typ, nil
+	case busName:
+		return "dbus", nil
+	}
+	return Simple, nil
+}

@@ -1,0 +1,56 @@
+package unitfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestFindAndTypeOf(t *testing.T) {
+	etc, lib := t.TempDir(), t.TempDir()
+	dirs := []string{etc, lib}
+	put := func(dir, name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	forking := put(lib, "nginx.service", "[Service]\nType=forking\nPIDFile=/run/nginx.pid\nExecStart=/usr/sbin/nginx\n")
+	logind := put(lib, "systemd-logind.service", "[Service]\nBusName=org.freedesktop.login1\nExecStart=!!/lib/systemd/systemd-logind\n")
+	cron := put(lib, "cron.service", "[Service]\nExecStart=/usr/sbin/cron -f\n")
+	tmpl := put(lib, "getty@.service", "[Service]\nType=idle\nExecStart=-/sbin/agetty %I\n")
+	etcDrop := put(etc, "nginx.service.d/10-notify.conf", "[Service]\nType=notify\n")
+	put(lib, "nginx.service.d/10-notify.conf", "[Service]\nType=exec\n") // hidden by /etc's
+	libDrop := put(lib, "nginx.service.d/20-x.conf", "[Service]\nNice=1\n")
+	all := put(lib, "service.d/05-all.conf", "[Service]\nNice=2\n")
+	for _, tc := range []struct {
+		name, path string
+		dropIns    []string
+		typ        Type
+	}{
+		{"nginx.service", forking, []string{all, etcDrop, libDrop}, Notify},
+		{"systemd-logind.service", logind, []string{all}, "dbus"},
+		{"cron.service", cron, []string{all}, Simple},
+		{"getty@tty1.service", tmpl, []string{all}, "idle"},
+	} {
+		path, dropIns, err := Find(tc.name, dirs)
+		if err != nil || path != tc.path || !slices.Equal(dropIns, tc.dropIns) {
+			t.Errorf("Find(%s) = %s %v %v; want %s %v", tc.name, path, dropIns, err, tc.path, tc.dropIns)
+			continue
+		}
+		if typ, err := TypeOf(path, dropIns); err != nil || typ != tc.typ {
+			t.Errorf("TypeOf(%s) = %q %v; want %q", tc.name, typ, err, tc.typ)
+		}
+	}
+	if _, _, err := Find("missing.service", dirs); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("a missing unit: %v", err)
+	}
+	if _, _, err := Find("../x.service", dirs); !errors.Is(err, ErrUnit) {
+		t.Errorf("a path for a name: %v", err)
+	}
+}
