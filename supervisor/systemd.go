@@ -1,16 +1,11 @@
 package supervisor
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"os/user"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
-
-	sdbus "github.com/coreos/go-systemd/v22/dbus"
 
 	"github.com/dcheck/dcheck/unitfile"
 )
@@ -34,9 +29,7 @@ type Systemd struct {
 	// NoBus keeps the bus out: only the files are read.
 	NoBus bool
 
-	once    sync.Once
-	conn    *sdbus.Conn
-	connErr error
+	bus bus // the connection, on Linux
 }
 
 // NewSystemd returns a Systemd that asks the bus with a deadline of two
@@ -56,54 +49,14 @@ func UserSearchPath(home string) []string {
 }
 
 // Close closes the connection to the bus, if one was made.
-func (s *Systemd) Close() {
-	if s.conn != nil {
-		s.conn.Close()
-	}
-}
-
-func (s *Systemd) connect() (*sdbus.Conn, error) {
-	s.once.Do(func() {
-		if s.NoBus {
-			s.connErr = errors.New("not asked (the bus is off)")
-			return
-		}
-		// The connection lives as long as the context it is made with
-		// (godbus closes it when that ends): the deadline is kept here
-		// instead, and a connection that comes too late is closed.
-		type result struct {
-			conn *sdbus.Conn
-			err  error
-		}
-		ch := make(chan result, 1)
-		go func() {
-			conn, err := sdbus.NewSystemdConnectionContext(context.Background())
-			if err != nil {
-				conn, err = sdbus.NewSystemConnectionContext(context.Background())
-			}
-			ch <- result{conn, err}
-		}()
-		select {
-		case r := <-ch:
-			s.conn, s.connErr = r.conn, r.err
-		case <-time.After(s.Timeout):
-			s.connErr = fmt.Errorf("no connection within %v", s.Timeout)
-			go func() {
-				if r := <-ch; r.conn != nil {
-					r.conn.Close()
-				}
-			}()
-		}
-	})
-	return s.conn, s.connErr
-}
+func (s *Systemd) Close() { s.bus.close() }
 
 // Unit says how systemd runs the unit name: over the bus for a system
 // unit, else from its file.
 func (s *Systemd) Unit(name string, userUnit bool, uid int) UnitFacts {
 	var busErr error
 	if !userUnit {
-		facts, err := s.ask(name)
+		facts, err := s.bus.ask(s, name)
 		if err == nil {
 			return facts
 		}
@@ -118,31 +71,6 @@ func (s *Systemd) Unit(name string, userUnit bool, uid int) UnitFacts {
 		facts.Source += fmt.Sprintf(" (systemd over D-Bus: %v)", busErr)
 	}
 	return facts
-}
-
-// ask asks the system manager for the unit's Type= and MainPID.
-func (s *Systemd) ask(name string) (UnitFacts, error) {
-	conn, err := s.connect()
-	if err != nil {
-		return UnitFacts{}, err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
-	defer cancel()
-	typ, err := conn.GetServicePropertyContext(ctx, name, "Type")
-	if err != nil {
-		return UnitFacts{}, err
-	}
-	t, ok := typ.Value.Value().(string)
-	if !ok || t == "" {
-		return UnitFacts{}, fmt.Errorf("%s: Type is %v, not a name", name, typ.Value)
-	}
-	facts := UnitFacts{Type: t, Source: "systemd over D-Bus"}
-	if main, err := conn.GetServicePropertyContext(ctx, name, "MainPID"); err == nil {
-		if pid, ok := main.Value.Value().(uint32); ok {
-			facts.MainPID = int(pid)
-		}
-	}
-	return facts, nil
 }
 
 // read reads the unit's Type= from its file and drop-ins.
