@@ -97,7 +97,7 @@ type PidFileView struct {
 
 // NewReport judges the evidence under pol and assembles the report.
 func NewReport(ev *Evidence, pol Policy) *Report {
-	sup := chooseProfile(ev.Process, &pol)
+	sup := chooseProfile(ev, &pol)
 	var (
 		findings []Finding
 		verdict  Verdict
@@ -248,6 +248,18 @@ func inspectOnce(f proc.Reader, pid int, pol Policy, first *proc.Peek) (*Report,
 		tailor(s, &pol)
 		if given == "" && pol.PidFile != "" {
 			pf, err := f.ReadPidFile(pol.PidFile)
+			if err != nil {
+				return nil, err
+			}
+			ev.PidFile = pf
+		}
+	}
+	// The unit's PIDFile= is the pidfile systemd reads: judged as one
+	// given with --pidfile (DC301-DC303), unless one was.
+	if sup := supervise(s, pol); sup != nil {
+		ev.Supervision = sup
+		if ev.PidFile == nil && sup.PIDFile != "" {
+			pf, err := f.ReadPidFile(sup.PIDFile)
 			if err != nil {
 				return nil, err
 			}

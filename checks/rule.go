@@ -145,6 +145,9 @@ func unknown(what string, err error) Result {
 type Evidence struct {
 	Process *proc.Snapshot // The process, from FS.Take; required
 	PidFile *proc.PidFile  // Its pidfile, from FS.ReadPidFile; nil when none is known
+	// Supervision is what supervises it, from Policy.Supervisors; nil
+	// when none was asked (NewReport asks then, if the policy says whom).
+	Supervision *Supervision
 }
 
 // Finding is the outcome of one rule for one process.

@@ -25,6 +25,9 @@ type Supervision struct {
 	// MainPID is the process systemd tracks as the unit's main process,
 	// when systemd was asked (0: not known).
 	MainPID int `json:"main_pid,omitempty"`
+	// PIDFile is the unit's PIDFile=, the pidfile systemd reads: judged
+	// by DC301-DC303 when no other pidfile was given.
+	PIDFile string `json:"pidfile,omitempty"`
 	// Program is the supervisor's name for the process: supervisord's
 	// program, the runit, s6 or daemontools service directory.
 	Program string `json:"program,omitempty"`
@@ -91,14 +94,23 @@ const (
 // profiles is unknown.
 const ProfileUndecided Profile = "undecided"
 
-// chooseProfile fills in pol's profile for the process s: the caller's
+// supervise asks pol's Supervisors what supervises s; nil when the policy
+// names none.
+func supervise(s *proc.Snapshot, pol Policy) *Supervision {
+	if pol.Supervisors == nil {
+		return nil
+	}
+	v := pol.Supervisors.Supervision(s)
+	return &v
+}
+
+// chooseProfile fills in pol's profile for the evidence: the caller's
 // (--profile, a config entry) when set, else its supervisor's. It returns
-// the supervision when pol asks for one.
-func chooseProfile(s *proc.Snapshot, pol *Policy) *Supervision {
-	var sup *Supervision
-	if pol.Supervisors != nil {
-		v := pol.Supervisors.Supervision(s)
-		sup = &v
+// the supervision, asking pol's Supervisors when ev holds none.
+func chooseProfile(ev *Evidence, pol *Policy) *Supervision {
+	sup := ev.Supervision
+	if sup == nil {
+		sup = supervise(ev.Process, *pol)
 	}
 	switch {
 	case pol.Profile != "":
@@ -191,6 +203,9 @@ func (s *Supervision) Describe() string {
 	}
 	if s.MainPID != 0 {
 		facts = append(facts, fmt.Sprintf("MainPID %d", s.MainPID))
+	}
+	if s.PIDFile != "" {
+		facts = append(facts, "PIDFile="+s.PIDFile)
 	}
 	if len(facts) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(facts, ", "))

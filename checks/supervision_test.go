@@ -11,7 +11,7 @@ import (
 type supervisedBy Supervision
 
 func (s supervisedBy) Supervision(*proc.Snapshot) Supervision { return Supervision(s) }
-func (supervisedBy) Scanned(int, int) bool                      { return false }
+func (supervisedBy) Scanned(int, int) bool                    { return false }
 
 func judgeDoubleFork(t *testing.T, pol Policy) *Report {
 	t.Helper()

@@ -82,5 +82,10 @@ func (b *bus) ask(s *Systemd, name string) (UnitFacts, error) {
 			facts.MainPID = int(pid)
 		}
 	}
+	if pf, err := conn.GetServicePropertyContext(ctx, name, "PIDFile"); err == nil {
+		if path, ok := pf.Value.Value().(string); ok {
+			facts.PIDFile = path
+		}
+	}
 	return facts, nil
 }

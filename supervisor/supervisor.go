@@ -56,6 +56,7 @@ type Units interface {
 type UnitFacts struct {
 	Type    string // Type=, as systemd runs it
 	MainPID int    // systemd's MainPID; 0 when not known
+	PIDFile string // PIDFile=; empty when unset or not known
 	Source  string // "systemd over D-Bus", "unit file PATH"
 	Err     error  // why the type is not known
 }
@@ -210,7 +211,7 @@ func (f *Finder) systemd(s *proc.Snapshot, ppid int, seenParent string) checks.S
 	}
 	sup.Unit = unit
 	facts := f.unit(unit, user, s.Status.UIDs[0])
-	sup.Type, sup.Source, sup.MainPID = facts.Type, facts.Source, facts.MainPID
+	sup.Type, sup.Source, sup.MainPID, sup.PIDFile = facts.Type, facts.Source, facts.MainPID, facts.PIDFile
 	if facts.Err != nil {
 		sup.Err = fmt.Sprintf("the Type= of %s: %v", unit, facts.Err)
 		return sup

@@ -87,7 +87,7 @@ func (s *Systemd) read(name string, userUnit bool, uid int) UnitFacts {
 	if err != nil {
 		return UnitFacts{Err: err}
 	}
-	typ, err := unitfile.TypeOf(path, dropIns)
+	rf, err := unitfile.ReadRunFacts(path, dropIns)
 	if err != nil {
 		return UnitFacts{Err: err}
 	}
@@ -95,5 +95,5 @@ func (s *Systemd) read(name string, userUnit bool, uid int) UnitFacts {
 	if len(dropIns) > 0 {
 		src += " and " + strings.Join(dropIns, ", ")
 	}
-	return UnitFacts{Type: string(typ), Source: src}
+	return UnitFacts{Type: string(rf.Type), PIDFile: rf.PIDFile, Source: src}
 }

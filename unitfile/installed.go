@@ -120,43 +120,66 @@ func templateOf(name string) (string, bool) {
 	return name[:at+1] + name[dot:], true
 }
 
-// TypeOf returns the Type= systemd runs the service in path with, after
-// its drop-ins: the last Type= given, else dbus when BusName= is set
-// (systemd.service(5)), else simple. Only those two directives are read,
-// so a unit dcheck could not verify still has a type.
-func TypeOf(path string, dropIns []string) (Type, error) {
-	var typ Type
-	busName := false
+// RunFacts are what a service's files say of how systemd runs it, read
+// leniently: only these directives are read, so a unit dcheck could not
+// verify (Type=oneshot, a "!" prefix) still has them.
+type RunFacts struct {
+	// Type is the last Type= given, else dbus when BusName= is set
+	// (systemd.service(5)), else simple.
+	Type Type
+	// PIDFile is PIDFile=, a path below /run when relative, as systemd
+	// makes it; empty when unset, or when it holds a specifier (%t...),
+	// which only systemd can expand for certain.
+	PIDFile string
+}
+
+// ReadRunFacts reads the RunFacts of the service in path, after its
+// drop-ins (a drop-in that vanished since Find listed it is passed over).
+func ReadRunFacts(path string, dropIns []string) (RunFacts, error) {
+	var (
+		rf      RunFacts
+		busName bool
+	)
 	for _, file := range append([]string{path}, dropIns...) {
 		f, err := os.Open(file)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && file != path {
 				continue
 			}
-			return "", fmt.Errorf("%w: %v", ErrUnit, err)
+			return RunFacts{}, fmt.Errorf("%w: %v", ErrUnit, err)
 		}
 		opts, err := unit.DeserializeOptions(f)
 		f.Close()
 		if err != nil {
-			return "", fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
+			return RunFacts{}, fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
 		}
 		for _, o := range opts {
 			if o.Section != "Service" {
 				continue
 			}
+			v := strings.TrimSpace(o.Value)
 			switch o.Name {
 			case "Type":
-				typ = Type(strings.TrimSpace(o.Value))
+				rf.Type = Type(v)
 			case "BusName":
-				busName = strings.TrimSpace(o.Value) != ""
+				busName = v != ""
+			case "PIDFile":
+				switch {
+				case strings.Contains(v, "%"), v == "":
+					rf.PIDFile = ""
+				case filepath.IsAbs(v):
+					rf.PIDFile = filepath.Clean(v)
+				default:
+					rf.PIDFile = filepath.Join("/run", v)
+				}
 			}
 		}
 	}
-	switch {
-	case typ != "":
-		return typ, nil
-	case busName:
-		return "dbus", nil
+	if rf.Type == "" {
+		rf.Type = Simple
+		if busName {
+			rf.Type = "dbus"
+		}
 	}
-	return Simple, nil
+	return rf, nil
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestFindAndTypeOf(t *testing.T) {
+func TestFindAndReadRunFacts(t *testing.T) {
 	etc, lib := t.TempDir(), t.TempDir()
 	dirs := []string{etc, lib}
 	put := func(dir, name, text string) string {
@@ -21,6 +21,8 @@ func TestFindAndTypeOf(t *testing.T) {
 		return p
 	}
 	forking := put(lib, "nginx.service", "[Service]\nType=forking\nPIDFile=/run/nginx.pid\nExecStart=/usr/sbin/nginx\n")
+	relative := put(lib, "rel.service", "[Service]\nType=forking\nPIDFile=rel/rel.pid\nExecStart=/usr/sbin/rel\n")
+	spec := put(lib, "spec.service", "[Service]\nType=forking\nPIDFile=%t/spec.pid\nExecStart=/usr/sbin/spec\n")
 	logind := put(lib, "systemd-logind.service", "[Service]\nBusName=org.freedesktop.login1\nExecStart=!!/lib/systemd/systemd-logind\n")
 	cron := put(lib, "cron.service", "[Service]\nExecStart=/usr/sbin/cron -f\n")
 	tmpl := put(lib, "getty@.service", "[Service]\nType=idle\nExecStart=-/sbin/agetty %I\n")
@@ -32,19 +34,22 @@ func TestFindAndTypeOf(t *testing.T) {
 		name, path string
 		dropIns    []string
 		typ        Type
+		pidfile    string
 	}{
-		{"nginx.service", forking, []string{all, etcDrop, libDrop}, Notify},
-		{"systemd-logind.service", logind, []string{all}, "dbus"},
-		{"cron.service", cron, []string{all}, Simple},
-		{"getty@tty1.service", tmpl, []string{all}, "idle"},
+		{"nginx.service", forking, []string{all, etcDrop, libDrop}, Notify, "/run/nginx.pid"},
+		{"systemd-logind.service", logind, []string{all}, "dbus", ""},
+		{"cron.service", cron, []string{all}, Simple, ""},
+		{"getty@tty1.service", tmpl, []string{all}, "idle", ""},
+		{"rel.service", relative, []string{all}, Forking, "/run/rel/rel.pid"},
+		{"spec.service", spec, []string{all}, Forking, ""},
 	} {
 		path, dropIns, err := Find(tc.name, dirs)
 		if err != nil || path != tc.path || !slices.Equal(dropIns, tc.dropIns) {
 			t.Errorf("Find(%s) = %s %v %v; want %s %v", tc.name, path, dropIns, err, tc.path, tc.dropIns)
 			continue
 		}
-		if typ, err := TypeOf(path, dropIns); err != nil || typ != tc.typ {
-			t.Errorf("TypeOf(%s) = %q %v; want %q", tc.name, typ, err, tc.typ)
+		if rf, err := ReadRunFacts(path, dropIns); err != nil || rf.Type != tc.typ || rf.PIDFile != tc.pidfile {
+			t.Errorf("ReadRunFacts(%s) = %+v %v; want Type=%s PIDFile=%q", tc.name, rf, err, tc.typ, tc.pidfile)
 		}
 	}
 	if _, _, err := Find("missing.service", dirs); !errors.Is(err, ErrNotInstalled) {
