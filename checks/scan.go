@@ -21,8 +21,9 @@ type ScanResult struct {
 
 // Scan judges every process of f that looks like a daemon: not a kernel thread,
 // no controlling terminal, and a parent that is the reaper (pol.Reaper, or
-// pid 1 when that is zero) or, when pol.Supervisors is set, one it says
-// supervises its children (Supervisors.Scanned). The calling process is never one of them (a
+// pid 1 when that is zero) or, when pol.Supervisors is set and pol.Reaper
+// is not, one it says supervises its children (Supervisors.Scanned: a
+// given reaper narrows the scan to its own children). The calling process is never one of them (a
 // scan run from a job of the reaper would judge itself). pol.PidFile is
 // ignored: each process is judged without one, unless pol.Tailor names
 // it. Processes that exit while Scan reads them are dropped. The results
@@ -140,7 +141,7 @@ func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
 		if err != nil {
 			return ScanResult{PID: pid, Err: err}, true
 		}
-		if st := p.Stat; st.KernelThread() || st.TTY != 0 || st.PPID != reaper && (pol.Supervisors == nil || !pol.Supervisors.Scanned(pid, st.PPID)) {
+		if st := p.Stat; st.KernelThread() || st.TTY != 0 || st.PPID != reaper && (pol.Reaper != 0 || pol.Supervisors == nil || !pol.Supervisors.Scanned(pid, st.PPID)) {
 			p.Close()
 			return ScanResult{}, false
 		}
