@@ -23,6 +23,7 @@ var rules = []*Rule{
 	ruleEnvClean,
 	rulePrivilegesDropped,
 	ruleLogsSomewhere,
+	ruleUnitMainPID,
 	lifecycle("SU101", "detaches", "the start command exits 0 within the start timeout and no longer holds the terminal",
 		"daemon(7) SysV steps 5, 15", Error, Off,
 		`A SysV daemon's start command returns once the daemon runs in the background:

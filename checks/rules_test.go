@@ -36,6 +36,8 @@ func goodEvidence() *Evidence {
 			Threads: []proc.Thread{{TID: 100}},
 			Parent:  &proc.Parent{PID: 1, Name: "init", NSPID: []int{1}},
 		},
+		Supervision: &Supervision{Kind: SupervisorSystemd, Unit: "d.service", Type: "forking", Source: "systemd over D-Bus",
+			FromManager: true, MainPID: 100, Profile: ProfileSysV},
 		PidFile: &proc.PidFile{Path: "/run/d.pid", Exists: true, Mode: 0o644, Dev: 1, Ino: 80, PID: 100,
 			DirPath: "/run", DirMode: fs.ModeDir | 0o755},
 	}
@@ -131,6 +133,18 @@ func TestRules(t *testing.T) {
 			e.Process.Stat.PPID, e.Process.Parent, e.Process.ParentErr = 812, nil, fs.ErrPermission
 		}, Policy{}, Unknown, Error, "permission denied"},
 		{"DC101", "is not judged in the supervised profile", nil, Policy{Profile: ProfileSupervised}, Skip, Off, ""},
+
+		{"DC601", "systemd's MainPID passes", nil, Policy{}, Pass, Error, "systemd tracks it as d.service's MainPID (Type=forking)"},
+		{"DC601", "a daemon that forked away from Type=simple fails", func(e *Evidence) {
+			e.Supervision.Type, e.Supervision.MainPID = "simple", 0
+		}, Policy{Profile: ProfileSupervised}, Fail, Error, "systemd tracks no main process there (Type=simple)"},
+		{"DC601", "a process PIDFile= does not name fails", func(e *Evidence) { e.Supervision.MainPID = 101 }, Policy{}, Fail, Error, "systemd tracks MainPID 101"},
+		{"DC601", "the unit's control process is skipped", func(e *Evidence) { e.Supervision.MainPID, e.Supervision.ControlPID = 101, 100 }, Policy{}, Skip, Error, "control process"},
+		{"DC601", "only the unit file read is unknown", func(e *Evidence) {
+			e.Supervision.FromManager, e.Supervision.Source = false, "unit file /lib/systemd/system/d.service"
+		}, Policy{}, Unknown, Error, "only unit file /lib/systemd/system/d.service was read"},
+		{"DC601", "outside systemd it is skipped", func(e *Evidence) { e.Supervision = &Supervision{Kind: SupervisorRunit} }, Policy{}, Skip, Error, "not run by a systemd service"},
+		{"DC601", "with nothing asked it is skipped", func(e *Evidence) { e.Supervision = nil }, Policy{}, Skip, Error, "not run by a systemd service"},
 
 		{"DC102", "a job inside another session fails", func(e *Evidence) { e.Process.Stat.PGRP = 100 }, Policy{}, Fail, Error, "process group 100"},
 		{"DC102", "is a warning when supervised", func(e *Evidence) { e.Process.Stat.PGRP = 100 }, Policy{Profile: ProfileSupervised}, Fail, Warning, ""},

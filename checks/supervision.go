@@ -22,9 +22,15 @@ type Supervision struct {
 	// Type is the unit's Type= ("notify", "forking", ...) as systemd
 	// runs it (BusName= without Type= is dbus); empty when not known.
 	Type string `json:"type,omitempty"`
-	// MainPID is the process systemd tracks as the unit's main process,
-	// when systemd was asked (0: not known).
+	// FromManager says that the service manager itself was asked (over
+	// D-Bus): MainPID and ControlPID are its, 0 meaning none. False: only
+	// files were read, and neither is known.
+	FromManager bool `json:"from_manager,omitempty"`
+	// MainPID is the process systemd tracks as the unit's main process.
 	MainPID int `json:"main_pid,omitempty"`
+	// ControlPID is the unit's control process (an ExecStartPre=,
+	// ExecReload=, ExecStop= command) while one runs.
+	ControlPID int `json:"control_pid,omitempty"`
 	// PIDFile is the unit's PIDFile=, the pidfile systemd reads: judged
 	// by DC301-DC303 when no other pidfile was given.
 	PIDFile string `json:"pidfile,omitempty"`
@@ -201,8 +207,11 @@ func (s *Supervision) Describe() string {
 	if s.Type != "" {
 		facts = append(facts, "Type="+s.Type)
 	}
-	if s.MainPID != 0 {
+	if s.FromManager {
 		facts = append(facts, fmt.Sprintf("MainPID %d", s.MainPID))
+	}
+	if s.ControlPID != 0 {
+		facts = append(facts, fmt.Sprintf("ControlPID %d", s.ControlPID))
 	}
 	if s.PIDFile != "" {
 		facts = append(facts, "PIDFile="+s.PIDFile)

@@ -76,11 +76,17 @@ func (b *bus) ask(s *Systemd, name string) (UnitFacts, error) {
 	if !ok || t == "" {
 		return UnitFacts{}, fmt.Errorf("%s: Type is %v, not a name", name, typ.Value)
 	}
-	facts := UnitFacts{Type: t, Source: "systemd over D-Bus"}
-	if main, err := conn.GetServicePropertyContext(ctx, name, "MainPID"); err == nil {
-		if pid, ok := main.Value.Value().(uint32); ok {
-			facts.MainPID = int(pid)
+	facts := UnitFacts{Type: t, Source: "systemd over D-Bus", Manager: true}
+	for prop, pid := range map[string]*int{"MainPID": &facts.MainPID, "ControlPID": &facts.ControlPID} {
+		v, err := conn.GetServicePropertyContext(ctx, name, prop)
+		if err != nil {
+			return UnitFacts{}, err
 		}
+		n, ok := v.Value.Value().(uint32)
+		if !ok {
+			return UnitFacts{}, fmt.Errorf("%s: %s is %v, not a pid", name, prop, v.Value)
+		}
+		*pid = int(n)
 	}
 	if pf, err := conn.GetServicePropertyContext(ctx, name, "PIDFile"); err == nil {
 		if path, ok := pf.Value.Value().(string); ok {
