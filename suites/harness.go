@@ -790,9 +790,26 @@ func (h *harness) judge() (*checks.Report, error) {
 		} else {
 			h.daemonSeen = h.daemon
 			h.report, h.reportErr = checks.Inspect(h.look, h.daemon, h.policy())
+			h.writeDaemonReport()
 		}
 	}
 	return h.report, h.reportErr
+}
+
+// writeDaemonReport writes the judged report to Config.DaemonReport; a
+// failure is said, and judges nothing.
+func (h *harness) writeDaemonReport() {
+	if h.cfg.DaemonReport == "" || h.report == nil {
+		return
+	}
+	var buf bytes.Buffer
+	err := checks.WriteJSON(&buf, h.report, true)
+	if err == nil {
+		err = os.WriteFile(h.cfg.DaemonReport, buf.Bytes(), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(h.cfg.Out, "dcheck: --daemon-report: %v\n", err)
+	}
 }
 
 // How long the cleanup waits: for SIGTERM to work, for a second empty look

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -56,7 +57,15 @@ words:
 		return c, err
 	}
 	c.Line = line[:len(line)-len(rest)] + expanded
-	if c.words, err = tokenize(expanded, !c.NoSubstitution); err != nil {
+	// systemd splits the line into words first and expands specifiers in
+	// each: what a specifier gives stays in its word, unquoted and
+	// unescaped (%i of g@a\x2db.service is a\x2db, checked in systemd
+	// 252). So it is escaped here before the line is split.
+	literal, _ := expandSpecifiersWith(rest, func(b byte) (string, error) {
+		t, err := spec(b)
+		return escapeWord(t), err
+	})
+	if c.words, err = tokenize(literal, !c.NoSubstitution); err != nil {
 		return c, err
 	}
 	if len(c.words) == 0 || c.ArgvZero && len(c.words) < 2 {
@@ -250,8 +259,10 @@ func specifier(name string, c byte) (string, error) {
 		return prefix, nil
 	case 'p':
 		return template, nil
-	case 'i', 'I':
+	case 'i':
 		return instance, nil
+	case 'I':
+		return unescapeUnitName(instance), nil
 	case 't':
 		return "/run", nil
 	case 'S':
@@ -304,4 +315,49 @@ func (s *Service) expandPath(v, dir string) (string, error) {
 		v = filepath.Join(dir, v)
 	}
 	return v, nil
+}
+
+// escapeWord escapes t so that tokenize gives it back as it is, in one
+// word.
+func escapeWord(t string) string {
+	if !strings.ContainsAny(t, "\\\"' \t\n") {
+		return t
+	}
+	var b strings.Builder
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case '\\', '"', '\'', ' ':
+			b.WriteByte('\\')
+			b.WriteByte(t[i])
+		case '\t':
+			b.WriteString("\\t")
+		case '\n':
+			b.WriteString("\\n")
+		default:
+			b.WriteByte(t[i])
+		}
+	}
+	return b.String()
+}
+
+// unescapeUnitName undoes systemd's escaping of a unit name's part
+// (systemd-escape(1)): "-" stands for "/", and "\xNN" for the byte NN.
+func unescapeUnitName(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch {
+		case v[i] == '-':
+			b.WriteByte('/')
+		case v[i] == '\\' && i+3 < len(v) && v[i+1] == 'x':
+			if n, err := strconv.ParseUint(v[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+			b.WriteByte(v[i])
+		default:
+			b.WriteByte(v[i])
+		}
+	}
+	return b.String()
 }

@@ -13,6 +13,7 @@ package unitfile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -118,12 +119,26 @@ var ErrUnit = errors.New("bad unit")
 // as systemd does: a later assignment overrides an earlier one, and for
 // the list directives (Exec*=, Environment=, EnvironmentFile=,
 // RuntimeDirectory=) an empty assignment empties the list.
+//
+// An instance of a template ("dir/getty@tty1.service") is read from its
+// own file when there is one, else from the template's
+// ("dir/getty@.service"), with %i, %I, %n and %N the instance's, as
+// systemd instantiates it. A template itself, without an instance, is an
+// error naming the fix: systemd runs only instances.
 func Parse(path string, dropIns ...string) (*Service, error) {
 	s := &Service{Name: filepath.Base(path), Path: path}
 	if !strings.HasSuffix(s.Name, ".service") {
 		return nil, fmt.Errorf("%w: %s: not a .service unit", ErrUnit, path)
 	}
-	if err := applyFiles(path, dropIns, s.set); err != nil {
+	if strings.HasSuffix(s.Name, "@.service") {
+		return nil, fmt.Errorf("%w: %s is a template: give an instance, %s, as systemd runs only instances (%%i would be empty)", ErrUnit, path, strings.TrimSuffix(path, ".service")+"INSTANCE.service")
+	}
+	if tmpl, ok := templateOf(s.Name); ok {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			s.Path = filepath.Join(filepath.Dir(path), tmpl)
+		}
+	}
+	if err := applyFiles(s.Path, dropIns, s.set); err != nil {
 		return nil, err
 	}
 	s.DropIns = slices.Clone(dropIns)

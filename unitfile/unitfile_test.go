@@ -259,3 +259,28 @@ func TestParseTimespan(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplateInstances: systemd 252 instantiates name@.service for
+// name@inst.service (checked in a booted container: %i is the instance,
+// %I its unescaped form, %n the instance's unit name, %N without
+// ".service"); the template alone is refused, naming the fix.
+func TestTemplateInstances(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "g@.service", "[Service]\nExecStart=/bin/echo %i %I %n %N\nPIDFile=/run/g-%i.pid\n")
+	s, err := Parse(filepath.Join(dir, `g@a\x2db-c.service`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, argv, err := s.ExecStart[0].Expand(nil)
+	want := []string{"/bin/echo", `a\x2db-c`, "a-b/c", `g@a\x2db-c.service`, `g@a\x2db-c`}
+	if err != nil || !slices.Equal(argv, want) || s.Path != filepath.Join(dir, "g@.service") || s.Name != `g@a\x2db-c.service` {
+		t.Errorf("argv %q (%v), path %s, name %s; want %q from g@.service", argv, err, s.Path, s.Name, want)
+	}
+	if _, err := Parse(filepath.Join(dir, "g@.service")); !errors.Is(err, ErrUnit) || !strings.Contains(err.Error(), "g@INSTANCE.service") {
+		t.Errorf("the template alone: %v", err)
+	}
+	own := write(t, dir, "g@own.service", "[Service]\nExecStart=/bin/true\n")
+	if s, err := Parse(own); err != nil || s.Path != own {
+		t.Errorf("an instance with a file of its own: %v %+v", err, s)
+	}
+}
