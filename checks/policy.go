@@ -115,6 +115,10 @@ type StarterFacts struct {
 	// Ignored is the set of signals the starter ignored (SIG_IGN); the
 	// empty set means none was ignored.
 	Ignored proc.SignalSet
+	// UmaskSetter, when not empty, says who chose Umask on purpose for
+	// the daemon ("the unit's UMask="): keeping it is then no fault. Empty
+	// means Umask is merely what the starter had, which a daemon resets.
+	UmaskSetter string
 }
 
 // FileID names a file by device and inode, so that it is recognised behind

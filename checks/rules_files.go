@@ -69,7 +69,9 @@ umask to 0 (APUE) or to a chosen value.
 dcheck reads the Umask line of /proc/PID/status (Linux 4.7 and later; a zombie
 has none, so the finding is unknown). With --umask the value must match. When
 the starter's umask is known (the suites launch with an unusual one) a daemon
-that kept it fails, as an error. Otherwise a value other than 0000, 0022,
+that kept it fails, as an error. A umask a systemd unit sets (UMask=, 0022 by
+default) is chosen on purpose: keeping it passes, under dcheck verify --unit
+and when dcheck PID finds the unit. Otherwise a value other than 0000, 0022,
 0027 or 0077 is reported as probably inherited.`,
 	Hint:  "call umask() with a deliberate value during start-up",
 	Needs: []proc.Fact{proc.FactUmask},
@@ -87,6 +89,15 @@ that kept it fails, as an error. Otherwise a value other than 0000, 0022,
 				return pass("umask is %04o, as expected", u)
 			}
 			return fail("umask is %04o, expected %04o", u, *pol.Umask)
+		}
+		if st := pol.Starter; st != nil && st.Umask != nil && st.UmaskSetter != "" {
+			if u == *st.Umask {
+				return pass("umask is %04o, as %s sets it", u, st.UmaskSetter)
+			}
+			return pass("umask is %04o, set by the daemon (%s gave it %04o)", u, st.UmaskSetter, *st.Umask)
+		}
+		if sup := ev.Supervision; sup != nil && sup.UMask != nil && u == *sup.UMask && sup.Unit != "" {
+			return pass("umask is %04o, as %s's UMask= sets it", u, sup.Unit)
 		}
 		if pol.Starter != nil && pol.Starter.Umask != nil {
 			if u == *pol.Starter.Umask {

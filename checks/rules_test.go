@@ -164,6 +164,14 @@ func TestRules(t *testing.T) {
 		}, Policy{}, Pass, Error, ""},
 		{"DC201", "a cwd that could not be read is unknown", func(e *Evidence) { e.Process.CwdErr = fs.ErrPermission }, Policy{}, Unknown, Error, "permission denied"},
 
+		{"DC202", "keeping the umask the unit's UMask= gave passes, naming it", func(e *Evidence) { e.Process.Status.Umask = 0o007 },
+			Policy{Starter: &StarterFacts{Umask: ptr(uint32(0o007)), UmaskSetter: "the unit's UMask="}}, Pass, Warning, "umask is 0007, as the unit's UMask= sets it"},
+		{"DC202", "a umask of the daemon's own under a unit passes", func(e *Evidence) { e.Process.Status.Umask = 0o077 },
+			Policy{Starter: &StarterFacts{Umask: ptr(uint32(0o007)), UmaskSetter: "the unit's UMask="}}, Pass, Warning, "set by the daemon (the unit's UMask= gave it 0007)"},
+		{"DC202", "the umask of the unit dcheck found is no inherited one", func(e *Evidence) {
+			e.Process.Status.Umask = 0o007
+			e.Supervision.UMask = ptr(uint32(0o007))
+		}, Policy{}, Pass, Warning, "as d.service's UMask= sets it"},
 		{"DC202", "an unusual umask is a warning", func(e *Evidence) { e.Process.Status.Umask = 0o037 }, Policy{}, Fail, Warning, "0037"},
 		{"DC202", "the expected umask passes", nil, Policy{Umask: &u022}, Pass, Warning, ""},
 		{"DC202", "the starter's umask is an error", nil, Policy{Starter: &StarterFacts{Umask: &u022}}, Fail, Error, "kept the starter's umask 0022"},
@@ -389,3 +397,5 @@ func TestListsInMessagesAreBounded(t *testing.T) {
 		t.Errorf("listAtMost = %q", got)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

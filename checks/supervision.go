@@ -31,6 +31,9 @@ type Supervision struct {
 	// ControlPID is the unit's control process (an ExecStartPre=,
 	// ExecReload=, ExecStop= command) while one runs.
 	ControlPID int `json:"control_pid,omitempty"`
+	// UMask is the umask the unit starts its processes with (UMask=,
+	// 0022 by default); nil when not known.
+	UMask *uint32 `json:"umask,omitempty"`
 	// PIDFile is the unit's PIDFile=, the pidfile systemd reads: judged
 	// by DC301-DC303 when no other pidfile was given.
 	PIDFile string `json:"pidfile,omitempty"`

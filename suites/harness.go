@@ -745,9 +745,10 @@ func (h *harness) policy() checks.Policy {
 	}
 	if h.unit() != nil {
 		// systemd is the starter: no signal blocked or ignored, no
-		// descriptor passed on. Its umask is the unit's, a sane one by
-		// choice: keeping it is no fault, so DC202 judges the umask alone.
-		pol.Starter = &checks.StarterFacts{}
+		// descriptor passed on. Its umask is the unit's, chosen on
+		// purpose: keeping it is no fault, and DC202 says whose it is.
+		u := h.unit().Umask()
+		pol.Starter = &checks.StarterFacts{Umask: &u, UmaskSetter: "the unit's UMask="}
 	} else if h.cfg.Profile != checks.ProfileSupervised {
 		u := uint32(StarterUmask)
 		var blk, ign proc.SignalSet

@@ -38,7 +38,10 @@ func (h *harness) unit() *unitfile.Service { return h.cfg.service }
 // prefix (a barrier), with extra environment.
 func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []string, extra []string, files ...*os.File) (*exec.Cmd, error) {
 	svc := h.unit()
-	if h.notify != nil && svc.Type.Notifies() {
+	// systemd gives NOTIFY_SOCKET to a unit that speaks sd_notify, and to
+	// any unit with WatchdogSec=, whatever its Type= (checked in systemd
+	// 252): its pings must reach the manager.
+	if h.notify != nil && (svc.Type.Notifies() || svc.Watchdog > 0) {
 		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
 	}
 	if main && svc.Watchdog > 0 {
@@ -71,7 +74,7 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	home := "/root"
-	if (svc.User != "" || svc.Group != "") && !c.FullPrivileges {
+	if (svc.User != "" || svc.Group != "") && !c.FullPrivileges && !c.KeepsRoot {
 		cred, dir, err := credential(svc.User, svc.Group)
 		if err != nil {
 			out.Close()

@@ -88,6 +88,11 @@ func (b *bus) ask(s *Systemd, name string) (UnitFacts, error) {
 		}
 		*pid = int(n)
 	}
+	if um, err := conn.GetServicePropertyContext(ctx, name, "UMask"); err == nil {
+		if u, ok := um.Value.Value().(uint32); ok {
+			facts.UMask = &u
+		}
+	}
 	if pf, err := conn.GetServicePropertyContext(ctx, name, "PIDFile"); err == nil {
 		if path, ok := pf.Value.Value().(string); ok {
 			facts.PIDFile = path

@@ -54,13 +54,14 @@ type Units interface {
 
 // UnitFacts are what is known of one systemd unit.
 type UnitFacts struct {
-	Type       string // Type=, as systemd runs it
-	Manager    bool   // the service manager answered (MainPID and ControlPID are its)
-	MainPID    int    // systemd's MainPID; 0 when none or not known
-	ControlPID int    // systemd's ControlPID; 0 when none or not known
-	PIDFile    string // PIDFile=; empty when unset or not known
-	Source     string // "systemd over D-Bus", "unit file PATH"
-	Err        error  // why the type is not known
+	Type       string  // Type=, as systemd runs it
+	Manager    bool    // the service manager answered (MainPID and ControlPID are its)
+	MainPID    int     // systemd's MainPID; 0 when none or not known
+	ControlPID int     // systemd's ControlPID; 0 when none or not known
+	PIDFile    string  // PIDFile=; empty when unset or not known
+	UMask      *uint32 // UMask=; nil when not known
+	Source     string  // "systemd over D-Bus", "unit file PATH"
+	Err        error   // why the type is not known
 }
 
 // Finder finds the supervision of processes (checks.Supervisors). It is
@@ -213,7 +214,7 @@ func (f *Finder) systemd(s *proc.Snapshot, ppid int, seenParent string) checks.S
 	}
 	sup.Unit = unit
 	facts := f.unit(unit, user, s.Status.UIDs[0])
-	sup.Type, sup.Source, sup.PIDFile = facts.Type, facts.Source, facts.PIDFile
+	sup.Type, sup.Source, sup.PIDFile, sup.UMask = facts.Type, facts.Source, facts.PIDFile, facts.UMask
 	sup.FromManager, sup.MainPID, sup.ControlPID = facts.Manager, facts.MainPID, facts.ControlPID
 	if facts.Err != nil {
 		sup.Err = fmt.Sprintf("the Type= of %s: %v", unit, facts.Err)

@@ -95,5 +95,5 @@ func (s *Systemd) read(name string, userUnit bool, uid int) UnitFacts {
 	if len(dropIns) > 0 {
 		src += " and " + strings.Join(dropIns, ", ")
 	}
-	return UnitFacts{Type: string(rf.Type), PIDFile: rf.PIDFile, Source: src}
+	return UnitFacts{Type: string(rf.Type), PIDFile: rf.PIDFile, UMask: &rf.UMask, Source: src}
 }

@@ -45,7 +45,13 @@ func parseCommand(line string, spec func(byte) (string, error)) (Command, error)
 		case '+':
 			c.FullPrivileges = true
 		case '!':
-			return c, fmt.Errorf("the \"!\" and \"!!\" prefixes (ambient capabilities) are not emulated")
+			if len(rest) > 1 && rest[1] == '!' {
+				// "!!" falls back to "!" only where the kernel lacks
+				// ambient capabilities; elsewhere systemd gives User=
+				// and AmbientCapabilities=, which the run cannot.
+				return c, fmt.Errorf("the \"!!\" prefix (User= with ambient capabilities) is not emulated")
+			}
+			c.KeepsRoot = true
 		default:
 			goto words
 		}
@@ -177,6 +183,10 @@ func tokenize(s string, vars bool) ([]word, error) {
 			}
 		}
 		var quote byte
+		// plainDollar: the word's first character is a "$" of the line
+		// itself (not "$$", not an escape). A word that is "$NAME" once
+		// unquoted is then split at white space, quoted or not.
+		plainDollar := false
 		for i < len(s) && (quote != 0 || !isSpace(s[i])) {
 			ch := s[i]
 			switch {
@@ -186,6 +196,11 @@ func tokenize(s string, vars bool) ([]word, error) {
 			case quote != 0 && ch == quote:
 				quote = 0
 				i++
+			case ch == '\\' && i+1 < len(s) && s[i+1] == '$':
+				// Not an escape for systemd: both stay, and the
+				// word is no variable.
+				text(`\$`)
+				i += 2
 			case ch == '\\':
 				if i+1 == len(s) {
 					return nil, fmt.Errorf("a trailing backslash")
@@ -196,10 +211,10 @@ func tokenize(s string, vars bool) ([]word, error) {
 				}
 				text(esc)
 				i += 1 + n
-			case vars && quote != '\'' && ch == '$' && i+1 < len(s) && s[i+1] == '$':
+			case vars && ch == '$' && i+1 < len(s) && s[i+1] == '$':
 				text("$")
 				i += 2
-			case vars && quote != '\'' && ch == '$' && i+1 < len(s) && s[i+1] == '{':
+			case vars && ch == '$' && i+1 < len(s) && s[i+1] == '{':
 				end := strings.IndexByte(s[i+2:], '}')
 				if end < 0 {
 					return nil, fmt.Errorf("${ without }")
@@ -207,12 +222,18 @@ func tokenize(s string, vars bool) ([]word, error) {
 				w.parts = append(w.parts, part{name: s[i+2 : i+2+end]})
 				i += 3 + end
 			default:
+				if ch == '$' && len(w.parts) == 0 {
+					plainDollar = true
+				}
 				text(string(ch))
 				i++
 			}
 		}
 		if quote != 0 {
 			return nil, fmt.Errorf("an unterminated %c quote", quote)
+		}
+		if t := w.parts; vars && plainDollar && len(t) == 1 && t[0].name == "" && isVarName(t[0].text[1:]) {
+			w.parts = []part{{name: t[0].text[1:], whole: true}}
 		}
 		if len(w.parts) == 0 {
 			w.parts = []part{{text: ""}} // "" is an empty word
@@ -225,7 +246,7 @@ func tokenize(s string, vars bool) ([]word, error) {
 // besides the characters that stand for themselves (\\ \" \' and the space).
 var escapes = map[byte]string{
 	'n': "\n", 't': "\t", 'r': "\r", 'a': "\a", 'b': "\b", 'f': "\f", 'v': "\v", 's': " ",
-	'\\': "\\", '"': "\"", '\'': "'", ' ': " ", ';': ";", '$': "$",
+	'\\': "\\", '"': "\"", '\'': "'", ' ': " ", ';': ";",
 }
 
 // unescape reads the C escape at the start of s (after the backslash) and
@@ -240,6 +261,19 @@ func unescape(s string) (string, int, error) {
 func isSpace(b byte) bool     { return b == ' ' || b == '\t' || b == '\n' }
 func isNameStart(b byte) bool { return b == '_' || b >= 'A' && b <= 'Z' || b >= 'a' && b <= 'z' }
 func isNameChar(b byte) bool  { return isNameStart(b) || b >= '0' && b <= '9' }
+
+// isVarName reports whether v is an environment variable's name.
+func isVarName(v string) bool {
+	if v == "" || !isNameStart(v[0]) {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if !isNameChar(v[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // specifier expands one unit specifier (systemd.unit(5), "Specifiers"),
 // for a system service.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -131,13 +132,15 @@ type RunFacts struct {
 	// makes it; empty when unset, or when it holds a specifier (%t...),
 	// which only systemd can expand for certain.
 	PIDFile string
+	// UMask is UMask=, DefaultUMask when unset.
+	UMask uint32
 }
 
 // ReadRunFacts reads the RunFacts of the service in path, after its
 // drop-ins (a drop-in that vanished since Find listed it is passed over).
 func ReadRunFacts(path string, dropIns []string) (RunFacts, error) {
 	var (
-		rf      RunFacts
+		rf      = RunFacts{UMask: DefaultUMask}
 		busName bool
 	)
 	for _, file := range append([]string{path}, dropIns...) {
@@ -163,6 +166,11 @@ func ReadRunFacts(path string, dropIns []string) (RunFacts, error) {
 				rf.Type = Type(v)
 			case "BusName":
 				busName = v != ""
+			case "UMask":
+				rf.UMask = DefaultUMask
+				if m, err := strconv.ParseUint(v, 8, 32); err == nil && m <= 0o777 {
+					rf.UMask = uint32(m)
+				}
 			case "PIDFile":
 				switch {
 				case strings.Contains(v, "%"), v == "":

@@ -85,6 +85,7 @@ type Service struct {
 	// and StopTimeout give DefaultTimeout.
 	TimeoutStart, TimeoutStop       time.Duration
 	timeoutStartSet, timeoutStopSet bool
+	busName                         string        // BusName=: with no Type=, systemd's Type=dbus
 	Watchdog                        time.Duration // WatchdogSec=; 0: no watchdog
 
 	// NotEmulated lists the directives set in the unit that dcheck does
@@ -107,6 +108,10 @@ type Command struct {
 	ArgvZero       bool // "@": the second word is argv[0]
 	NoSubstitution bool // ":": no environment variable substitution
 	FullPrivileges bool // "+": runs as root, User= and Group= not applied
+	// KeepsRoot is the "!" prefix: User= and Group= are not applied, the
+	// program drops privileges itself (the rest of the unit applies, as
+	// systemd.service(5) says).
+	KeepsRoot bool
 
 	words []word // after the prefixes
 }
@@ -206,6 +211,8 @@ func (s *Service) set(o *unit.UnitOption) error {
 		return nil
 	}
 	switch key {
+	case "Service.BusName":
+		s.busName = v
 	case "Service.Type":
 		switch t := Type(v); t {
 		case Simple, Exec, Forking, Notify, NotifyReload:
@@ -345,6 +352,10 @@ func (s *Service) set(o *unit.UnitOption) error {
 
 // check verifies what the whole unit must satisfy once every file is read.
 func (s *Service) check() error {
+	if s.Type == "" && s.busName != "" {
+		// systemd.service(5): BusName= without Type= is Type=dbus.
+		return fmt.Errorf("%w: %s: BusName=%s without Type= is Type=dbus for systemd, which dcheck does not run: its readiness is the name appearing on the system bus, and dcheck verify has no bus of its own (set Type= in a drop-in to verify it as another type)", ErrUnit, s.Path, s.busName)
+	}
 	if s.Type == "" {
 		s.Type = Simple
 	}

@@ -192,7 +192,8 @@ func TestBadUnits(t *testing.T) {
 		{"umask.service", "[Service]\nUMask=0999\nExecStart=/bin/true\n", "UMask=0999"},
 		{"spec.service", "[Service]\nExecStart=/bin/echo %Q\n", "specifier %Q"},
 		{"quote.service", "[Service]\nExecStart=/bin/echo \"open\n", "unterminated"},
-		{"bang.service", "[Service]\nExecStart=!/bin/true\n", "not emulated"},
+		{"bangbang.service", "[Service]\nExecStart=!!/bin/true\n", "not emulated"},
+		{"busname.service", "[Service]\nBusName=org.example.x\nExecStart=/bin/true\n", "is Type=dbus for systemd"},
 		{"signal.service", "[Service]\nKillSignal=SIGNOPE\nExecStart=/bin/true\n", "unknown signal"},
 		{"span.service", "[Service]\nTimeoutStopSec=5 fortnights\nExecStart=/bin/true\n", "unknown unit"},
 		{"cwd.service", "[Service]\nWorkingDirectory=relative\nExecStart=/bin/true\n", "WorkingDirectory=relative"},
@@ -282,5 +283,28 @@ func TestTemplateInstances(t *testing.T) {
 	own := write(t, dir, "g@own.service", "[Service]\nExecStart=/bin/true\n")
 	if s, err := Parse(own); err != nil || s.Path != own {
 		t.Errorf("an instance with a file of its own: %v %+v", err, s)
+	}
+}
+
+// TestVariablesAsSystemdExpandsThem: each row checked in systemd 252 (a
+// Type=oneshot unit printing its arguments, Environment="BAR=a b"):
+// a word that is $BAR alone, quoted or not, is split at white space;
+// ${BAR} stays one word, quoted or not; $BAR inside a word stays
+// literal, and so does \$BAR, backslash and all; $$ is a dollar.
+func TestVariablesAsSystemdExpandsThem(t *testing.T) {
+	dir := t.TempDir()
+	path := write(t, dir, "q.service", "[Service]\nEnvironment=\"BAR=a b\"\nExecStart=/bin/echo \"$BAR\" '$BAR' '${BAR}' \"${BAR}\" x$BAR \\$BAR $$BAR $BAR\n")
+	s, err := Parse(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, argv, err := s.ExecStart[0].Expand(map[string]string{"BAR": "a b"})
+	want := []string{"/bin/echo", "a", "b", "a", "b", "a b", "a b", "x$BAR", `\$BAR`, "$BAR", "a", "b"}
+	if err != nil || !slices.Equal(argv, want) {
+		t.Errorf("argv %q (%v), want %q", argv, err, want)
+	}
+	bang, err := Parse(write(t, dir, "bang.service", "[Service]\nUser=nobody\nExecStart=!/bin/true\n"))
+	if err != nil || !bang.ExecStart[0].KeepsRoot || bang.ExecStart[0].FullPrivileges {
+		t.Errorf("the \"!\" prefix: %v %+v", err, bang)
 	}
 }
