@@ -112,6 +112,7 @@ type harness struct {
 }
 
 func newHarness(cfg Config) (*harness, error) {
+	keepInheritedFromChildren()
 	fac := can()
 	if err := needs(cfg, fac); err != nil {
 		return nil, err

@@ -41,10 +41,22 @@ type passedSocket struct {
 	madeDev, madeIno uint64
 }
 
-// listenPIDShim sets LISTEN_PID to the shell's own pid, which the exec
-// gives the daemon: os/exec cannot set an environment variable after the
-// fork, and sd_listen_fds(3) ignores the descriptors without it.
-var listenPIDShim = []string{"/bin/sh", "-c", `LISTEN_PID=$$; export LISTEN_PID; exec "$@"`, "sh"}
+// pidShim sets each of vars (LISTEN_PID, WATCHDOG_PID) to the shell's own
+// pid, which the exec gives the daemon: os/exec cannot set an environment
+// variable after the fork, and sd_listen_fds(3) ignores the descriptors
+// without LISTEN_PID. The shell would also export PWD, which systemd never
+// sets: it is unset again unless the unit's environment has it.
+func pidShim(vars []string, keepPWD bool) []string {
+	var script strings.Builder
+	for _, v := range vars {
+		fmt.Fprintf(&script, "%s=$$; export %s; ", v, v)
+	}
+	if !keepPWD {
+		script.WriteString("unset PWD; ")
+	}
+	script.WriteString(`exec "$@"`)
+	return []string{"/bin/sh", "-c", script.String(), "sh"}
+}
 
 // openSockets opens the listening sockets of the run's socket unit.
 func (h *harness) openSockets() error {
@@ -75,7 +87,7 @@ func (h *harness) closeSockets() {
 }
 
 // socketEnv is what a start of ExecStart= gets besides the descriptors
-// (LISTEN_PID comes from listenPIDShim).
+// (LISTEN_PID comes from pidShim).
 func (h *harness) socketEnv() []string {
 	if len(h.sockets) == 0 {
 		return nil

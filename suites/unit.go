@@ -44,19 +44,32 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	if h.notify != nil && (svc.Type.Notifies() || svc.Watchdog > 0) {
 		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
 	}
+	// What systemd 252 gives the main process, compared with it in
+	// supervisor/oracle_test.go: WATCHDOG_USEC and WATCHDOG_PID with
+	// WatchdogSec=, the LISTEN_ variables with sockets, PIDFILE with
+	// PIDFile= (to every command of the unit).
+	var pidVars []string
 	if main && svc.Watchdog > 0 {
 		extra = append(extra, fmt.Sprintf("WATCHDOG_USEC=%d", svc.Watchdog.Microseconds()))
+		pidVars = append(pidVars, "WATCHDOG_PID")
 	}
 	if main && len(h.sockets) > 0 {
 		// The sockets come first, as descriptors 3, 4, ...; what the
 		// caller passes after them.
 		extra = append(extra, h.socketEnv()...)
 		files = append(h.socketFiles(), files...)
-		prefix = append(prefix[:len(prefix):len(prefix)], listenPIDShim...)
+		pidVars = append(pidVars, "LISTEN_PID")
+	}
+	if svc.PIDFile != "" {
+		extra = append(extra, "PIDFILE="+svc.PIDFile)
 	}
 	env, err := svc.Env(append(extra, markerEnv+"="+h.runID)...)
 	if err != nil {
 		return nil, err
+	}
+	if len(pidVars) > 0 {
+		keepPWD := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "PWD=") })
+		prefix = append(prefix[:len(prefix):len(prefix)], pidShim(pidVars, keepPWD)...)
 	}
 	path, argv, err := c.Expand(unitfile.EnvMap(env))
 	if err != nil {

@@ -3,6 +3,7 @@
 package suites_test
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -12,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/fixtures"
 )
 
@@ -318,5 +322,43 @@ func TestWatchdogCadence(t *testing.T) {
 				t.Errorf("SU114 %q, want %s\n%s", line, want, summaryOf(out))
 			}
 		})
+	}
+}
+
+// TestUnitGetsNoDescriptorDcheckInherited: systemd starts a unit's
+// command with descriptors 0, 1 and 2 (and its sockets) alone. dcheck
+// verify, started from a shell that left a descriptor open without
+// close-on-exec, passed it on to the daemon: cron under verify --unit held
+// a fd 10 on /dev/null and a pipe it never had under systemd 252 (found by
+// comparing the two in ci/systemd-host.sh's container). The run's daemon
+// now holds nothing dcheck inherited.
+func TestUnitGetsNoDescriptorDcheckInherited(t *testing.T) {
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY, 0) // no O_CLOEXEC: what a shell leaves
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	dir := t.TempDir()
+	unit := filepath.Join(dir, "sleeper.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nExecStart=/bin/sleep 100000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "daemon.json")
+	_, out, _ := verify(t, nil, "--label-filter", "DC205", "--unit", unit, "--daemon-report", report)
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("--daemon-report: %v\n%s", err, summaryOf(out))
+	}
+	var r checks.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range r.Process.FDs {
+		if f.FD > 2 {
+			t.Errorf("the daemon (pid %d) holds fd %d (%s), which systemd would not have given it (dcheck inherited fd %d)", r.PID, f.FD, f.Target, fd)
+		}
+	}
+	if len(r.Process.FDs) != 3 {
+		t.Errorf("the daemon holds %d descriptors, want 0, 1 and 2: %+v", len(r.Process.FDs), r.Process.FDs)
 	}
 }

@@ -150,7 +150,16 @@ func sdhost(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestRealSystemdHost(t *testing.T) {
+// bin is where the tests put dcheck and the fixture daemons inside the
+// container.
+const bin = "/usr/local/bin"
+
+// bootHost boots the container (ci/systemd-host.sh up), powers it off when
+// the test ends, and builds dcheck, gooddaemon and brokendaemon into it;
+// it returns the container's root directory. It skips, or fails under
+// DCHECK_REQUIRE_SYSTEMD_HOST, where the container cannot boot.
+func bootHost(t *testing.T) string {
+	t.Helper()
 	required := os.Getenv("DCHECK_REQUIRE_SYSTEMD_HOST") != ""
 	unavailable := func(format string, args ...any) {
 		t.Helper()
@@ -175,7 +184,6 @@ func TestRealSystemdHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := strings.TrimSpace(rootOut)
-	const bin = "/usr/local/bin"
 	for pkg, name := range map[string]string{"../cmd/dcheck": "dcheck", "../fixtures/good": "gooddaemon", "../fixtures/broken": "brokendaemon"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(root, bin, name), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the container's libc is its own
@@ -183,6 +191,11 @@ func TestRealSystemdHost(t *testing.T) {
 			t.Fatalf("building %s into the container: %v\n%s", pkg, err, out)
 		}
 	}
+	return root
+}
+
+func TestRealSystemdHost(t *testing.T) {
+	root := bootHost(t)
 	want := map[string]unitVerdict{}
 	for u, v := range stockVerdicts {
 		want[u] = v

@@ -1,0 +1,224 @@
+//go:build linux
+
+package supervisor
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// The differential oracle: dcheck verify --unit emulates how systemd
+// starts a unit. Each unit below is started once by the real systemd 252
+// (ci/systemd-host.sh) and once by dcheck verify --unit inside the same
+// container, and what its main process got is compared: the program and
+// its arguments (specifiers and variables expanded), user, groups, umask,
+// working directory, environment, descriptors. Every disagreement is a
+// defect of the emulation, or one of notEmulated, which the README lists
+// with its reason.
+
+// oracleUnits are stock Debian units of several Type= values, one with a
+// socket unit, and a template instance (dcheck's gooddaemon as a
+// template, installed for the test).
+var oracleUnits = []struct {
+	unit   string
+	socket string // its socket unit, passed with --socket
+	typ    string
+	// retitles, when not empty, says that the daemon writes its process
+	// title over its arguments and environment, at a time of its own:
+	// neither can be compared, only the rest.
+	retitles string
+}{
+	{unit: "cron.service", typ: "simple"},
+	{unit: "nginx.service", typ: "forking"},
+	{unit: "redis-server.service", typ: "notify"},
+	{unit: "ssh.service", typ: "notify", retitles: "sshd sets \"sshd: /usr/sbin/sshd -D [listener] ...\" once it listens"},
+	{unit: "dbus.service", socket: "dbus.socket", typ: "notify"},
+	{unit: "dcheck-oracle@one.service", typ: "notify"},
+}
+
+// notEmulated are the environment variables one side alone sets, each
+// with why: the README's "not emulated" list says the same.
+var notEmulated = map[string]string{
+	"INVOCATION_ID":              "systemd's id of this start of the unit (the journal's _SYSTEMD_INVOCATION_ID)",
+	"JOURNAL_STREAM":             "stdout and stderr go to the journal under systemd, to a file under the run",
+	"SYSTEMD_EXEC_PID":           "systemd's own bookkeeping of the exec'd pid",
+	"LANG":                       "systemd's locale (from /etc/locale.conf or its own environment), not the unit's",
+	"DCHECK_SUITE_RUN":           "the run's marker, by which the harness finds the processes of its run",
+	"SYSTEMD_NSS_DYNAMIC_BYPASS": "systemd sets it for the bus daemon alone (dbus.service), so that its user lookups never call back into systemd",
+}
+
+// pidValued are the variables that hold a pid: they must be there on both
+// sides, with the pids of each.
+var pidValued = map[string]bool{"LISTEN_PID": true, "WATCHDOG_PID": true, "MAINPID": true, "NOTIFY_SOCKET": true}
+
+// started is what a unit's main process was started with.
+type started struct {
+	exe, umask, cwd string
+	argv            []string
+	uids, gids      [4]int
+	groups          []int
+	env             map[string]string
+	fds             []string // the kinds of the descriptors above 2 but sockets, sorted
+	sockets         int      // how many of them are sockets
+	stdio           []string // the kinds of 0, 1 and 2
+	journal         bool     // JOURNAL_STREAM names its stderr: it may log there
+}
+
+func startedOf(r *checks.Report) started {
+	p := r.Process
+	s := started{argv: p.Cmdline, uids: p.UIDs, gids: p.GIDs, groups: p.Groups, env: map[string]string{}}
+	if p.Exe != nil {
+		s.exe = *p.Exe
+	}
+	if p.Umask != nil {
+		s.umask = *p.Umask
+	}
+	if p.Cwd != nil {
+		s.cwd = *p.Cwd
+	}
+	for _, kv := range p.Environ {
+		k, v, _ := strings.Cut(kv, "=")
+		s.env[k] = v
+	}
+	_, s.journal = s.env["JOURNAL_STREAM"]
+	for _, f := range p.FDs {
+		if f.FD <= 2 {
+			s.stdio = append(s.stdio, string(f.Kind))
+			continue
+		}
+		if f.Kind == "socket" {
+			s.sockets++
+			continue
+		}
+		s.fds = append(s.fds, string(f.Kind))
+	}
+	slices.Sort(s.fds)
+	return s
+}
+
+func TestVerifyUnitAgreesWithRealSystemd(t *testing.T) {
+	root := bootHost(t)
+	tmpl, err := template("gooddaemon.service", "oracle-%i")(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc/systemd/system/dcheck-oracle@.service"), []byte(tmpl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := sdhost(t, "exec", "systemctl", "daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v\n%s", err, out)
+	}
+	for _, u := range oracleUnits {
+		t.Run(u.unit, func(t *testing.T) {
+			units := []string{u.unit}
+			if u.socket != "" {
+				units = append(units, u.socket)
+			}
+			if out, err := sdhost(t, append([]string{"exec", "systemctl", "stop"}, units...)...); err != nil {
+				t.Fatalf("systemctl stop: %v\n%s", err, out)
+			}
+			path := "/lib/systemd/system/" + u.unit
+			if strings.Contains(u.unit, "@") {
+				path = "/etc/systemd/system/" + u.unit
+			}
+			args := []string{"exec", "dcheck", "verify", "--label-filter", "static", "--start-timeout", "60s",
+				"--unit", path, "--daemon-report", "/root/oracle.json"}
+			if u.socket != "" {
+				args = append(args, "--socket", "/lib/systemd/system/"+u.socket)
+			}
+			vout, _ := sdhost(t, args...)
+			js, err := sdhost(t, "exec", "cat", "/root/oracle.json")
+			sdhost(t, "exec", "rm", "-f", "/root/oracle.json")
+			if err != nil {
+				t.Fatalf("dcheck verify wrote no daemon report: %v\n%s", err, tail(vout, 30))
+			}
+			var byVerify checks.Report
+			if err := json.Unmarshal([]byte(js), &byVerify); err != nil {
+				t.Fatalf("%v\n%s", err, js)
+			}
+			if out, err := sdhost(t, append([]string{"exec", "systemctl", "start"}, units...)...); err != nil {
+				t.Fatalf("systemctl start: %v\n%s", err, out)
+			}
+			pidOut, err := sdhost(t, "exec", "systemctl", "show", "-p", "MainPID", "--value", u.unit)
+			pid, _ := strconv.Atoi(strings.TrimSpace(pidOut))
+			if err != nil || pid == 0 {
+				t.Fatalf("systemd's MainPID of %s: %q %v", u.unit, pidOut, err)
+			}
+			sdOut, err := sdhost(t, "exec", "dcheck", "-o", "json", strconv.Itoa(pid))
+			var bySystemd checks.Report
+			if jerr := json.Unmarshal([]byte(sdOut), &bySystemd); jerr != nil {
+				t.Fatalf("dcheck -o json %d: %v %v\n%s", pid, err, jerr, sdOut)
+			}
+			if bySystemd.Supervisor == nil || bySystemd.Supervisor.Type != u.typ {
+				t.Errorf("systemd runs %s as %+v, want Type=%s", u.unit, bySystemd.Supervisor, u.typ)
+			}
+			v, sd := startedOf(&byVerify), startedOf(&bySystemd)
+			if u.retitles != "" {
+				t.Logf("arguments and environment not compared: %s", u.retitles)
+				v.argv, sd.argv, v.env, sd.env = nil, nil, nil, nil
+			}
+			for _, d := range differences(v, sd) {
+				t.Errorf("%s: %s", u.unit, d)
+			}
+		})
+	}
+}
+
+// differences says where what verify --unit gave the daemon differs from
+// what systemd gave it, but for notEmulated.
+func differences(v, s started) []string {
+	var out []string
+	same := func(what string, a, b any) {
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			out = append(out, fmt.Sprintf("%s: %v under verify --unit, %v under systemd", what, a, b))
+		}
+	}
+	same("program", v.exe, s.exe)
+	same("arguments", v.argv, s.argv)
+	same("uids", v.uids, s.uids)
+	same("gids", v.gids, s.gids)
+	same("groups", v.groups, s.groups)
+	same("umask", v.umask, s.umask)
+	same("working directory", v.cwd, s.cwd)
+	same("descriptors above 2 but sockets", v.fds, s.fds)
+	// A daemon that finds JOURNAL_STREAM naming its stderr logs there;
+	// under the run, where stdout and stderr are a file, it connects to
+	// syslog instead (dbus-daemon, sshd): one socket more, and no other.
+	if v.sockets != s.sockets && !(s.journal && v.sockets == s.sockets+1) {
+		out = append(out, fmt.Sprintf("sockets above 2: %d under verify --unit, %d under systemd", v.sockets, s.sockets))
+	}
+	var names []string
+	for k := range v.env {
+		names = append(names, k)
+	}
+	for k := range s.env {
+		if _, ok := v.env[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		if _, skip := notEmulated[k]; skip {
+			continue
+		}
+		a, inV := v.env[k]
+		b, inS := s.env[k]
+		switch {
+		case !inV:
+			out = append(out, fmt.Sprintf("environment: %s=%s under systemd only", k, b))
+		case !inS:
+			out = append(out, fmt.Sprintf("environment: %s=%s under verify --unit only", k, a))
+		case a != b && !pidValued[k]:
+			out = append(out, fmt.Sprintf("environment: %s=%s under verify --unit, %s under systemd", k, a, b))
+		}
+	}
+	return out
+}
