@@ -28,7 +28,7 @@ set -euo pipefail
 BASE=${DCHECK_SDHOST_BASE:-/var/tmp/dcheck-systemd-host}
 ROOT=$BASE/rootfs
 NAME=${DCHECK_SDHOST_NAME:-dcheck-sdhost}
-PKGS=${DCHECK_SDHOST_PKGS:-nginx-light redis-server cron openssh-server}
+PKGS=${DCHECK_SDHOST_PKGS:-nginx-light redis-server cron openssh-server memcached}
 PIDF=$BASE/nspawn.pid
 LOG=$BASE/console.log
 PATHS=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -63,23 +63,32 @@ host_deps() {
     || die "apt-get install systemd-container debootstrap failed"
 }
 
+# install PKGS in the built root (apt-get in a chroot, no service started)
+install_pkgs() {
+  log "installing $PKGS (log: $BASE/install.log)"
+  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"; chmod 755 "$ROOT/usr/sbin/policy-rc.d"
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  chroot "$ROOT" env -i PATH=$PATHS DEBIAN_FRONTEND=noninteractive sh -c \
+    "apt-get update -q && apt-get install -y -q --no-install-recommends $PKGS" >"$BASE/install.log" 2>&1 \
+    || die "installing the packages failed, see $BASE/install.log"
+  rm -f "$ROOT/usr/sbin/policy-rc.d"  # inside the booted container, services start as usual
+  echo "$PKGS" >"$ROOT/.ready"
+}
+
 build() {
-  [ -e "$ROOT/.ready" ] && return
+  if [ -e "$ROOT/.ready" ]; then
+    # A root built for another package list gets the missing ones.
+    [ "$(cat "$ROOT/.ready")" = "$PKGS" ] || install_pkgs
+    return
+  fi
   host_deps
   if [ -d "$ROOT" ]; then log "removing the incomplete $ROOT"; rm -rf --one-file-system "$ROOT"; fi
   mkdir -p "$BASE"
   log "debootstrap bookworm into $ROOT (log: $BASE/debootstrap.log)"
   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps,iproute2 \
     bookworm "$ROOT" "$(mirror)" >"$BASE/debootstrap.log" 2>&1 || die "debootstrap failed, see $BASE/debootstrap.log"
-  printf '#!/bin/sh\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"; chmod 755 "$ROOT/usr/sbin/policy-rc.d"
-  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
-  log "installing $PKGS (log: $BASE/install.log)"
-  chroot "$ROOT" env -i PATH=$PATHS DEBIAN_FRONTEND=noninteractive sh -c \
-    "apt-get update -q && apt-get install -y -q --no-install-recommends $PKGS" >"$BASE/install.log" 2>&1 \
-    || die "installing the packages failed, see $BASE/install.log"
-  rm -f "$ROOT/usr/sbin/policy-rc.d"  # inside the booted container, services start as usual
   echo "$NAME" >"$ROOT/etc/hostname"
-  touch "$ROOT/.ready"
+  install_pkgs
 }
 
 npid() {  # our systemd-nspawn's pid, while it runs

@@ -56,6 +56,9 @@ type unitVerdict struct {
 //     /run/redis/redis-server.pid, mode 0660 (ls -l), writable by its
 //     group, DC302; it keeps no descriptor on it, DC303; its current
 //     directory is /var/lib/redis, DC201.
+//   - memcached (Type=simple, through Debian's wrapper script, which
+//     execs it) writes its PIDFile=, /run/memcached/memcached.pid, and
+//     keeps no descriptor on it (/proc/PID/fd), DC303.
 //   - journald, logind (Type=dbus: BusName= without Type=) and sshd pass.
 var stockVerdicts = map[string]unitVerdict{
 	"systemd-journald.service": {"notify", checks.ProfileSupervised, checks.VerdictPass, nil, nil},
@@ -65,6 +68,7 @@ var stockVerdicts = map[string]unitVerdict{
 	"cron.service":             {"simple", checks.ProfileSupervised, checks.VerdictPass, nil, []string{"DC201"}},
 	"redis-server.service":     {"notify", checks.ProfileSupervised, checks.VerdictFail, []string{"DC302"}, []string{"DC201", "DC303"}},
 	"nginx.service":            {"forking", checks.ProfileSysV, checks.VerdictFail, []string{"DC103"}, []string{"DC303"}},
+	"memcached.service":        {"simple", checks.ProfileSupervised, checks.VerdictPass, nil, []string{"DC303"}},
 }
 
 // fixtureUnits are dcheck's own daemons as units: each good one passes by
