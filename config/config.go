@@ -30,7 +30,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -40,6 +39,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safepath"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -93,12 +93,17 @@ func (e *Error) Error() string {
 // Load reads and checks the file at path. The error is an *Error for a
 // mistake in the file, or the file system's error (which names path).
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := safepath.ReadRegular(path, MaxFile, false)
 	if err != nil {
 		return nil, err
 	}
 	return Parse(path, data)
 }
+
+// MaxFile is the largest --config file Load reads: 1 MiB, hundreds of
+// times what a fleet's expectations take. A larger one, and anything but
+// a regular file (/dev/zero, a FIFO), is refused without reading it.
+const MaxFile = 1 << 20
 
 // Parse checks data, the contents of the file at path.
 func Parse(path string, data []byte) (*File, error) {

@@ -228,7 +228,7 @@ func TestLabelFilterAndJUnitReport(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "g.pid")
 	code, out, _ := verify(t, nil, "--label-filter", "SU101 || DC103", "--junit-report", junit, "--pidfile", pidfile, "--",
 		filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile)
-	if code != 0 || !strings.Contains(out, "Ran 2 of 26 Specs") {
+	if code != 0 || !regexp.MustCompile(`Ran 2 of \d+ Specs`).MatchString(out) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 	data, err := os.ReadFile(junit)

@@ -1,12 +1,12 @@
 package unitfile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/dcheck/dcheck/internal/safepath"
 )
 
 // basePath is the PATH systemd gives system services.
@@ -18,14 +18,14 @@ const basePath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 // name replaces an earlier one, in place.
 func (s *Service) Env(extra ...string) ([]string, error) {
 	env := []string{basePath}
+	at := map[string]int{"PATH": 0} // name -> index in env: linear in the settings
 	set := func(kv string) {
 		name, _, _ := strings.Cut(kv, "=")
-		for i, old := range env {
-			if strings.HasPrefix(old, name+"=") {
-				env[i] = kv
-				return
-			}
+		if i, ok := at[name]; ok {
+			env[i] = kv
+			return
 		}
+		at[name] = len(env)
 		env = append(env, kv)
 	}
 	for _, kv := range s.Environment {
@@ -59,25 +59,35 @@ func EnvMap(env []string) map[string]string {
 	return m
 }
 
+// MaxEnvFile is the most of an EnvironmentFile= dcheck reads: 1 MiB.
+const MaxEnvFile = 1 << 20
+
 // readEnvFile reads an EnvironmentFile=: NAME=VALUE lines, # and ;
 // comments, blank lines, values optionally quoted, a trailing backslash
-// continuing the line.
+// continuing the line. The daemon may own the file's directory and put
+// anything there before the next start: it is read as a regular file
+// only, without following a symbolic link and without waiting (a FIFO
+// there once hung the start for good), at most MaxEnvFile bytes, in time
+// linear in its size.
 func readEnvFile(path string) ([]string, error) {
-	f, err := os.Open(path)
+	data, err := safepath.ReadRegular(path, MaxEnvFile, true)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	n, pending := 0, ""
-	for sc.Scan() {
-		n++
-		line := pending + sc.Text()
-		pending = ""
-		if strings.HasSuffix(line, `\`) {
-			pending = strings.TrimSuffix(line, `\`)
+	var (
+		out     []string
+		pending strings.Builder // a line continued with a backslash
+	)
+	for n, raw := range strings.Split(string(data), "\n") {
+		if strings.HasSuffix(raw, `\`) {
+			pending.WriteString(strings.TrimSuffix(raw, `\`))
 			continue
+		}
+		line := raw
+		if pending.Len() > 0 {
+			pending.WriteString(raw)
+			line = pending.String()
+			pending.Reset()
 		}
 		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' || line[0] == ';' {
@@ -86,7 +96,7 @@ func readEnvFile(path string) ([]string, error) {
 		name, value, ok := strings.Cut(line, "=")
 		name = strings.TrimSpace(strings.TrimPrefix(name, "export "))
 		if !ok || name == "" || !isNameStart(name[0]) || strings.IndexFunc(name, func(r rune) bool { return r > 127 || !isNameChar(byte(r)) }) >= 0 {
-			return nil, fmt.Errorf("line %d: %q is not NAME=VALUE", n, line)
+			return nil, fmt.Errorf("line %d: %q is not NAME=VALUE", n+1, truncate(line, 80))
 		}
 		value = strings.TrimSpace(value)
 		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
@@ -94,8 +104,13 @@ func readEnvFile(path string) ([]string, error) {
 		}
 		out = append(out, name+"="+value)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
 	return out, nil
+}
+
+// truncate cuts s to at most n bytes, saying so.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

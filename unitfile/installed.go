@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/coreos/go-systemd/v22/unit"
 )
 
 // SystemSearchPath is where the systemd system manager loads unit files
@@ -144,17 +142,12 @@ func ReadRunFacts(path string, dropIns []string) (RunFacts, error) {
 		busName bool
 	)
 	for _, file := range append([]string{path}, dropIns...) {
-		f, err := os.Open(file)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) && file != path {
-				continue
-			}
-			return RunFacts{}, fmt.Errorf("%w: %v", ErrUnit, err)
+		opts, err := readOptions(file)
+		if errors.Is(err, fs.ErrNotExist) && file != path {
+			continue
 		}
-		opts, err := unit.DeserializeOptions(f)
-		f.Close()
 		if err != nil {
-			return RunFacts{}, fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
+			return RunFacts{}, fmt.Errorf("%w: %w", ErrUnit, err)
 		}
 		for _, o := range opts {
 			if o.Section != "Service" {

@@ -11,6 +11,7 @@
 package unitfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/unit"
+
+	"github.com/dcheck/dcheck/internal/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -164,18 +167,31 @@ func applyFiles(path string, dropIns []string, set func(*unit.UnitOption) error)
 	return nil
 }
 
+// MaxUnitFile is the most of a unit file or drop-in dcheck reads: 1 MiB.
+const MaxUnitFile = 1 << 20
+
+// readOptions reads the directives of one unit file or drop-in with
+// go-systemd's parser: a regular file only (a FIFO is never waited on), at
+// most MaxUnitFile bytes. Its errors name the file.
+func readOptions(file string) ([]*unit.UnitOption, error) {
+	data, err := safepath.ReadRegular(file, MaxUnitFile, false)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := unit.DeserializeOptions(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return opts, nil
+}
+
 // applyFile reads one unit file's directives (go-systemd's parser) and
 // applies each with set, in order; an error names the file and the
 // directive.
 func applyFile(file string, set func(*unit.UnitOption) error) error {
-	f, err := os.Open(file)
+	opts, err := readOptions(file)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnit, err)
-	}
-	defer f.Close()
-	opts, err := unit.DeserializeOptions(f)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrUnit, file, err)
+		return fmt.Errorf("%w: %w", ErrUnit, err)
 	}
 	for _, o := range opts {
 		if err := set(o); err != nil {
