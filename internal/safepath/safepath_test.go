@@ -187,3 +187,33 @@ func TestWriteFileReplacesALinkWithoutFollowingIt(t *testing.T) {
 		t.Errorf("a name with a slash: %v", err)
 	}
 }
+
+// TestReadRegularNeverWaits: a FIFO another user planted is refused
+// without waiting for a writer; a link is refused with nofollow; a
+// device is no regular file; a file over the bound is refused.
+func TestReadRegularNeverWaits(t *testing.T) {
+	top, victim := tree(t)
+	dir := nobodysDir(t, filepath.Join(top, "theirs"))
+	if out, err := attacker.Run(t, `mkfifo "$1/fifo" && ln -s "$2" "$1/link" && printf 12345 >"$1/five"`, dir, victim); err != nil {
+		t.Fatalf("attacker: %v %s", err, out)
+	}
+	for _, tc := range []struct {
+		path     string
+		max      int64
+		nofollow bool
+		want     error
+	}{
+		{filepath.Join(dir, "fifo"), 10, false, ErrNotRegular},
+		{filepath.Join(dir, "link"), 100, true, ErrSymlink},
+		{"/dev/zero", 10, false, ErrNotRegular},
+		{filepath.Join(dir, "five"), 4, false, ErrTooLarge},
+	} {
+		if _, err := ReadRegular(tc.path, tc.max, tc.nofollow); !errors.Is(err, tc.want) {
+			t.Errorf("ReadRegular(%s): %v, want %v", tc.path, err, tc.want)
+		}
+	}
+	if b, err := ReadRegular(filepath.Join(dir, "five"), 5, true); err != nil || string(b) != "12345" {
+		t.Errorf("a file of the bound's size: %q %v", b, err)
+	}
+	attacker.Untouched(t, victim)
+}
