@@ -3,7 +3,6 @@
 package fleet
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,13 +25,7 @@ func TestTextfileDirectoryOwnerCannotTurnRootsWrite(t *testing.T) {
 	attacker.Need(t)
 	top := t.TempDir()
 	victim := attacker.Victim(t, top)
-	dir := filepath.Join(top, "textfile")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(dir, attacker.Nobody, attacker.Nobody); err != nil {
-		t.Fatal(err)
-	}
+	dir := attacker.Dir(t, top, "textfile")
 	attacker.Reachable(top)
 	ready := make(chan error, 1)
 	attacker.Go(t, func(stop <-chan struct{}) {

@@ -38,11 +38,7 @@ func TestSocketInAnotherUsersDirectoryIsRefused(t *testing.T) {
 	attacker.Need(t)
 	top := t.TempDir()
 	victim := attacker.Victim(t, top)
-	theirs := filepath.Join(top, "theirs")
-	if err := os.Mkdir(theirs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chown(theirs, attacker.Nobody, attacker.Nobody)
+	theirs := attacker.Dir(t, top, "theirs")
 	attacker.Reachable(top)
 	attacker.Start(t, `cd "$1" || exit 1
 mkdir real

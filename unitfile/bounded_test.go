@@ -23,11 +23,7 @@ func TestEnvironmentFileTheDaemonControls(t *testing.T) {
 	attacker.Need(t)
 	top := t.TempDir()
 	victim := attacker.Victim(t, top)
-	dir := filepath.Join(top, "etc")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.Chown(dir, attacker.Nobody, attacker.Nobody)
+	dir := attacker.Dir(t, top, "etc")
 	attacker.Reachable(top)
 	unit := write(t, top, "d.service", "[Service]\nEnvironmentFile="+filepath.Join(dir, "env")+"\nExecStart=/bin/true\n")
 	s, err := Parse(unit)

@@ -137,3 +137,18 @@ func Go(t testing.TB, fn func(stop <-chan struct{})) {
 		}
 	})
 }
+
+// Dir makes the directory name in parent, mode 0755, owned by nobody: a
+// directory the attacker controls (a daemon's runtime directory, a service
+// user's textfile directory). It returns its path.
+func Dir(t testing.TB, parent, name string) string {
+	t.Helper()
+	path := filepath.Join(parent, name)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(path, Nobody, Nobody); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -34,20 +34,9 @@ func tree(t *testing.T) (top, victim string) {
 	return top, attacker.Victim(t, top)
 }
 
-func nobodysDir(t *testing.T, path string) string {
-	t.Helper()
-	if err := os.Mkdir(path, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(path, attacker.Nobody, attacker.Nobody); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestOpenDirRefusesWhatAnotherUserControls(t *testing.T) {
 	top, victim := tree(t)
-	theirs := nobodysDir(t, filepath.Join(top, "theirs"))
+	theirs := attacker.Dir(t, top, "theirs")
 	if out, err := attacker.Run(t, `mkdir "$1/inner" && ln -s "$2" "$1/link"`, theirs, filepath.Dir(victim)); err != nil {
 		t.Fatalf("attacker: %v %s", err, out)
 	}
@@ -141,7 +130,7 @@ func TestRemoveAllNeverFollowsALinkPlantedInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer base.Close()
-	run := nobodysDir(t, filepath.Join(top, "run"))
+	run := attacker.Dir(t, top, "run")
 	if out, err := attacker.Run(t, `cd "$1" && mkdir -p d/e && ln -s "$2" d/e/link && ln -s "$3" dirlink`, run, victim, filepath.Dir(victim)); err != nil {
 		t.Fatalf("attacker: %v %s", err, out)
 	}
@@ -164,7 +153,7 @@ func TestRemoveAllNeverFollowsALinkPlantedInside(t *testing.T) {
 // file's name is replaced; the file it names is untouched.
 func TestWriteFileReplacesALinkWithoutFollowingIt(t *testing.T) {
 	top, victim := tree(t)
-	dir := nobodysDir(t, filepath.Join(top, "textfile"))
+	dir := attacker.Dir(t, top, "textfile")
 	if out, err := attacker.Run(t, `ln -s "$2" "$1/out.prom"`, dir, victim); err != nil {
 		t.Fatalf("attacker: %v %s", err, out)
 	}
@@ -193,7 +182,7 @@ func TestWriteFileReplacesALinkWithoutFollowingIt(t *testing.T) {
 // device is no regular file; a file over the bound is refused.
 func TestReadRegularNeverWaits(t *testing.T) {
 	top, victim := tree(t)
-	dir := nobodysDir(t, filepath.Join(top, "theirs"))
+	dir := attacker.Dir(t, top, "theirs")
 	if out, err := attacker.Run(t, `mkfifo "$1/fifo" && ln -s "$2" "$1/link" && printf 12345 >"$1/five"`, dir, victim); err != nil {
 		t.Fatalf("attacker: %v %s", err, out)
 	}
