@@ -55,7 +55,11 @@ func WriteText(w io.Writer, r *Report, color bool) error {
 		return code + s + ansiReset
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "pid %d (%s), judged as a %s daemon: %s\n", r.PID, printable(r.Process.Comm), r.Profile,
+	judgedAs := fmt.Sprintf("judged as a %s daemon", r.Profile)
+	if r.Profile == ProfileUndecided {
+		judgedAs = "its profile undecided"
+	}
+	fmt.Fprintf(&b, "pid %d (%s), %s: %s\n", r.PID, printable(r.Process.Comm), judgedAs,
 		paint(ansiBold+verdictColor(r.Verdict), strings.ToUpper(string(r.Verdict))))
 	if r.Supervisor != nil {
 		fmt.Fprintf(&b, "supervisor: %s\n", printable(r.Supervisor.Describe()))

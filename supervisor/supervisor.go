@@ -170,6 +170,13 @@ func (f *Finder) Supervision(s *proc.Snapshot) checks.Supervision {
 		return sup
 	}
 	if parent == "systemd" {
+		if p := s.Parent; p != nil && len(p.NSPID) > 1 && p.NSPID[len(p.NSPID)-1] == 1 {
+			// A container's own systemd, seen from the host: its units,
+			// bus and files are the container's.
+			return checks.Supervision{Kind: checks.SupervisorContainer, Source: seenParent, Container: f.container(s.PID),
+				Evidence: seenParent + ", pid 1 of a container's pid namespace",
+				Err:      "the container's systemd runs it: ask inside the container (its units and bus are not this host's)"}
+		}
 		return f.systemd(s, ppid, seenParent)
 	}
 	sup := checks.Supervision{Kind: checks.SupervisorInit, Profile: checks.ProfileSysV, Source: seenParent}

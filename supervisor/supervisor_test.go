@@ -65,6 +65,9 @@ func TestSupervision(t *testing.T) {
 	u := units{"nginx.service": "forking", "cron.service": "simple", "1000/syncthing.service": "simple", "syncthing.service": "simple"}
 	container := snapshot(1, 0, "")
 	container.Status.NSPID = []int{4242, 1}
+	inContainer := snapshot(4300, 4242, "systemd")
+	inContainer.Parent.NSPID = []int{4242, 1}
+	inContainer.Status.NSPID = []int{4300, 40}
 	for _, tc := range []struct {
 		name    string
 		s       *proc.Snapshot
@@ -85,6 +88,7 @@ func TestSupervision(t *testing.T) {
 		{"under tini", snapshot(23, 19, "tini"), checks.SupervisorContainerInit, "", checks.ProfileSupervised, "tini"},
 		{"a container's pid 1 seen from the host", container, checks.SupervisorContainer, "", checks.ProfileSupervised, "pid 1 of its pid namespace"},
 		{"a child of a shell", snapshot(24, 19, "bash"), checks.SupervisorInit, "", checks.ProfileSysV, "no supervisor dcheck knows"},
+		{"a service of a container's systemd, seen from the host, is undecided", inContainer, checks.SupervisorContainer, "", "", "ask inside the container"},
 	} {
 		f := New(h, u, 0)
 		got := f.Supervision(tc.s)
