@@ -290,14 +290,25 @@ func (h *harness) leftoversSpec() {
 	for pid := range left {
 		desc = append(desc, fmt.Sprintf("%d (%s)", pid, commOf(pid)))
 	}
+	h.mu.Lock()
+	for _, d := range h.stopSurvivors { // killed since, as systemd kills them
+		if !slices.Contains(desc, d) {
+			desc = append(desc, d)
+		}
+	}
+	h.mu.Unlock()
 	slices.Sort(desc)
 	if svc := h.unit(); svc != nil {
 		switch mode := svc.Mode(); {
-		case len(left) > 0 && (mode == "process" || mode == "none"):
+		case len(desc) > 0 && (mode == "process" || mode == "none"):
 			h.conclude("SU108", Noted, "KillMode=%s: systemd leaves the rest running, by the unit's choice: %s", mode, strings.Join(desc, ", "))
 			return
-		case len(left) > 0:
-			h.conclude("SU108", Failed, "KillMode=%s: still running %v after %s reached them: %s (systemd would SIGKILL them)", mode, h.cfg.StopTimeout, unix.SignalName(svc.Signal()), strings.Join(desc, ", "))
+		case len(desc) > 0:
+			kill := "killed with SIGKILL then, as systemd kills them"
+			if svc.NoSIGKILL {
+				kill = "left running, as SendSIGKILL=no has systemd leave them"
+			}
+			h.conclude("SU108", Failed, "KillMode=%s: still running %v after %s reached them: %s (%s)", mode, h.cfg.StopTimeout, unix.SignalName(svc.Signal()), strings.Join(desc, ", "), kill)
 		}
 		h.conclude("SU108", Passed, "after pid %d stopped (KillMode=%s), nothing is left of session %d%s, or carrying the run's marker", f.pid, svc.Mode(), h.daemonSID, h.adoptedNote())
 		return

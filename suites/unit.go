@@ -256,8 +256,8 @@ func (h *harness) stopUnit(pid int, name string) error {
 
 // afterUnitStop is what systemd does once the main process has exited:
 // with KillMode=mixed, SIGKILL to the rest of the group; with
-// control-group, wait up to the stop timeout for the rest to end (the
-// survivors are SU108's to report).
+// control-group, wait up to the stop timeout for the rest to end, then
+// SIGKILL what survived (recorded for SU108 to report).
 func (h *harness) afterUnitStop(main int) {
 	switch h.unit().Mode() {
 	case "mixed":
@@ -276,6 +276,25 @@ func (h *harness) afterUnitStop(main int) {
 	case "control-group":
 		for _, p := range h.unitGroup(main) {
 			h.waitExit(p, h.cfg.StopTimeout)
+		}
+		// What is still there, systemd kills with SIGKILL once
+		// TimeoutStopSec= is over (unless SendSIGKILL=no): SU108 is told
+		// of it first, and nothing else is sent (a SIGTERM from the
+		// run's cleanup reached a KillSignal=SIGINT unit's survivor,
+		// which systemd 252 never sends it: supervisor/oracle_test.go).
+		survivors := h.unitGroup(main)
+		h.mu.Lock()
+		for _, p := range survivors {
+			h.stopSurvivors = append(h.stopSurvivors, fmt.Sprintf("%d (%s)", p, commOf(p)))
+		}
+		h.mu.Unlock()
+		if !h.unit().NoSIGKILL {
+			for _, p := range survivors {
+				h.signal(p, unix.SIGKILL)
+			}
+			for _, p := range survivors {
+				h.waitExit(p, 5*time.Second)
+			}
 		}
 	}
 }

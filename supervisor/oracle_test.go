@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/testclock"
 )
 
 // The differential oracle: dcheck verify --unit emulates how systemd
@@ -236,4 +239,112 @@ func differences(v, s started, typ string) []string {
 		}
 	}
 	return out
+}
+
+// probeDaemon is a daemon that logs every catchable signal it and its
+// child get, to the file its first argument names: what a reload and a
+// stop do to a unit's processes, seen from inside.
+const probeDaemon = `#!/bin/sh
+log=$1
+(
+	trap 'echo "child HUP" >>"$log"' HUP
+	trap 'echo "child INT" >>"$log"; exit 0' INT
+	trap 'echo "child TERM" >>"$log"; exit 0' TERM
+	echo "child ready" >>"$log"
+	while :; do sleep 1 & wait $!; done
+) &
+trap 'echo "main HUP" >>"$log"' HUP
+trap 'echo "main INT" >>"$log"; exit 0' INT
+trap 'echo "main TERM" >>"$log"; exit 0' TERM
+echo "main ready" >>"$log"
+while :; do sleep 1 & wait $!; done
+`
+
+// stopUnits are units of probeDaemon whose reload and stop differ: what
+// each process logs must be the same under systemd and under verify
+// --unit (its SU107 reload and SU104 stop). The probe's child ignores
+// SIGINT, as a non-interactive shell's background job does: under
+// KillSignal=SIGINT it survives the stop, and only the timeout's SIGKILL
+// ends it.
+var stopUnits = []struct{ name, service string }{
+	{"dcheck-stop-group.service", "ExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-mixed.service", "KillMode=mixed\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-int.service", "KillSignal=SIGINT\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-execstop.service", "ExecStop=/bin/kill -INT $MAINPID\nExecReload=/bin/kill -HUP $MAINPID\n"},
+}
+
+// TestReloadAndStopAgreeWithRealSystemd: the same units reloaded and
+// stopped by systemd (systemctl reload, stop) and by verify --unit --reload:
+// each process gets the same signals, and the log says so.
+func TestReloadAndStopAgreeWithRealSystemd(t *testing.T) {
+	root := bootHost(t)
+	if err := os.WriteFile(filepath.Join(root, bin, "dcheck-probe"), []byte(probeDaemon), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range stopUnits {
+		// TimeoutStopSec=5: a survivor of KillSignal= is killed after five
+		// seconds on both sides, not systemd's default ninety.
+		text := "[Service]\nExecStart=" + bin + "/dcheck-probe /run/" + u.name + ".log\nTimeoutStopSec=5\n" + u.service
+		if err := os.WriteFile(filepath.Join(root, "etc/systemd/system", u.name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := sdhost(t, "exec", "systemctl", "daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v\n%s", err, out)
+	}
+	for _, u := range stopUnits {
+		t.Run(u.name, func(t *testing.T) {
+			logPath := "/run/" + u.name + ".log"
+			wait := func(line string) string {
+				t.Helper()
+				deadline := time.Now().Add(testclock.Scale(30 * time.Second))
+				for {
+					out, _ := sdhost(t, "exec", "cat", logPath)
+					if strings.Contains(out, line) {
+						return out
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("%s never logged %q:\n%s", u.name, line, out)
+					}
+					time.Sleep(50 * time.Millisecond) // a log line gives no event across the container
+				}
+			}
+			sdhost(t, "exec", "rm", "-f", logPath)
+			if out, err := sdhost(t, "exec", "systemctl", "start", u.name); err != nil {
+				t.Fatalf("start: %v\n%s", err, out)
+			}
+			wait("child ready")
+			if out, err := sdhost(t, "exec", "systemctl", "reload", u.name); err != nil {
+				t.Fatalf("reload: %v\n%s", err, out)
+			}
+			wait("main HUP")
+			if out, err := sdhost(t, "exec", "systemctl", "stop", u.name); err != nil {
+				t.Fatalf("stop: %v\n%s", err, out)
+			}
+			bySystemd, _ := sdhost(t, "exec", "cat", logPath)
+			statusOut, _ := sdhost(t, "exec", "systemctl", "show", "-p", "ExecMainStatus", "--value", u.name)
+
+			sdhost(t, "exec", "rm", "-f", logPath)
+			vout, _ := sdhost(t, "exec", "dcheck", "verify", "--unit", "/etc/systemd/system/"+u.name, "--reload",
+				"--label-filter", "SU107 || SU104", "--start-timeout", "60s")
+			byVerify, _ := sdhost(t, "exec", "cat", logPath)
+			if a, b := signalsLogged(byVerify), signalsLogged(bySystemd); !slices.Equal(a, b) {
+				t.Errorf("%s: under verify --unit the processes logged %q, under systemd %q\n%s", u.name, a, b, tail(vout, 12))
+			}
+			// The main process's exit status: systemd's ExecMainStatus,
+			// and what SU104 saw.
+			m := regexp.MustCompile(`(?m)^SU104\s.*exit status (\d+)`).FindStringSubmatch(vout)
+			if m == nil || m[1] != strings.TrimSpace(statusOut) {
+				t.Errorf("%s: exit status %v under verify --unit (SU104), ExecMainStatus=%s under systemd\n%s", u.name, m, strings.TrimSpace(statusOut), tail(vout, 12))
+			}
+		})
+	}
+}
+
+// signalsLogged is the probe's log as a sorted list of its lines: the
+// order of two processes' lines is the scheduler's.
+func signalsLogged(log string) []string {
+	lines := strings.Fields(strings.ReplaceAll(strings.TrimSpace(log), " ", "_"))
+	slices.Sort(lines)
+	return lines
 }

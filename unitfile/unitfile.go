@@ -82,6 +82,9 @@ type Service struct {
 
 	KillMode   string      // KillMode=; "" means control-group
 	KillSignal unix.Signal // KillSignal=; 0 means SIGTERM
+	// NoSIGKILL is SendSIGKILL=no: what survives the stop's timeout is
+	// left running instead of killed with SIGKILL.
+	NoSIGKILL bool
 
 	// TimeoutStartSec= and TimeoutStopSec= (or TimeoutSec=), as written:
 	// 0 is "infinity" (or 0: no timeout) when set; unset, StartTimeout
@@ -336,6 +339,12 @@ func (s *Service) set(o *unit.UnitOption) error {
 		default:
 			return fmt.Errorf("want control-group, mixed, process or none")
 		}
+	case "Service.SendSIGKILL":
+		b, err := parseBool(v)
+		if err != nil {
+			return err
+		}
+		s.NoSIGKILL = !b
 	case "Service.KillSignal":
 		sig, err := parseSignal(v)
 		if err != nil {
