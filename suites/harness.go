@@ -78,16 +78,19 @@ type harness struct {
 	// processes ("pid (comm)") still running when the stop's timeout was
 	// over, before they were killed as systemd kills them (SU108).
 	stopSurvivors []string
-	notifyLog     []notifyMsg    // every sd_notify message received, in order
-	sched         []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
-	schedDone     chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
-	syncSeq       int            // the last syncNotify marker sent
-	sockets       []passedSocket // --socket: the listening sockets passed to each start
-	probes        []probeResult  // --probe: each address, at the unit's readiness
-	probed        bool           // the probes were made (once)
-	gone          string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
-	startedAt     time.Time      // when the start command was launched
-	readyAt       time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
+	notifyLog     []notifyMsg // every sd_notify message received from the run, in order
+	// strangers are the sd_notify messages that came from processes
+	// outside the run ("pid N (comm): READY=1"), ignored and reported.
+	strangers []string
+	sched     []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
+	schedDone chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
+	syncSeq   int            // the last syncNotify marker sent
+	sockets   []passedSocket // --socket: the listening sockets passed to each start
+	probes    []probeResult  // --probe: each address, at the unit's readiness
+	probed    bool           // the probes were made (once)
+	gone      string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt time.Time      // when the start command was launched
+	readyAt   time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went

@@ -24,7 +24,7 @@ type notifyMsg struct {
 func (m notifyMsg) has(kv string) bool { return slices.Contains(m.fields, kv) }
 
 // logNotify logs one message, and reports whether it was the daemon's
-// (false: one of syncNotify's markers).
+// (false: one of syncNotify's markers, or a message from outside the run).
 func (h *harness) logNotify(msg string, oob []byte) bool {
 	m := notifyMsg{at: time.Now(), fields: strings.Split(strings.TrimRight(msg, "\n"), "\n")}
 	m.pid, m.at = notifySender(oob, m.at)
@@ -35,6 +35,17 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 			default:
 			}
 		}
+		return false
+	}
+	if m.pid != 0 && !fromRun(m.pid) {
+		// The socket's path is in a directory every user can search (a
+		// unit's User= must reach it): anyone may send, and only the
+		// run's processes are heard, as systemd hears only its units'.
+		h.mu.Lock()
+		if len(h.strangers) < 8 {
+			h.strangers = append(h.strangers, fmt.Sprintf("pid %d (%s): %q", m.pid, commOf(m.pid), truncate(msg, 40)))
+		}
+		h.mu.Unlock()
 		return false
 	}
 	h.mu.Lock()
@@ -92,4 +103,34 @@ func (h *harness) notifications(kv string) []notifyMsg {
 		}
 	}
 	return out
+}
+
+// fromRun reports whether pid is a process of the run: a descendant of
+// the harness, which adopts every orphan of the run (a child subreaper).
+// Its parents are followed through /proc, at most 64 of them; a process
+// that cannot be read is not of the run.
+func fromRun(pid int) bool {
+	self := os.Getpid()
+	for range 64 {
+		if pid == self {
+			return true
+		}
+		if pid <= 1 {
+			return false
+		}
+		st, ok := procStat(pid)
+		if !ok {
+			return false
+		}
+		pid = st.PPID
+	}
+	return false
+}
+
+// truncate cuts s to n bytes, saying so.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }

@@ -159,6 +159,12 @@ func (h *harness) printSummary() {
 	if len(h.start.killed) > 0 {
 		fmt.Fprintf(h.cfg.Out, "note: during the start, %s%s\n", strings.Join(h.start.killed, ", "), h.hangupHint())
 	}
+	h.mu.Lock()
+	strangers := slices.Clone(h.strangers)
+	h.mu.Unlock()
+	if len(strangers) > 0 {
+		fmt.Fprintf(h.cfg.Out, "note: ignored sd_notify messages from processes outside the run: %s\n", strings.Join(strangers, "; "))
+	}
 	waived := ""
 	if counts[Waived] > 0 {
 		waived = fmt.Sprintf(", %d waived", counts[Waived])

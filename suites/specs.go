@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"fmt"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -195,7 +196,11 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 			h.conclude("SU112", Warned, "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)", h.cfg.StartTimeout)
 			return // a warning passes the spec unless Strict: one outcome only
 		}
-		h.conclude("SU112", Passed, "READY=1 received on NOTIFY_SOCKET")
+		from := ""
+		if ready := h.notifications("READY=1"); len(ready) > 0 && ready[0].pid != 0 {
+			from = fmt.Sprintf(" from pid %d", ready[0].pid)
+		}
+		h.conclude("SU112", Passed, "READY=1 received on NOTIFY_SOCKET%s", from)
 	})
 	if unit {
 		unitStartSpecs(hp, socket)
