@@ -113,7 +113,8 @@ var inits = map[string]bool{
 // of the namespace when it is a daemon its container runs (not an init).
 func (f *Finder) Scanned(pid, ppid int) bool {
 	if ppid == 0 {
-		return pid == 1 && !inits[f.comm(1)] && f.comm(1) != ""
+		name := f.comm(1)
+		return pid == 1 && name != "" && !inits[name]
 	}
 	_, ok := byParent[f.comm(ppid)]
 	return ok
@@ -263,13 +264,12 @@ func ProfileOf(typ string) checks.Profile {
 
 // unitOf is the unit a control group path names: its last component that
 // is a unit (ends in .service or .scope), "" when none is.
+// The innermost one counts: user@1000.service holds a user's manager and
+// its units, and a unit below it is the process's.
 func unitOf(path string) string {
 	parts := strings.Split(path, "/")
 	for i := len(parts) - 1; i >= 0; i-- {
-		p := parts[i]
-		if strings.HasSuffix(p, ".service") || strings.HasSuffix(p, ".scope") {
-			// user@1000.service holds a user's manager and its units: a
-			// unit below it is the one.
+		if p := parts[i]; strings.HasSuffix(p, ".service") || strings.HasSuffix(p, ".scope") {
 			return p
 		}
 	}
