@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -58,7 +59,6 @@ type harness struct {
 	sentID    checks.FileID
 	notify    *net.UnixConn // supervised: the harness plays the supervisor
 	notified  chan string
-	syncs     chan int // syncNotify's markers, as the reader reaches them
 
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
@@ -85,6 +85,8 @@ type harness struct {
 	sched     []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
 	schedDone chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
 	syncSeq   int            // the last syncNotify marker sent
+	heard     int            // the last syncNotify marker the reader reached
+	heardCh   chan struct{}  // closed, and replaced, each time heard grows
 	sockets   []passedSocket // --socket: the listening sockets passed to each start
 	probes    []probeResult  // --probe: each address, at the unit's readiness
 	probed    bool           // the probes were made (once)
@@ -140,7 +142,7 @@ func newHarness(cfg Config) (*harness, error) {
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
 		startTicks: bootTicks(fac),
 		waiting:    map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
-		notified: make(chan string, 64), syncs: make(chan int, 4)}
+		notified: make(chan string, 64), heardCh: make(chan struct{})}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
@@ -192,6 +194,11 @@ func newHarness(cfg Config) (*harness, error) {
 			for {
 				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 				if err != nil {
+					h.mu.Lock() // nothing more will be heard: syncNotify waits no longer
+					h.heard = math.MaxInt
+					close(h.heardCh)
+					h.heardCh = make(chan struct{})
+					h.mu.Unlock()
 					return
 				}
 				if !h.logNotify(string(buf[:n]), oob[:oobn]) {
@@ -243,7 +250,10 @@ func (h *harness) startCmd(cmd *exec.Cmd) error {
 // process: what it started is the cleanup's) and reports it.
 func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, timedOut bool, err error) {
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		h.hearBeforeReap(cmd.Process.Pid)
+		done <- cmd.Wait()
+	}()
 	select {
 	case err = <-done:
 	case <-time.After(timeout):
@@ -513,6 +523,17 @@ func (h *harness) adopted() []int {
 	if !h.subreaper {
 		return nil
 	}
+	// The zombies are reaped once what they sent to the notify socket is
+	// heard: until then they are in /proc, to be traced to the run.
+	var zombies []int
+	for _, pid := range childrenOf(os.Getpid()) {
+		if st, ok := procStat(pid); ok && !st.Alive() {
+			zombies = append(zombies, pid)
+		}
+	}
+	if len(zombies) > 0 {
+		h.syncNotify()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var live []int
@@ -526,6 +547,9 @@ func (h *harness) adopted() []int {
 		}
 		h.started[pid] = true
 		if ok && !st.Alive() {
+			if !slices.Contains(zombies, pid) {
+				continue // exited since: reaped next time, once heard
+			}
 			if ws, ok := reap(pid); ok {
 				h.exited[pid] = ws
 				if ws.Signaled() {

@@ -30,10 +30,13 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 	m.pid, m.at = notifySender(oob, m.at)
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
 		if n, err := strconv.Atoi(seq); err == nil {
-			select {
-			case h.syncs <- n:
-			default:
+			h.mu.Lock()
+			if n > h.heard {
+				h.heard = n
+				close(h.heardCh)
+				h.heardCh = make(chan struct{})
 			}
+			h.mu.Unlock()
 		}
 		return false
 	}
@@ -61,7 +64,8 @@ const syncMarker = "X_DCHECK_SYNC"
 // the call has been logged. A datagram is in the socket's queue once its
 // send returns, so a process that has exited has nothing in flight: the
 // harness sends a marker of its own, queued behind the rest, and waits
-// until the reader reaches it (the start timeout at most).
+// until the reader reaches it (the start timeout at most). Any number of
+// goroutines may wait at once.
 func (h *harness) syncNotify() {
 	if h.notify == nil {
 		return
@@ -81,15 +85,31 @@ func (h *harness) syncNotify() {
 	timeout := time.NewTimer(h.cfg.StartTimeout)
 	defer timeout.Stop()
 	for {
+		h.mu.Lock()
+		heard, next := h.heard, h.heardCh
+		h.mu.Unlock()
+		if heard >= seq {
+			return
+		}
 		select {
-		case n := <-h.syncs:
-			if n >= seq {
-				return
-			}
+		case <-next:
 		case <-timeout.C:
 			return
 		}
 	}
+}
+
+// hearBeforeReap waits until pid, a child that os/exec will reap, has
+// exited, and until what it sent to the notify socket has been heard: a
+// message is credited to the run by its sender's parents in /proc, which a
+// reaped sender no longer has (a daemon sends STOPPING=1 and exits at
+// once; the reader must not come second to the reaper).
+func (h *harness) hearBeforeReap(pid int) {
+	if h.notify == nil {
+		return
+	}
+	awaitExitUnreaped(pid)
+	h.syncNotify()
 }
 
 // notifications returns the messages received so far that carry kv.
