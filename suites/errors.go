@@ -23,3 +23,7 @@ func (e *notSignalledError) Error() string {
 }
 
 func (e *notSignalledError) Unwrap() error { return ErrNotSignalled }
+
+// errInterrupted is why nothing more is started once the run is being
+// cleaned up after SIGINT, SIGTERM or SIGHUP (onInterrupt).
+var errInterrupted = errors.New("the run was interrupted: it is being cleaned up")

@@ -64,6 +64,7 @@ type harness struct {
 	cleanupOnce sync.Once
 
 	mu         sync.Mutex
+	closing    bool                    // the cleanup has begun: nothing more is started
 	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
 	started    map[int]bool            // every pid the harness started or adopted
 	before     string                  // the pidfile as it was before the run started anything; "" when absent
@@ -152,6 +153,12 @@ func newHarness(cfg Config) (*harness, error) {
 		h.startReaper()
 	}
 	running.Lock()
+	if running.closed {
+		running.Unlock()
+		os.RemoveAll(h.dir)
+		h.stopReaper()
+		return nil, errInterrupted
+	}
 	running.set[h] = true
 	running.Unlock()
 	// A harness that fails half-made is cleaned up like any other.
@@ -238,6 +245,9 @@ func (h *harness) track(pid int) {
 func (h *harness) startCmd(cmd *exec.Cmd) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.closing {
+		return errInterrupted
+	}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -874,6 +884,9 @@ func (h *harness) cleanup() {
 }
 
 func (h *harness) cleanupOnceOnly() {
+	h.mu.Lock()
+	h.closing = true // what starts from now on is refused: the sweep below sees every process
+	h.mu.Unlock()
 	live := h.runProcesses()
 	for _, pid := range live {
 		h.signal(pid, unix.SIGTERM)

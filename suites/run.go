@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/signal"
@@ -12,12 +13,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/internal/term"
 )
@@ -29,6 +32,10 @@ import (
 // A run that judged nothing (the label filter matched no spec, or every
 // selected spec was skipped or unknown) fails the test with
 // ErrNothingJudged: it is not a pass.
+//
+// SIGINT, SIGTERM or SIGHUP, any number and mix, ends the run: its
+// processes are stopped, the pidfile it made and its temporary directory
+// removed, and the process exits with 128 + the first signal's number.
 func Run(t *testing.T, cfg Config) {
 	RegisterFailHandler(Fail)
 	Register(cfg)
@@ -37,6 +44,7 @@ func Run(t *testing.T, cfg Config) {
 	// with escape sequences.
 	reporterConfig.NoColor = reporterConfig.NoColor || !term.IsTerminal(os.Stdout)
 	judgements.Store(0)
+	defer onInterrupt(os.Stderr)()
 	if RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig) && judgements.Load() == 0 {
 		t.Errorf("dcheck: %v (label filter %q): the run is not a pass", ErrNothingJudged, suiteConfig.LabelFilter)
 	}
@@ -46,7 +54,9 @@ func Run(t *testing.T, cfg Config) {
 // reports whether every spec passed. It may be called once per process.
 // Report directories are created as needed. A configuration or label
 // filter that is wrong gives an error wrapping ErrConfig, before anything
-// runs; a run that judged nothing gives ErrNothingJudged.
+// runs; a run that judged nothing gives ErrNothingJudged. An interrupt
+// ends the process as under Run, after the cleanup: RunStandalone does
+// not return.
 func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	if err := cfg.Validate(); err != nil {
 		return false, err
@@ -75,15 +85,7 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	reporterConfig.JSONReport = rep.JSON
 	reporterConfig.Verbose = rep.Verbose
 	reporterConfig.NoColor = !rep.Color
-	// Ginkgo turns SIGINT and SIGTERM into an interrupt that runs the
-	// cleanup; a hangup (the terminal closed) would end the process with
-	// the daemon running and the temporary directory left: clean up, then
-	// exit as the hangup would have.
-	stop := onHangup(func() {
-		cleanupAll()
-		os.Exit(128 + int(syscall.SIGHUP))
-	})
-	defer stop()
+	defer onInterrupt(out)()
 	t := &standaloneT{}
 	judgements.Store(0)
 	passed := RunSpecs(t, "dcheck conformance", suiteConfig, reporterConfig)
@@ -107,32 +109,67 @@ func labelFilterError(err error) string {
 // colourMarkup is Ginkgo's {{red}}...{{/}} formatting.
 var colourMarkup = regexp.MustCompile(`\{\{[a-z/-]*\}\}`)
 
-// onHangup calls fn when the process receives SIGHUP, until the returned
-// function is called.
-func onHangup(fn func()) (stop func()) {
-	ch := make(chan os.Signal, 1)
+// interrupts are the signals that end a run early: ^C, kill and GNU
+// timeout's default, and the terminal's hangup.
+var interrupts = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// onInterrupt makes the first of SIGINT, SIGTERM and SIGHUP end the run
+// with its full cleanup, until the returned function is called: nothing of
+// the run left running, no pidfile it made, no temporary directory; then
+// the process exits with 128 + the signal's number (130, 143, 129), as a
+// shell reports a command the signal ended. Later signals, of any mix, are
+// taken and ignored: Ginkgo's own handling of a second ^C skips its cleanup
+// nodes, and timeout(1) signals the command and then its process group.
+// What is said goes to out.
+//
+// Ginkgo may return from RunSpecs while the cleanup runs (its second
+// interrupt skips the rest): stop then waits for the cleanup, and the exit.
+func onInterrupt(out io.Writer) (stop func()) {
+	const (
+		live = iota
+		interrupted
+		ended
+	)
+	var state atomic.Int32
+	ch := make(chan os.Signal, len(interrupts))
 	done := make(chan struct{})
-	signal.Notify(ch, syscall.SIGHUP)
+	signal.Notify(ch, interrupts...)
 	go func() {
 		select {
-		case <-ch:
-			fn()
+		case sig := <-ch:
+			if !state.CompareAndSwap(live, interrupted) {
+				return // the run had ended
+			}
+			n := sig.(syscall.Signal)
+			fmt.Fprintf(out, "dcheck: interrupted by %v: cleaning up the run\n", unix.SignalName(n))
+			cleanupAll()
+			fmt.Fprintf(out, "dcheck: the run was cleaned up; nothing was judged to the end\n")
+			os.Exit(128 + int(n))
 		case <-done:
 		}
 	}()
-	return func() { signal.Stop(ch); close(done) }
+	return func() {
+		if !state.CompareAndSwap(live, ended) {
+			select {} // the handler is cleaning up, and will exit
+		}
+		signal.Stop(ch)
+		close(done)
+	}
 }
 
 // running holds the harnesses whose cleanup has not run, for a signal
-// handler to clean up.
+// handler to clean up. Once closed, no harness is made.
 var running = struct {
 	sync.Mutex
-	set map[*harness]bool
+	set    map[*harness]bool
+	closed bool
 }{set: map[*harness]bool{}}
 
-// cleanupAll cleans up every harness that has not been.
+// cleanupAll cleans up every harness that has not been, and lets no new
+// one be made.
 func cleanupAll() {
 	running.Lock()
+	running.closed = true
 	hs := slices.Collect(maps.Keys(running.set))
 	running.Unlock()
 	for _, h := range hs {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -283,6 +284,96 @@ func TestInterruptedVerifyCleansUp(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
 				t.Errorf("%s left after %v", entries[0].Name(), sig)
+			}
+		})
+	}
+}
+
+// TestInterruptsInAnyMixCleanUp: dcheck verify stopped in the middle of its
+// lifecycle (its stop command hangs) by any mix of SIGINT, SIGTERM and
+// SIGHUP, to itself and to its process group as timeout(1) sends them,
+// cleans up everything (daemon, stop command, pidfile, temporary
+// directory) and exits with 128 + the first signal's number. Ginkgo alone
+// skipped the cleanup on a second ^C: timeout left the daemon and its
+// pidfile in 3 of 4 runs.
+func TestInterruptsInAnyMixCleanUp(t *testing.T) {
+	type send struct {
+		sig   syscall.Signal
+		group bool // to dcheck's process group, as timeout(1) does after signalling dcheck
+	}
+	for _, tc := range []struct {
+		name string
+		mix  []send
+	}{
+		{"timeout", []send{{syscall.SIGTERM, false}, {syscall.SIGTERM, true}}},
+		{"three ^C", []send{{syscall.SIGINT, true}, {syscall.SIGINT, true}, {syscall.SIGINT, true}}},
+		{"hangup then the rest", []send{{syscall.SIGHUP, false}, {syscall.SIGTERM, false}, {syscall.SIGINT, true}, {syscall.SIGHUP, true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := token(t)
+			tmp, dir := t.TempDir(), t.TempDir()
+			pidfile := filepath.Join(dir, "good-"+tok+".pid")
+			cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--pidfile", pidfile,
+				"--stop", "exec sleep 1000."+tok, "--stop-timeout", "10m",
+				"--", filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-start-timeout", slow(time.Minute).String())
+			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			t.Cleanup(func() {
+				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+				<-done
+				for _, l := range leftovers(tok) {
+					if pid, err := strconv.Atoi(strings.SplitN(l, ":", 2)[0]); err == nil {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			})
+			stopping := "sleep 1000." + tok
+			deadline := time.Now().Add(slow(time.Minute))
+			for !slices.ContainsFunc(leftovers(tok), func(l string) bool { return strings.HasSuffix(l, stopping) }) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the stop command never ran\n%s", out.String())
+				}
+				time.Sleep(5 * time.Millisecond) // a new process gives no event
+			}
+			if _, err := os.Stat(pidfile); err != nil {
+				t.Fatalf("the daemon's pidfile is not there while the stop hangs: %v", err)
+			}
+			for _, s := range tc.mix {
+				to := cmd.Process.Pid
+				if s.group {
+					to = -to
+				}
+				syscall.Kill(to, s.sig)
+			}
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(slow(time.Minute)):
+				t.Fatalf("dcheck verify did not end after %v\n%s", tc.mix, out.String())
+			}
+			done <- err // for the cleanup's receive
+			want := 128 + int(tc.mix[0].sig)
+			if code := cmd.ProcessState.ExitCode(); code != want {
+				t.Errorf("exit %d (%v); want %d\n%s", code, err, want, out.String())
+			}
+			if !strings.Contains(out.String(), "the run was cleaned up") {
+				t.Errorf("dcheck verify did not say it cleaned up\n%s", out.String())
+			}
+			if left := leftovers(tok); len(left) > 0 {
+				t.Errorf("left running after %v:\n%s", tc.mix, strings.Join(left, "\n"))
+			}
+			if _, err := os.Lstat(pidfile); err == nil {
+				t.Errorf("%s left after %v", pidfile, tc.mix)
+			}
+			if entries, _ := os.ReadDir(tmp); len(entries) > 0 {
+				t.Errorf("%s left in TMPDIR after %v", entries[0].Name(), tc.mix)
 			}
 		})
 	}

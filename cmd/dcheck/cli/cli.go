@@ -187,7 +187,9 @@ Usage:
 Exit codes: 0 pass, 1 fail, 2 usage error, 3 could not inspect (no such
 process, exited while being read, or too little visible to judge; scan:
 nothing found). With -o nagios, the Nagios plugin API's: 0 OK, 1 WARNING,
-2 CRITICAL, 3 UNKNOWN (usage errors included).
+2 CRITICAL, 3 UNKNOWN (usage errors included). verify ended by SIGINT,
+SIGTERM or SIGHUP cleans up its run and exits 128 + the signal's number
+(130, 143, 129).
 
 Run 'dcheck help COMMAND' (or 'dcheck COMMAND --help') for a command's
 flags and examples; 'dcheck help check' for those of 'dcheck PID'.
