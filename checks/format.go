@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/dcheck/dcheck/internal/safetext"
 )
 
 // ANSI colours for a terminal.
@@ -171,17 +173,12 @@ func verdictColor(v Verdict) string {
 	return ansiGreen
 }
 
-// printable escapes control characters (a process name may hold a newline
-// or an escape sequence) so that one finding stays one line.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return s
-	}
-	q := fmt.Sprintf("%q", s)
-	return q[1 : len(q)-1]
-}
+// printable escapes what must not reach a terminal (a process name may
+// hold a newline, an escape sequence, a C1 control or a bidi override) so
+// that one finding stays one line of what it says.
+func printable(s string) string { return safetext.Terminal(s) }
 
-// WriteJSON writes the report as one JSON document of schema dcheck/v1,
+// WriteJSON writes the report as one JSON document of schema dcheck/v2,
 // indented when indent is true, followed by a newline.
 func WriteJSON(w io.Writer, r *Report, indent bool) error {
 	enc := json.NewEncoder(w)

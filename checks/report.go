@@ -4,13 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/dcheck/dcheck/proc"
 )
 
 // Schema identifies the JSON report format. It changes only when a field is
 // removed or changes meaning; fields may be added within a schema.
-const Schema = "dcheck/v1"
+const Schema = "dcheck/v2"
 
 // Report is the judgement of one process: what was seen and every finding.
 type Report struct {
@@ -32,31 +33,36 @@ type Report struct {
 // ProcessView is the JSON form of a Snapshot. A part that could not be read
 // is null, and its reason is in Unreadable.
 type ProcessView struct {
-	Comm       string            `json:"comm"`
-	Exe        *string           `json:"exe"`     // null when unreadable; without " (deleted)"
-	Cmdline    []string          `json:"cmdline"` // empty arguments dropped
-	State      string            `json:"state"`
-	PPID       int               `json:"ppid"`
-	PGID       int               `json:"pgid"`
-	SID        int               `json:"sid"`
-	TTYNr      int               `json:"tty_nr"`
-	TPGID      int               `json:"tpgid"`
-	StartTime  uint64            `json:"start_time"` // clock ticks after boot
-	NSPID      []int             `json:"nspid"`
-	UIDs       [4]int            `json:"uids"` // real, effective, saved, filesystem
-	GIDs       [4]int            `json:"gids"`
-	Groups     []int             `json:"groups"`
-	Umask      *string           `json:"umask"` // octal, "0022"; null when the kernel shows none
-	Cwd        *string           `json:"cwd"`
-	Root       *string           `json:"root"`
-	SigBlocked string            `json:"sig_blocked"`
-	SigIgnored string            `json:"sig_ignored"`
-	SigCaught  string            `json:"sig_caught"`
-	Threads    int               `json:"threads"`
-	FDs        []FDView          `json:"fds"`
-	Children   []ChildView       `json:"children"`
-	Parent     *ParentView       `json:"parent"`
-	Environ    []string          `json:"environ"`
+	Comm       string      `json:"comm"`
+	Exe        *string     `json:"exe"`     // null when unreadable; without " (deleted)"
+	Cmdline    []string    `json:"cmdline"` // empty arguments dropped
+	State      string      `json:"state"`
+	PPID       int         `json:"ppid"`
+	PGID       int         `json:"pgid"`
+	SID        int         `json:"sid"`
+	TTYNr      int         `json:"tty_nr"`
+	TPGID      int         `json:"tpgid"`
+	StartTime  uint64      `json:"start_time"` // clock ticks after boot
+	NSPID      []int       `json:"nspid"`
+	UIDs       [4]int      `json:"uids"` // real, effective, saved, filesystem
+	GIDs       [4]int      `json:"gids"`
+	Groups     []int       `json:"groups"`
+	Umask      *string     `json:"umask"` // octal, "0022"; null when the kernel shows none
+	Cwd        *string     `json:"cwd"`
+	Root       *string     `json:"root"`
+	SigBlocked string      `json:"sig_blocked"`
+	SigIgnored string      `json:"sig_ignored"`
+	SigCaught  string      `json:"sig_caught"`
+	Threads    int         `json:"threads"`
+	FDs        []FDView    `json:"fds"`
+	Children   []ChildView `json:"children"`
+	Parent     *ParentView `json:"parent"`
+	// EnvNames are the environment's variable names, in order; Environ
+	// is the whole environment ("NAME=value"), which the command line
+	// prints only when asked (--show-env): /proc/PID/environ is its
+	// owner's to read, and may hold a token given to the daemon.
+	EnvNames   []string          `json:"env_names"`
+	Environ    []string          `json:"environ,omitempty"`
 	SharedTID  int               `json:"shared_tid,omitempty"` // the thread read for fds, cwd, environ and umask when the leader had exited (pthread_exit)
 	Unreadable map[string]string `json:"unreadable,omitempty"` // part -> why it could not be read
 }
@@ -186,8 +192,10 @@ func viewProcess(s *proc.Snapshot) ProcessView {
 	if v.Cmdline == nil {
 		v.Cmdline = []string{}
 	}
-	if v.Environ == nil {
-		v.Environ = []string{}
+	v.EnvNames = make([]string, 0, len(v.Environ))
+	for _, kv := range v.Environ {
+		name, _, _ := strings.Cut(kv, "=")
+		v.EnvNames = append(v.EnvNames, name)
 	}
 	if len(unreadable) > 0 {
 		v.Unreadable = unreadable
@@ -288,4 +296,12 @@ func needsLockTable(s *proc.Snapshot, pf *proc.PidFile) bool {
 		}
 	}
 	return held
+}
+
+// WithoutEnvValues drops the environment's values from the report, keeping
+// the names (Process.EnvNames): what a report shows to whoever reads
+// dcheck's output, unless --show-env.
+func (r *Report) WithoutEnvValues() *Report {
+	r.Process.Environ = nil
+	return r
 }

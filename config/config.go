@@ -4,7 +4,7 @@
 // verify".
 //
 //	daemons:
-//	  - match: {exe: /usr/sbin/nginx}        # or comm: NAME, or pidfile: PATH
+//	  - match: {exe: /usr/sbin/nginx, user: root}  # or comm: NAME, or pidfile: PATH
 //	    name: nginx                          # optional: what reports call it
 //	    profile: sysv
 //	    umask: "0027"
@@ -17,9 +17,18 @@
 //
 // A process gets the first entry whose every match key matches: exe is the
 // path of the program it runs (/proc/PID/exe, without " (deleted)"), comm
-// its name as ps shows it, and pidfile a pidfile that names it (or the one
-// given with --pidfile). An entry's fields replace the command line's for
-// the processes it matches; a field left out keeps the command line's.
+// its name as ps shows it, pidfile a pidfile that names it (or the one
+// given with --pidfile), and user the user it runs as (a name or a uid:
+// its real and effective uids are that user's). An entry's fields replace
+// the command line's for the processes it matches; a field left out keeps
+// the command line's.
+//
+// What each key trusts: any user can run a program under any comm (a copy
+// of /bin/sleep named "nginx"), so comm alone lets an impostor take the
+// entry, its name and its waivers; exe trusts the file system (a program
+// only root could have put there), pidfile the pidfile's directory, and
+// user the kernel's uids. Give exe or pidfile, and user, for anything a
+// fleet alerts on.
 //
 // The file is checked whole before anything is judged. Unknown keys,
 // values of the wrong kind, unknown rules, a waiver without a reason and a
@@ -30,6 +39,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -67,6 +77,8 @@ type Match struct {
 	Exe     string // The program's absolute path
 	Comm    string // The process name (/proc/PID/comm)
 	PidFile string // A pidfile that names the process
+	User    string // The user it runs as, as written: a name or a uid
+	UID     int    // User's uid; -1 when User is empty
 }
 
 // Error is a mistake in the file, with where it is.
@@ -239,9 +251,20 @@ func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
 						p.fail(v, f, "want an absolute path, got %q", d.Match.PidFile)
 					}
 				},
+				"user": func(v *yaml.Node, f string) {
+					d.Match.User = p.str(v, f)
+					uid, err := lookupUID(d.Match.User)
+					if err != nil {
+						p.fail(v, f, "%v", err)
+					}
+					d.Match.UID = uid
+				},
 			})
-			if d.Match == (Match{}) {
-				p.fail(v, f, "names no process: give exe, comm or pidfile")
+			if d.Match.User == "" {
+				d.Match.UID = -1
+			}
+			if d.Match.Exe == "" && d.Match.Comm == "" && d.Match.PidFile == "" {
+				p.fail(v, f, "names no process: give exe, comm or pidfile (and user, if you like)")
 			}
 		},
 		"name": func(v *yaml.Node, f string) { d.Name = p.str(v, f) },
@@ -367,6 +390,9 @@ func (d *Daemon) matches(s *proc.Snapshot, pidfile string) bool {
 	if m.Comm != "" && s.Stat.Comm != m.Comm {
 		return false
 	}
+	if m.User != "" && (s.Status.UIDs[0] != m.UID || s.Status.UIDs[1] != m.UID) {
+		return false
+	}
 	if m.PidFile != "" && m.PidFile != pidfile {
 		// A pidfile of the entry names the process: the scan's way of
 		// knowing which pidfile belongs to whom.
@@ -403,4 +429,20 @@ func (f *File) Tailor(s *proc.Snapshot, pol *checks.Policy) {
 		pol.PidFile = d.Match.PidFile
 	}
 	pol.Waivers = d.Waivers
+}
+
+// lookupUID is the uid of user, a name in the user database or a decimal
+// uid.
+func lookupUID(name string) (int, error) {
+	if uid, err := strconv.Atoi(name); err == nil {
+		if uid < 0 {
+			return -1, fmt.Errorf("uid %d is negative", uid)
+		}
+		return uid, nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return -1, fmt.Errorf("no user %q: %v", name, err)
+	}
+	return strconv.Atoi(u.Uid)
 }

@@ -65,7 +65,7 @@ func TestBadConfig(t *testing.T) {
 		{"entry unknown key", "daemons:\n  - match: {comm: a}\n    umsk: \"0022\"\n", "c.yaml:3: daemons[0].umsk: unknown key (want one of cwd, match, name, profile, reaper, umask, waive)"},
 		{"no match", "daemons:\n  - profile: sysv\n", "c.yaml:2: daemons[0]: no match"},
 		{"empty match", "daemons:\n  - match: {}\n", "c.yaml:2: daemons[0].match: names no process"},
-		{"match unknown key", "daemons:\n  - match: {path: /a}\n", "c.yaml:2: daemons[0].match.path: unknown key (want one of comm, exe, pidfile)"},
+		{"match unknown key", "daemons:\n  - match: {path: /a}\n", "c.yaml:2: daemons[0].match.path: unknown key (want one of comm, exe, pidfile, user)"},
 		{"relative exe", "daemons:\n  - match: {exe: nginx}\n", "c.yaml:2: daemons[0].match.exe: want an absolute path, got \"nginx\""},
 		{"long comm", "daemons:\n  - match: {comm: a-very-long-process-name}\n", "longer than 15 bytes"},
 		{"bad profile", "daemons:\n  - match: {comm: a}\n    profile: systemd\n", "c.yaml:3: daemons[0].profile: unknown profile \"systemd\""},
@@ -81,6 +81,8 @@ func TestBadConfig(t *testing.T) {
 		{"waiver unknown key", "daemons:\n  - match: {comm: a}\n    waive:\n      - {rule: DC201, reason: x, until: 2027-01-01}\n", "daemons[0].waive[0].until: unknown key (want one of expires, reason, rule)"},
 		{"twice", "daemons:\n  - match: {comm: a}\n    waive:\n      - {rule: DC201, reason: x}\n      - {rule: cwd-root, reason: y}\n", "c.yaml:5: daemons[0].waive[1].rule: DC201 is waived twice"},
 		{"duplicate key", "daemons:\n  - match: {comm: a}\n    umask: \"0022\"\n    umask: \"0027\"\n", "c.yaml:4: daemons[0].umask: given twice (first on line 3)"},
+		{"unknown user", "daemons:\n  - match: {comm: a, user: no-such-user-here}\n", "c.yaml:2: daemons[0].match.user: no user \"no-such-user-here\""},
+		{"user alone", "daemons:\n  - match: {user: root}\n", "c.yaml:2: daemons[0].match: names no process"},
 		{"second entry", "daemons:\n  - match: {comm: a}\n  - match: {comm: b}\n    reaper: one\n", "c.yaml:4: daemons[1].reaper: want a positive pid, got \"one\""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -243,4 +245,40 @@ func judgeRule(t *testing.T, id string, pol checks.Policy) checks.Finding {
 	}
 	t.Fatalf("no finding %s", id)
 	return checks.Finding{}
+}
+
+// TestUserKeepsImpostorsOut: anyone can run a program named sshd (comm);
+// with user, an entry (its name, its waivers) is the real daemon's, not
+// nobody's copy. Names and uids both work.
+func TestUserKeepsImpostorsOut(t *testing.T) {
+	f, err := Parse("c.yaml", []byte(`daemons:
+  - match: {comm: sshd, user: root}
+    name: sshd
+  - match: {comm: redis-server, user: "65534"}
+    name: nobody's redis
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(s *proc.Snapshot, real, eff int) *proc.Snapshot {
+		s.Status.UIDs = [4]int{real, eff, eff, eff}
+		return s
+	}
+	for _, tc := range []struct {
+		s    *proc.Snapshot
+		want string
+	}{
+		{as(snapshot(10, "/usr/sbin/sshd", "sshd"), 0, 0), "sshd"},
+		{as(snapshot(11, "/tmp/sshd", "sshd"), 65534, 65534), ""},          // nobody's impostor
+		{as(snapshot(12, "/tmp/sshd", "sshd"), 65534, 0), ""},              // a setuid root program of nobody's: real uid nobody
+		{as(snapshot(13, "/usr/bin/redis-server", "redis-server"), 65534, 65534), "nobody's redis"},
+	} {
+		got := ""
+		if d, err := f.Lookup(tc.s, ""); err == nil {
+			got = d.Name
+		}
+		if got != tc.want {
+			t.Errorf("pid %d uids %v: matched %q, want %q", tc.s.PID, tc.s.Status.UIDs, got, tc.want)
+		}
+	}
 }

@@ -5,16 +5,14 @@ package fleet
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safetext"
 )
-
-// maxArgsInName bounds the arguments a name carries to tell instances of
-// one program apart.
-const maxArgsInName = 120
 
 // Names returns a name for each report, in order, that stays the same while
 // the daemon restarts (pids churn; these do not). It is, first that
@@ -27,42 +25,45 @@ const maxArgsInName = 120
 //  4. the program's path (/proc/PID/exe, without " (deleted)");
 //  5. "comm:NAME" when the program's path cannot be read.
 //
-// Two reports with the same name are two instances of one program: each
-// then gets its arguments appended ("/usr/sbin/nginx -c /etc/a.conf"),
-// and, if that does not tell them apart either, " #1", " #2"... in order
-// of start time. An owner's name gets no arguments, only the number, when
-// two running processes match its entry. So no two names are the same.
+// Anything in it that is not printable UTF-8 (a byte that is not UTF-8,
+// a control, a bidi override), and every '%' and '#', is written as %XX
+// (safetext.Percent): a name is a valid label value, safe on a terminal,
+// and never holds a '#' of its own.
 //
-// Only the unit, the program's path, the pidfile and the owner's name say
-// which daemon it is across restarts; the arguments and the number are there
-// only to keep instances apart, and change with them.
+// Two reports with the same name are two instances of one program: each
+// then gets " #" and a short hash of its arguments ("/usr/sbin/nginx
+// #3f9a0c1e"), which tells instances apart across restarts without
+// putting the arguments, which may hold secrets, in a label. Instances
+// with the same arguments (or hash) get " #1", " #2"... after it, in
+// order of start time. So no two names are the same, by construction: the
+// text before the first '#' is the source, escaped, and the rest tells
+// apart what shares it.
 func Names(reports []*checks.Report) []string {
 	names := make([]string, len(reports))
-	owned := make([]bool, len(reports))
 	for i, r := range reports {
+		var base string
 		switch {
 		case r.Name != "":
-			names[i], owned[i] = r.Name, true
+			base = r.Name
 		case r.Supervisor != nil && r.Supervisor.Unit != "":
-			names[i] = r.Supervisor.Unit
+			base = r.Supervisor.Unit
 		case r.Supervisor != nil && r.Supervisor.Program != "":
-			names[i] = string(r.Supervisor.Kind) + ":" + r.Supervisor.Program
+			base = string(r.Supervisor.Kind) + ":" + r.Supervisor.Program
 		case r.PidFile != nil && r.PidFile.Path != "":
-			names[i] = r.PidFile.Path
+			base = r.PidFile.Path
 		case r.Process.Exe != nil && *r.Process.Exe != "":
-			names[i] = *r.Process.Exe
+			base = *r.Process.Exe
 		default:
-			names[i] = "comm:" + r.Process.Comm
+			base = "comm:" + r.Process.Comm
 		}
+		names[i] = safetext.Percent(base, "#")
 	}
-	for _, group := range duplicates(names, owned) {
+	for _, group := range duplicates(names) {
 		for _, i := range group {
-			if args := argsOf(reports[i]); args != "" {
-				names[i] += " " + args
-			}
+			names[i] += " #" + argsHash(reports[i])
 		}
 	}
-	for _, group := range duplicates(names, nil) {
+	for _, group := range duplicates(names) {
 		slices.SortFunc(group, func(a, b int) int {
 			ra, rb := reports[a], reports[b]
 			return cmp.Or(cmp.Compare(ra.Process.StartTime, rb.Process.StartTime), cmp.Compare(ra.PID, rb.PID))
@@ -74,15 +75,11 @@ func Names(reports []*checks.Report) []string {
 	return names
 }
 
-// duplicates returns the indexes of each name given more than once, not
-// counting owned ones (nil: none is).
-func duplicates(names []string, owned []bool) [][]int {
+// duplicates returns the indexes of each name given more than once.
+func duplicates(names []string) [][]int {
 	at := map[string][]int{}
 	var order []string
 	for i, n := range names {
-		if owned != nil && owned[i] {
-			continue
-		}
 		if _, ok := at[n]; !ok {
 			order = append(order, n)
 		}
@@ -97,21 +94,17 @@ func duplicates(names []string, owned []bool) [][]int {
 	return out
 }
 
-// argsOf is the command line after the program, cut to maxArgsInName bytes
-// on a rune boundary.
-func argsOf(r *checks.Report) string {
-	if len(r.Process.Cmdline) < 2 {
-		return ""
+// argsHash is the first 32 bits of the SHA-256 of the command line after
+// the program (arguments NUL-separated), in hex: the same arguments give
+// the same hash on every host and every restart, and the hash does not say
+// what they were.
+func argsHash(r *checks.Report) string {
+	h := sha256.New()
+	if len(r.Process.Cmdline) > 1 {
+		for _, a := range r.Process.Cmdline[1:] {
+			h.Write([]byte(a))
+			h.Write([]byte{0})
+		}
 	}
-	s := strings.Join(r.Process.Cmdline[1:], " ")
-	if len(s) <= maxArgsInName {
-		return s
-	}
-	cut := maxArgsInName
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return hex.EncodeToString(h.Sum(nil)[:4])
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

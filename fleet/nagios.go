@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safetext"
 )
 
 // NagiosStatus is a result in the Nagios plugin API; its value is the
@@ -218,8 +219,9 @@ func ids(fs []checks.Finding) string {
 	return strings.Join(parts, ", ")
 }
 
-// oneLine keeps a message on one line and out of the perfdata: the plugin
-// API splits output at newlines and perfdata at "|".
+// oneLine keeps a message on one line and out of the perfdata (the plugin
+// API splits output at newlines and perfdata at "|"), and escapes what
+// must not reach a terminal or a web page's text as it is.
 func oneLine(s string) string {
-	return strings.NewReplacer("\n", " ", "\r", " ", "|", "/").Replace(s)
+	return safetext.Terminal(strings.NewReplacer("\n", " ", "\r", " ", "|", "/").Replace(s))
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/common/model"
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/internal/attacker"
 	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
 )
@@ -123,6 +124,29 @@ func TestNodeExporterServesTheScan(t *testing.T) {
 	startDaemon(t, goodPidfile, filepath.Join(bin, "gooddaemon"), "start", "-pidfile", goodPidfile, "-log", filepath.Join(dir, "good.log"))
 	// keep-cwd: runs in this package's directory, not "/" (DC201).
 	startDaemon(t, badPidfile, filepath.Join(bin, "brokendaemon"), "start", "-fault", "keep-cwd", "-pidfile", badPidfile)
+	// nobody's copy of the broken daemon, under a name that is not UTF-8
+	// and holds a bidi override: it must be named, escaped, in a file
+	// node_exporter still reads (it once dropped the whole file).
+	fails, hostile := 1, ""
+	if _, err := exec.LookPath("setpriv"); os.Geteuid() != 0 || err != nil {
+		t.Log("the hostile name is not tried: it needs root and setpriv, to run as nobody")
+	} else {
+		hdir := attacker.Dir(t, dir, "nobody")
+		attacker.Reachable(hdir)
+		exe, hpid := filepath.Join(hdir, "x\xff\u202eexe.sh"), filepath.Join(hdir, "h.pid")
+		if data, err := os.ReadFile(filepath.Join(bin, "brokendaemon")); err != nil || os.WriteFile(exe, data, 0o755) != nil || os.Chown(exe, attacker.Nobody, attacker.Nobody) != nil {
+			t.Fatalf("copying brokendaemon to %q: %v", exe, err)
+		}
+		if out, err := attacker.Run(t, `cd "${1%/*}" && "$1" start -fault keep-cwd -pidfile "$2"`, exe, hpid); err != nil {
+			t.Fatalf("nobody's daemon: %v\n%s", err, out)
+		}
+		pid, err := proc.ReadPid(hpid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Kill(pid, unix.SIGKILL) })
+		fails, hostile = 2, filepath.Join(hdir, "x%FF%E2%80%AEexe.sh")
+	}
 	// The good daemon is known by its pidfile, which is judged too.
 	cfg := filepath.Join(dir, "dcheck.yaml")
 	os.WriteFile(cfg, []byte("daemons:\n  - match: {pidfile: "+goodPidfile+"}\n"), 0o644)
@@ -194,17 +218,21 @@ func TestNodeExporterServesTheScan(t *testing.T) {
 	}{
 		{"node_textfile_scrape_error", nil, 0},
 		{"node_textfile_mtime_seconds", map[string]string{"file": promFile}, -1},
-		{"dcheck_build_info", map[string]string{"schema": "dcheck/v1"}, 1},
+		{"dcheck_build_info", map[string]string{"schema": "dcheck/v2"}, 1},
 		{"dcheck_daemon_verdict", map[string]string{"daemon": goodPidfile, "profile": "sysv", "verdict": "pass"}, 1},
 		{"dcheck_daemon_verdict", map[string]string{"daemon": bad, "profile": "sysv", "verdict": "fail"}, 1},
 		{"dcheck_rule_failed", map[string]string{"daemon": bad, "rule": "DC201", "severity": "error"}, 1},
 		{"dcheck_rule_failed", map[string]string{"daemon": goodPidfile, "rule": "DC201", "severity": "error"}, 0},
 		{"dcheck_rule_failed", map[string]string{"daemon": goodPidfile, "rule": "DC303", "severity": "warning"}, 0},
 		{"dcheck_scan_daemons", map[string]string{"verdict": "pass"}, 1},
-		{"dcheck_scan_daemons", map[string]string{"verdict": "fail"}, 1},
+		{"dcheck_scan_daemons", map[string]string{"verdict": "fail"}, float64(fails)},
 		{"dcheck_scan_daemons", map[string]string{"verdict": "unknown"}, 0},
 		{"dcheck_scan_uninspectable", nil, 0},
+		{map[bool]string{true: "dcheck_daemon_verdict"}[hostile != ""], map[string]string{"daemon": hostile, "verdict": "fail"}, 1},
 	} {
+		if want.name == "" {
+			continue
+		}
 		got, ok := value(want.name, want.labels)
 		switch {
 		case !ok:

@@ -22,6 +22,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/buildinfo"
 	"github.com/dcheck/dcheck/internal/safepath"
+	"github.com/dcheck/dcheck/internal/safetext"
 )
 
 // Scan is one run of "dcheck scan": every result, and when and how long.
@@ -157,7 +158,14 @@ func newSlab() *slab {
 	return &slab{pairs: map[[2]string]*dto.LabelPair{}, gauges: map[float64]*dto.Gauge{}}
 }
 
+// pair is the label pair; a value that is not printable UTF-8 (a unit
+// name read from a container's cgroup may be anything) is written with
+// %XX escapes: one invalid label value makes node_exporter drop the whole
+// file. Names are escaped already.
 func (sl *slab) pair(name, value string) *dto.LabelPair {
+	if safetext.Unsafe(value) {
+		value = safetext.Percent(value, "")
+	}
 	k := [2]string{name, value}
 	p, ok := sl.pairs[k]
 	if !ok {

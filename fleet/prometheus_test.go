@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/dcheck/dcheck/checks"
 )
@@ -177,9 +179,15 @@ func TestWriteTextfileNeverPublishesWhatNodeExporterRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, TextfileName))
-	bad := report(400, 4, "/usr/sbin/x\xffy")
-	bad.Name = "x\xffy"
-	_, err := WriteTextfile(dir, Metrics(Scan{Results: []checks.ScanResult{{PID: 400, Report: bad}}}))
+	// Metrics escapes every label value; a gatherer of another writer
+	// may not.
+	bad := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		return []*dto.MetricFamily{{
+			Name: proto.String("x_total"), Type: dto.MetricType_GAUGE.Enum(),
+			Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("daemon"), Value: proto.String("x\xffy")}}, Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
+		}}, nil
+	})
+	_, err := WriteTextfile(dir, bad)
 	if !errors.Is(err, ErrUnpublishable) {
 		t.Fatalf("a label value that is not UTF-8: %v, want ErrUnpublishable", err)
 	}
@@ -189,5 +197,27 @@ func TestWriteTextfileNeverPublishesWhatNodeExporterRefuses(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the directory holds %v; want the published file alone", entries)
+	}
+}
+
+// TestHostileNamesArePublished: a program whose path holds a byte that is
+// not UTF-8, a C1 control or a bidi override (cp /bin/sleep to such a
+// name) is still named, escaped, in a file node_exporter reads: once,
+// the whole file was refused and the freshness alert went quiet.
+func TestHostileNamesArePublished(t *testing.T) {
+	var results []checks.ScanResult
+	for i, exe := range []string{"/tmp/x\xffy", "/tmp/a\u009b31m", "/tmp/evil\u202ecod.sh", "/tmp/P 900 #1"} {
+		r := report(500+i, uint64(i), exe)
+		results = append(results, checks.ScanResult{PID: r.PID, Report: r})
+	}
+	dir := t.TempDir()
+	if _, err := WriteTextfile(dir, Metrics(Scan{Results: results})); err != nil {
+		t.Fatalf("hostile names made the file unpublishable: %v", err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, TextfileName))
+	for _, want := range []string{`daemon="/tmp/x%FFy"`, `daemon="/tmp/a%C2%9B31m"`, `daemon="/tmp/evil%E2%80%AEcod.sh"`, `daemon="/tmp/P 900 %231"`} {
+		if !bytes.Contains(data, []byte(want)) {
+			t.Errorf("no series with %s in\n%s", want, data)
+		}
 	}
 }

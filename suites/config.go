@@ -130,7 +130,7 @@ type Config struct {
 	Dir string
 
 	// DaemonReport, when not empty, is a file the daemon's static report
-	// (the dcheck/v1 JSON of "dcheck -o json PID", as the DC specs judged
+	// (the dcheck/v2 JSON of "dcheck -o json PID", as the DC specs judged
 	// it) is written to once it is judged: what the daemon was started
 	// with, for comparing a run with another starter's (the real systemd,
 	// in supervisor/systemdhost_test.go). Empty means none is written.
@@ -348,7 +348,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet, prefix string) {
 		return nil
 	})
 	fs.StringVar(&c.PidFile, prefix+"pidfile", c.PidFile, "the daemon's pidfile `path`")
-	fs.StringVar(&c.DaemonReport, prefix+"daemon-report", c.DaemonReport, "write the daemon's static report (JSON, schema dcheck/v1, as dcheck -o json PID prints it) to `file` once it is judged")
+	fs.StringVar(&c.DaemonReport, prefix+"daemon-report", c.DaemonReport, "write the daemon's static report (JSON, schema dcheck/v2, as dcheck -o json PID prints it) to `file` once it is judged")
 	fs.StringVar(&c.Stop, prefix+"stop", c.Stop, "shell `command` that stops the daemon (default: SIGTERM)")
 	fs.StringVar(&c.Restart, prefix+"restart", c.Restart, "shell `command` that starts it over a stale pidfile (default: the start command)")
 	fs.Func(prefix+"profile", "`kind` of daemon: sysv or supervised (default sysv)", func(s string) error {

@@ -7,6 +7,7 @@ import (
 	"github.com/onsi/gomega/types"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safetext"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -70,14 +71,14 @@ func (m *daemonMatcher) FailureMessage(actual any) string {
 	if m.rule != "" {
 		f := m.found
 		return fmt.Sprintf("Expected pid %d to pass %s %s, but it is %s (%s): %s\nfix: %s",
-			m.report.PID, f.ID, f.Name, f.Status, f.Severity, f.Message, f.Hint)
+			m.report.PID, f.ID, f.Name, f.Status, f.Severity, safetext.Terminal(f.Message), f.Hint)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Expected pid %d (%s) to be a correct %s daemon; the verdict is %s:\n",
-		m.report.PID, m.report.Process.Comm, m.report.Profile, m.report.Verdict)
+		m.report.PID, safetext.Terminal(m.report.Process.Comm), m.report.Profile, m.report.Verdict)
 	for _, f := range m.report.Findings {
 		if f.Status == checks.Fail || f.Status == checks.Unknown {
-			fmt.Fprintf(&b, "  %s %s [%s %s] %s\n", f.ID, f.Name, f.Severity, f.Status, f.Message)
+			fmt.Fprintf(&b, "  %s %s [%s %s] %s\n", f.ID, f.Name, f.Severity, f.Status, safetext.Terminal(f.Message))
 		}
 	}
 	return b.String()

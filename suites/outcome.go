@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safetext"
 )
 
 // judgements counts the judgements of this process's runs, for Run and
@@ -125,7 +126,7 @@ func (h *harness) printSummary() {
 	refused := slices.Compact(slices.Clone(h.refused))
 	h.mu.Unlock()
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.id, r.name, strings.ToUpper(r.outcome.String()), strings.ReplaceAll(r.message, "\n", " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.id, r.name, strings.ToUpper(r.outcome.String()), safetext.Terminal(strings.ReplaceAll(r.message, "\n", " ")))
 		counts[r.outcome]++
 	}
 	tw.Flush()

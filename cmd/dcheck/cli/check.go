@@ -28,6 +28,7 @@ type checkOptions struct {
 	strict    bool
 	procRoot  string
 	config    string // --config FILE
+	showEnv   bool   // --show-env: JSON reports carry the environment's values
 	textfile  string // scan --textfile DIR
 }
 
@@ -44,6 +45,7 @@ func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.profile, "profile", "", "judge as `kind` of daemon: sysv (classic double fork) or supervised (foreground under systemd & co.); default: the way its supervisor runs it (a systemd unit's Type=, supervisord, runit, s6, a container; sysv under plain init)")
 	fs.IntVar(&o.reaper, "reaper", 0, "`pid` of the subreaper that adopts orphans (default: init of the process's pid namespace)")
 	fs.BoolVar(&o.strict, "strict", false, "failed warnings fail the verdict too")
+	fs.BoolVar(&o.showEnv, "show-env", false, "with -o json, print each process's whole environment (environ: NAME=value), not only its variable names (env_names): values may be secrets")
 	fs.StringVar(&o.procRoot, "proc", "", "`dir` where the proc filesystem is mounted (default /proc; without one, as on darwin and FreeBSD, processes are read through gopsutil and what it cannot see is unknown)")
 }
 
@@ -197,6 +199,9 @@ func (o *checkOptions) run(io IO) error {
 	}
 	switch o.output {
 	case "json":
+		if !o.showEnv {
+			r.WithoutEnvValues()
+		}
 		err = checks.WriteJSON(io.Out, r, true)
 	case "nagios":
 		name := r.Name

@@ -210,7 +210,7 @@ func TestJSONSchema(t *testing.T) {
 	}
 	var r checks.Report
 	json.Unmarshal([]byte(out), &r)
-	if r.Schema != "dcheck/v1" || r.PID != 3463 || r.Profile != "sysv" {
+	if r.Schema != "dcheck/v2" || r.PID != 3463 || r.Profile != "sysv" {
 		t.Errorf("schema %q pid %d profile %q", r.Schema, r.PID, r.Profile)
 	}
 	var rules []*checks.Rule
@@ -529,7 +529,7 @@ func TestVersion(t *testing.T) {
 	code, text, _ := run("version")
 	_, flag, _ := run("--version")
 	if code != ExitPass || !strings.HasPrefix(text, "dcheck ") || text != flag ||
-		!strings.Contains(text, "schema    dcheck/v1") || !strings.Contains(text, "catalogue "+checks.CatalogueDigest()) {
+		!strings.Contains(text, "schema    dcheck/v2") || !strings.Contains(text, "catalogue "+checks.CatalogueDigest()) {
 		t.Errorf("exit %d:\n%s\n--version:\n%s", code, text, flag)
 	}
 	code, out, _ := run("version", "-o", "json")

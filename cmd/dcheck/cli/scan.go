@@ -78,6 +78,9 @@ the plugin API's codes.`,
 				fmt.Fprintf(io.Err, "dcheck: pid %d: %v\n", res.PID, res.Err)
 				return nil
 			}
+			if !o.showEnv {
+				res.Report.WithoutEnvValues()
+			}
 			return enc.Encode(res.Report)
 		}
 	default:
