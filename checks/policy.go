@@ -40,6 +40,15 @@ func ParseProfile(s string) (Profile, error) {
 // Policy is what the judge knows beyond the snapshot: what to expect of
 // this daemon, and what is known of the process that started it.
 type Policy struct {
+	// ProcessTimeout bounds the time Scan spends reading and judging one
+	// process, and ScanTimeout the whole scan; zero means no bound. A
+	// daemon-like process not judged in time is a ScanResult whose Err
+	// wraps ErrDeadline: no user's process can hold a scan of the host's
+	// other daemons (reading /proc/PID/cmdline can block while the process
+	// holds its memory map's lock). Scan alone reads them.
+	ProcessTimeout time.Duration
+	ScanTimeout    time.Duration
+
 	// Profile is the kind of daemon to judge against. The zero value means
 	// the one Supervisors finds for the process, or ProfileSysV when
 	// Supervisors is nil.

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -131,7 +132,7 @@ file, a pipe or a socket (a log file, a logger, the journal).`,
 	Hint: "open /dev/null and dup2() it onto 0, 1 and 2 (stdout and stderr may go to a log file instead)",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
-		if s.FDsErr != nil {
+		if s.FDsErr != nil && !errors.Is(s.FDsErr, proc.ErrTruncated) { // the lowest are read: 0, 1 and 2 among them
 			return unknown("the descriptors", s.FDsErr)
 		}
 		var problems []string

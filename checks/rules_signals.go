@@ -48,6 +48,10 @@ starter the two cannot be told apart.`,
 		if ign.Has(unix.SIGTERM) {
 			return fail("SIGTERM is ignored: the daemon cannot be stopped cleanly")
 		}
+		if s.ThreadsErr != nil && blk != 0 {
+			// A signal the threads read all block may be open in one not read.
+			return unknown("every thread's signal mask", s.ThreadsErr)
+		}
 		if s.BlockedEverywhere(unix.SIGTERM) && !takesAnyway(s, unix.SIGTERM) {
 			w := s.TermWindow
 			switch {

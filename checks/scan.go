@@ -2,11 +2,13 @@ package checks
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dcheck/dcheck/proc"
 )
@@ -38,6 +40,19 @@ func Scan(f proc.Reader, pol Policy, workers int) ([]ScanResult, error) {
 	return out, err
 }
 
+// ErrDeadline is wrapped by a ScanResult's Err when a daemon-like process
+// was not judged within Policy.ProcessTimeout, or the scan had used up
+// Policy.ScanTimeout before its turn.
+var ErrDeadline = errors.New("not judged in time")
+
+// deadlineError says which bound a process was not judged within.
+type deadlineError struct {
+	what string // "its reading took longer than 5s", "the scan's 1m0s were used up"
+}
+
+func (e *deadlineError) Error() string { return ErrDeadline.Error() + ": " + e.what }
+func (e *deadlineError) Unwrap() error { return ErrDeadline }
+
 // scanWindow bounds, per worker, how far reading may run ahead of fn in
 // ScanFunc: the most reports held at once is workers × scanWindow.
 const scanWindow = 16
@@ -61,6 +76,10 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 		workers = runtime.GOMAXPROCS(0)
 	}
 	pol.PidFile = ""
+	var deadline time.Time
+	if pol.ScanTimeout > 0 {
+		deadline = time.Now().Add(pol.ScanTimeout)
+	}
 	reaper := pol.Reaper
 	if reaper == 0 {
 		reaper = 1
@@ -92,7 +111,7 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 				if i >= len(pids) {
 					return
 				}
-				res, keep := scanOne(f, pids[i], reaper, pol)
+				res, keep := scanOne(f, pids[i], reaper, pol, deadline)
 				results <- done{i, res, keep}
 			}
 		})
@@ -132,7 +151,7 @@ func ScanFunc(f proc.Reader, pol Policy, workers int, fn func(ScanResult) error)
 // runs another program, while it is read is peeked at again and, if it
 // still looks like a daemon, read once more: the retry judges only what
 // the filter let through (a reused pid may now be anything).
-func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
+func scanOne(f proc.Reader, pid, reaper int, pol Policy, deadline time.Time) (ScanResult, bool) {
 	for range 2 {
 		p, err := f.Peek(pid)
 		if errors.Is(err, proc.ErrNoProcess) {
@@ -145,8 +164,11 @@ func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
 			p.Close()
 			return ScanResult{}, false
 		}
-		r, err := inspectOnce(f, pid, pol, p)
-		p.Close()
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			p.Close()
+			return ScanResult{PID: pid, Err: &deadlineError{fmt.Sprintf("the scan's %v were used up", pol.ScanTimeout)}}, true
+		}
+		r, err := inspectWithin(f, pid, pol, p)
 		switch {
 		case errors.Is(err, proc.ErrExited):
 			continue
@@ -156,4 +178,33 @@ func scanOne(f proc.Reader, pid, reaper int, pol Policy) (ScanResult, bool) {
 		return ScanResult{PID: pid, Report: r, Err: err}, true
 	}
 	return ScanResult{}, false // changed under both looks: churn, not a finding
+}
+
+// inspectWithin is inspectOnce bounded by pol.ProcessTimeout, and closes
+// p. A read that overruns is left to finish on its own goroutine (a read
+// of /proc can block in the kernel, where nothing can cancel it); the scan
+// goes on without it.
+func inspectWithin(f proc.Reader, pid int, pol Policy, p *proc.Peek) (*Report, error) {
+	if pol.ProcessTimeout <= 0 {
+		defer p.Close()
+		return inspectOnce(f, pid, pol, p)
+	}
+	type result struct {
+		r   *Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer p.Close()
+		r, err := inspectOnce(f, pid, pol, p)
+		done <- result{r, err}
+	}()
+	timer := time.NewTimer(pol.ProcessTimeout)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		return res.r, res.err
+	case <-timer.C:
+		return nil, &deadlineError{fmt.Sprintf("reading and judging pid %d took longer than %v", pid, pol.ProcessTimeout)}
+	}
 }

@@ -1,6 +1,9 @@
 package proc
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors callers may branch on with errors.Is.
 var (
@@ -32,7 +35,28 @@ var (
 	// with can no longer be read.
 	ErrEnvironOverwritten = errors.New("the environment block was overwritten by the process (a process title?): its variables cannot be read")
 
+	// ErrTruncated is wrapped by a TruncatedError: a process had more of
+	// something (descriptors, threads, children) than dcheck reads.
+	ErrTruncated = errors.New("more than dcheck reads")
+
 	// ErrPidFile is wrapped by ReadPidFile for a pidfile that holds no
 	// usable pid (empty, garbage, negative, too long).
 	ErrPidFile = errors.New("bad pidfile")
 )
+
+// TruncatedError is recorded in a Snapshot's *Err field when a process had
+// more of a part than is read (MaxFDs, MaxThreads, MaxChildren): the field
+// holds the first Read of Total, lowest numbers first, and a rule that
+// needs them all cannot judge. Any user can open half a million
+// descriptors; a scan must not be theirs to stall.
+type TruncatedError struct {
+	Part  string // "descriptors", "threads", "children"
+	Read  int
+	Total int // at least; for children, as listed
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("%d %s, of which dcheck reads the first %d", e.Total, e.Part, e.Read)
+}
+
+func (e *TruncatedError) Unwrap() error { return ErrTruncated }

@@ -27,6 +27,16 @@ const (
 	maxLocks     = 4 << 20   // /proc/locks
 )
 
+// Bounds on how much of one process is read, so that no user's process
+// can make a scan slow or large (a process may hold 524,288 descriptors
+// under systemd's default limit). Beyond them, the part's *Err field is a
+// TruncatedError. At the bounds, one process takes about 10 ms.
+const (
+	MaxFDs      = 4096
+	MaxThreads  = 1024
+	MaxChildren = 4096
+)
+
 // FS reads processes out of a proc filesystem. Its zero value is not usable;
 // call NewFS. An FS is safe for concurrent use.
 type FS struct {

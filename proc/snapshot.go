@@ -412,6 +412,11 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cut error
+	if len(nums) > MaxFDs {
+		slices.Sort(nums)
+		cut, nums = &TruncatedError{Part: "descriptors", Read: MaxFDs, Total: len(nums)}, nums[:MaxFDs]
+	}
 	// fdinfo is opened on first need: many descriptors need none.
 	infofd, infoErr := -1, error(nil)
 	defer func() {
@@ -468,7 +473,7 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 		}
 		fds = append(fds, d)
 	}
-	return fds, nil
+	return fds, cut
 }
 
 // trimPartialLine drops a last, cut-off line from a read that hit its bound.
@@ -560,6 +565,10 @@ func (s *Snapshot) readThreads(dirfd int, dirpath string, buf []byte) {
 	if err != nil {
 		s.ThreadsErr = err
 		return
+	}
+	if len(tids) > MaxThreads {
+		slices.Sort(tids)
+		s.ThreadsErr, tids = &TruncatedError{Part: "threads", Read: MaxThreads, Total: len(tids)}, tids[:MaxThreads]
 	}
 	for _, tid := range tids {
 		t := Thread{TID: tid}
@@ -657,6 +666,10 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread, buf []byt
 		}
 	}
 	slices.Sort(pids)
+	var cut error
+	if len(pids) > MaxChildren {
+		cut, pids = &TruncatedError{Part: "children", Read: MaxChildren, Total: len(pids)}, pids[:MaxChildren]
+	}
 	var out []Child
 	for _, pid := range pids {
 		st, err := f.statInto(pid, buf)
@@ -668,7 +681,7 @@ func (f *FS) readChildren(dirfd int, dirpath string, threads []Thread, buf []byt
 		}
 		out = append(out, Child{PID: pid, Comm: st.Comm, State: st.State, Threads: st.Threads})
 	}
-	return out, nil
+	return out, cut
 }
 
 func (f *FS) readParent(ppid int, buf []byte) (*Parent, error) {

@@ -66,6 +66,7 @@ func TestHostileNamesNeverReachTheTerminal(t *testing.T) {
 // and kills it when the test ends.
 func nobodyRuns(t *testing.T, comm, script string, args ...string) int {
 	t.Helper()
+	attacker.Need(t)
 	out, err := attacker.Run(t, script, args...)
 	if err != nil {
 		t.Fatalf("nobody's program: %v\n%s", err, out)

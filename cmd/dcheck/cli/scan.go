@@ -35,6 +35,9 @@ the plugin API's codes.`,
 	})
 	o.judgeFlags(fs.FlagSet)
 	fs.StringVar(&o.textfile, "textfile", "", "write the verdicts as Prometheus metrics to `dir`/dcheck.prom (node_exporter's textfile directory), atomically, instead of printing them; exit 0 once written")
+	var processTimeout, scanTimeout time.Duration
+	fs.DurationVar(&processTimeout, "process-timeout", 5*time.Second, "the most one process may take to read and judge (`duration`); one that takes longer is counted uninspectable (0: no bound)")
+	fs.DurationVar(&scanTimeout, "timeout", time.Minute, "the most the scan may take (`duration`): daemons not reached by then are counted uninspectable (0: no bound)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -46,6 +49,10 @@ the plugin API's codes.`,
 	if err != nil {
 		return err
 	}
+	if processTimeout < 0 || scanTimeout < 0 {
+		return usagef("--process-timeout and --timeout take a duration of 0 or more")
+	}
+	pol.ProcessTimeout, pol.ScanTimeout = processTimeout, scanTimeout
 	if o.textfile != "" && o.output != "text" {
 		return usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
