@@ -269,8 +269,8 @@ func TestUserKeepsImpostorsOut(t *testing.T) {
 		want string
 	}{
 		{as(snapshot(10, "/usr/sbin/sshd", "sshd"), 0, 0), "sshd"},
-		{as(snapshot(11, "/tmp/sshd", "sshd"), 65534, 65534), ""},          // nobody's impostor
-		{as(snapshot(12, "/tmp/sshd", "sshd"), 65534, 0), ""},              // a setuid root program of nobody's: real uid nobody
+		{as(snapshot(11, "/tmp/sshd", "sshd"), 65534, 65534), ""}, // nobody's impostor
+		{as(snapshot(12, "/tmp/sshd", "sshd"), 65534, 0), ""},     // a setuid root program of nobody's: real uid nobody
 		{as(snapshot(13, "/usr/bin/redis-server", "redis-server"), 65534, 65534), "nobody's redis"},
 	} {
 		got := ""
