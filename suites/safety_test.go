@@ -239,6 +239,29 @@ func TestSecondStartNeverCountsTheFirstDaemonsChildren(t *testing.T) {
 	}
 }
 
+// startVerify starts dcheck with args, TMPDIR=tmp, in a process group of
+// its own, its output gathered in out; done gets its Wait's error, and
+// must be given it back by whoever takes it. When the test ends, the group
+// is killed (by its id) and dcheck reaped.
+func startVerify(t *testing.T, tmp string, args ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "dcheck"), args...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	})
+	return cmd, out, done
+}
+
 // TestInterruptedVerifyCleansUp: dcheck verify stopped by SIGINT, SIGTERM or
 // a hangup while the start command runs leaves no process and no
 // temporary directory.
@@ -251,17 +274,8 @@ func TestInterruptedVerifyCleansUp(t *testing.T) {
 			tok := token(t)
 			tmp := t.TempDir()
 			started := filepath.Join(t.TempDir(), "started")
-			cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--start-timeout", "10m",
+			cmd, out, done := startVerify(t, tmp, "verify", "--start-timeout", "10m",
 				"--", "sh", "-c", `: >"$0"; exec sleep 1000.$1`, started, tok)
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			t.Cleanup(func() { cmd.Process.Kill(); <-done })
 			deadline := time.Now().Add(slow(30 * time.Second))
 			for {
 				if _, err := os.Stat(started); err == nil {
@@ -313,21 +327,10 @@ func TestInterruptsInAnyMixCleanUp(t *testing.T) {
 			tok := token(t)
 			tmp, dir := t.TempDir(), t.TempDir()
 			pidfile := filepath.Join(dir, "good-"+tok+".pid")
-			cmd := exec.Command(filepath.Join(bin, "dcheck"), "verify", "--pidfile", pidfile,
+			cmd, out, done := startVerify(t, tmp, "verify", "--pidfile", pidfile,
 				"--stop", "exec sleep 1000."+tok, "--stop-timeout", "10m",
 				"--", filepath.Join(bin, "gooddaemon"), "start", "-pidfile", pidfile, "-start-timeout", slow(time.Minute).String())
-			cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			var out bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			t.Cleanup(func() {
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
 				for _, l := range leftovers(tok) {
 					if pid, err := strconv.Atoi(strings.SplitN(l, ":", 2)[0]); err == nil {
 						syscall.Kill(pid, syscall.SIGKILL)

@@ -158,7 +158,7 @@ func TestVerifyUnitAgreesWithRealSystemd(t *testing.T) {
 			if err != nil || pid == 0 {
 				t.Fatalf("systemd's MainPID of %s: %q %v", u.unit, pidOut, err)
 			}
-			sdOut, err := sdhost(t, "exec", "dcheck", "-o", "json", strconv.Itoa(pid))
+			sdOut, err := sdhost(t, "exec", "dcheck", "-o", "json", "--show-env", strconv.Itoa(pid))
 			var bySystemd checks.Report
 			if jerr := json.Unmarshal([]byte(sdOut), &bySystemd); jerr != nil {
 				t.Fatalf("dcheck -o json %d: %v %v\n%s", pid, err, jerr, sdOut)
