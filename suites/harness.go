@@ -201,11 +201,7 @@ func newHarness(cfg Config) (*harness, error) {
 			for {
 				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 				if err != nil {
-					h.mu.Lock() // nothing more will be heard: syncNotify waits no longer
-					h.heard = math.MaxInt
-					close(h.heardCh)
-					h.heardCh = make(chan struct{})
-					h.mu.Unlock()
+					h.hearUpTo(math.MaxInt) // nothing more will be heard: syncNotify waits no longer
 					return
 				}
 				if !h.logNotify(string(buf[:n]), oob[:oobn]) {

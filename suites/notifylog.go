@@ -30,13 +30,7 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 	m.pid, m.at = notifySender(oob, m.at)
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
 		if n, err := strconv.Atoi(seq); err == nil {
-			h.mu.Lock()
-			if n > h.heard {
-				h.heard = n
-				close(h.heardCh)
-				h.heardCh = make(chan struct{})
-			}
-			h.mu.Unlock()
+			h.hearUpTo(n)
 		}
 		return false
 	}
@@ -96,6 +90,18 @@ func (h *harness) syncNotify() {
 		case <-timeout.C:
 			return
 		}
+	}
+}
+
+// hearUpTo records that the reader has reached marker n, waking every
+// syncNotify waiting for it or an earlier one.
+func (h *harness) hearUpTo(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n > h.heard {
+		h.heard = n
+		close(h.heardCh)
+		h.heardCh = make(chan struct{})
 	}
 }
 
