@@ -141,8 +141,9 @@ The suite starts ExecStart= as systemd would and checks, for forking: the
 start command exits 0 and, at that instant, PIDFile= (when set) names the
 live daemon (SU102's causal look); for simple and exec: the started process
 is the daemon and stays; for notify and notify-reload: it stays, and READY=1
-arrives from it (the main pid, as NotifyAccess=main requires) within the
-start timeout. With --probe ADDR (the address the daemon serves), forking
+arrives within the start timeout from a process the unit's NotifyAccess= lets
+systemd hear (with main, the default, the main pid alone; a READY=1 from
+another process is not heard, and the failure names it). With --probe ADDR (the address the daemon serves), forking
 and notify daemons must also take a connection there at the moment they say
 they are ready (the start's exit, READY=1): one that says so before it
 listens makes systemd start its dependents too early.`,

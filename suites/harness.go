@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -83,17 +82,23 @@ type harness struct {
 	// strangers are the sd_notify messages that came from processes
 	// outside the run ("pid N (comm): READY=1"), ignored and reported.
 	strangers []string
-	sched     []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
-	schedDone chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
-	syncSeq   int            // the last syncNotify marker sent
-	heard     int            // the last syncNotify marker the reader reached
-	heardCh   chan struct{}  // closed, and replaced, each time heard grows
-	sockets   []passedSocket // --socket: the listening sockets passed to each start
-	probes    []probeResult  // --probe: each address, at the unit's readiness
-	probed    bool           // the probes were made (once)
-	gone      string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
-	startedAt time.Time      // when the start command was launched
-	readyAt   time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
+	// mains and controls are the unit's processes NotifyAccess= lets
+	// speak (notifyaccess.go): each start's main process, and one an
+	// accepted MAINPID= named; the Exec*= commands running now.
+	mains, controls map[int]bool
+	unheard         []unheardMsg   // messages of the run NotifyAccess= refused, the first maxUnheard
+	notifyMark      *net.UnixConn  // connected to the notify socket once, at its creation: syncNotify's markers
+	sched           []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
+	schedDone       chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
+	syncSeq         int            // the last syncNotify marker sent
+	heard           int            // the last syncNotify marker the reader reached
+	heardCh         chan struct{}  // closed, and replaced, each time heard grows
+	sockets         []passedSocket // --socket: the listening sockets passed to each start
+	probes          []probeResult  // --probe: each address, at the unit's readiness
+	probed          bool           // the probes were made (once)
+	gone            string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt       time.Time      // when the start command was launched
+	readyAt         time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went
@@ -143,6 +148,7 @@ func newHarness(cfg Config) (*harness, error) {
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
 		startTicks: bootTicks(fac),
 		waiting:    map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
+		mains: map[int]bool{}, controls: map[int]bool{},
 		notified: make(chan string, 64), heardCh: make(chan struct{})}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
@@ -176,43 +182,9 @@ func newHarness(cfg Config) (*harness, error) {
 		return fail(err)
 	}
 	if cfg.Profile == checks.ProfileSupervised && fac.notify {
-		sock := filepath.Join(h.dir, "notify.sock")
-		if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
+		if err := h.listenNotify(); err != nil {
 			return fail(err)
 		}
-		// Anyone may send to it, as to systemd's /run/systemd/notify: a
-		// unit's User= must reach it. Messages are credited by the
-		// sender's pid.
-		if err := os.Chmod(sock, 0o666); err != nil {
-			return fail(err)
-		}
-		if err := os.Chmod(h.dir, 0o711); err != nil {
-			return fail(err)
-		}
-		// The sender's pid, as systemd reads it; and when each message
-		// arrived, by the kernel's clock: a reader that a loaded machine
-		// schedules late must not make a daemon's watchdog look late.
-		if rc, err := h.notify.SyscallConn(); err == nil {
-			rc.Control(func(fd uintptr) { creditSender(int(fd)) })
-		}
-		go func() {
-			buf := make([]byte, 4096)
-			oob := make([]byte, notifyOOBSize)
-			for {
-				n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
-				if err != nil {
-					h.hearUpTo(math.MaxInt) // nothing more will be heard: syncNotify waits no longer
-					return
-				}
-				if !h.logNotify(string(buf[:n]), oob[:oobn]) {
-					continue
-				}
-				select {
-				case h.notified <- string(buf[:n]):
-				default:
-				}
-			}
-		}()
 	}
 	return h, nil
 }
@@ -238,7 +210,12 @@ func (h *harness) track(pid int) {
 }
 
 // startCmd starts cmd, remembering that os/exec will wait for it.
-func (h *harness) startCmd(cmd *exec.Cmd) error {
+func (h *harness) startCmd(cmd *exec.Cmd) error { return h.startCmdAs(cmd, nil) }
+
+// startCmdAs is startCmd recording the new pid in role (h.mains or
+// h.controls) too, under the lock the notify reader takes: a message the
+// command sends at once is judged knowing who sent it.
+func (h *harness) startCmdAs(cmd *exec.Cmd, role map[int]bool) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -249,6 +226,9 @@ func (h *harness) startCmd(cmd *exec.Cmd) error {
 	}
 	h.waiting[cmd.Process.Pid] = true
 	h.started[cmd.Process.Pid] = true
+	if role != nil {
+		role[cmd.Process.Pid] = true
+	}
 	return nil
 }
 
@@ -360,7 +340,7 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 // thread's, and so is a tracee (cmd.SysProcAttr.Ptrace).
 func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 	if h.unit() != nil { // systemd starts a service with no signal blocked
-		return h.startUnitCmd(cmd)
+		return h.startUnitCmd(cmd, nil)
 	}
 	if !h.can.sigmask {
 		return h.startCmd(cmd)
@@ -919,6 +899,9 @@ func (h *harness) cleanupOnceOnly() {
 	}
 	if h.ptm != nil {
 		h.ptm.Close()
+	}
+	if h.notifyMark != nil {
+		h.notifyMark.Close()
 	}
 	if h.notify != nil {
 		h.notify.Close()

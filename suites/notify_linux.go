@@ -21,22 +21,22 @@ const sizeofTimespec = int(unsafe.Sizeof(unix.Timespec{}))
 // notifyOOBSize is room for both control messages.
 var notifyOOBSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(sizeofTimespec)
 
-// notifySender is the sender's pid (0 when not sent) and the arrival time
-// (at when not sent) in a datagram's control messages.
-func notifySender(oob []byte, at time.Time) (int, time.Time) {
-	pid := 0
+// notifySender is the sender's pid and uid (0 and -1 when not sent) and
+// the arrival time (at when not sent) in a datagram's control messages.
+func notifySender(oob []byte, at time.Time) (pid, uid int, _ time.Time) {
+	uid = -1
 	cmsgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
-		return pid, at
+		return pid, uid, at
 	}
 	for _, c := range cmsgs {
 		if cred, err := unix.ParseUnixCredentials(&c); err == nil {
-			pid = int(cred.Pid)
+			pid, uid = int(cred.Pid), int(cred.Uid)
 		}
 		if c.Header.Level == unix.SOL_SOCKET && c.Header.Type == unix.SCM_TIMESTAMPNS && len(c.Data) >= sizeofTimespec {
 			ts := (*unix.Timespec)(unsafe.Pointer(&c.Data[0]))
 			at = time.Unix(ts.Unix())
 		}
 	}
-	return pid, at
+	return pid, uid, at
 }

@@ -12,4 +12,4 @@ func creditSender(int) {}
 
 var notifyOOBSize = 0
 
-func notifySender(_ []byte, at time.Time) (int, time.Time) { return 0, at }
+func notifySender(_ []byte, at time.Time) (int, int, time.Time) { return 0, -1, at }

@@ -2,8 +2,10 @@ package suites
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,21 +25,87 @@ type notifyMsg struct {
 // has reports whether the message carries the line kv ("READY=1").
 func (m notifyMsg) has(kv string) bool { return slices.Contains(m.fields, kv) }
 
-// logNotify logs one message, and reports whether it was the daemon's
-// (false: one of syncNotify's markers, or a message from outside the run).
+// listenNotify opens the run's notify socket, where the harness plays
+// the supervisor, and starts its reader. It is reached by the daemon's
+// user alone (and root): the socket is in a directory of its own, mode
+// 0700, owned by the user the unit's User= names (the harness's own
+// otherwise), in the run's directory, which others can search but not
+// list. syncNotify's markers go through a connection made before that
+// directory is handed over: the harness never follows a path the daemon
+// could have replaced.
+func (h *harness) listenNotify() error {
+	dir := filepath.Join(h.dir, "notify")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	sock := filepath.Join(dir, "notify.sock")
+	var err error
+	if h.notify, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
+		return err
+	}
+	// The directory decides who reaches the socket; the socket itself
+	// takes any user that does (a unit's ExecStart= may switch users).
+	if err := os.Chmod(sock, 0o666); err != nil {
+		return err
+	}
+	if h.notifyMark, err = net.DialUnix("unixgram", nil, &net.UnixAddr{Name: sock, Net: "unixgram"}); err != nil {
+		return err
+	}
+	if uid := h.daemonUID(); uid != os.Geteuid() {
+		if err := os.Chown(dir, uid, -1); err != nil {
+			return fmt.Errorf("handing the notify socket's directory to uid %d (the unit's User=): %w", uid, err)
+		}
+	}
+	if err := os.Chmod(h.dir, 0o711); err != nil {
+		return err
+	}
+	// The sender's pid, as systemd reads it; and when each message
+	// arrived, by the kernel's clock: a reader that a loaded machine
+	// schedules late must not make a daemon's watchdog look late.
+	if rc, err := h.notify.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) { creditSender(int(fd)) })
+	}
+	go func() {
+		buf := make([]byte, 4096)
+		oob := make([]byte, notifyOOBSize)
+		for {
+			n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
+			if err != nil {
+				h.hearUpTo(math.MaxInt) // nothing more will be heard: syncNotify waits no longer
+				return
+			}
+			if !h.logNotify(string(buf[:n]), oob[:oobn]) {
+				continue
+			}
+			select {
+			case h.notified <- string(buf[:n]):
+			default:
+			}
+		}
+	}()
+	return nil
+}
+
+// logNotify logs one message, and reports whether the run heard it: false
+// for one of syncNotify's markers, a message from outside the run (kept
+// in h.strangers), and one NotifyAccess= refuses (kept in h.unheard, as
+// systemd logs it).
 func (h *harness) logNotify(msg string, oob []byte) bool {
 	m := notifyMsg{at: time.Now(), fields: strings.Split(strings.TrimRight(msg, "\n"), "\n")}
-	m.pid, m.at = notifySender(oob, m.at)
+	var uid int
+	m.pid, uid, m.at = notifySender(oob, m.at)
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
 		if n, err := strconv.Atoi(seq); err == nil {
 			h.hearUpTo(n)
 		}
 		return false
 	}
-	if m.pid != 0 && !fromRun(m.pid) {
-		// The socket's path is in a directory every user can search (a
-		// unit's User= must reach it): anyone may send, and only the
-		// run's processes are heard, as systemd hears only its units'.
+	h.mu.Lock()
+	known := h.mains[m.pid] || h.controls[m.pid]
+	h.mu.Unlock()
+	if m.pid != 0 && !known && !fromRun(m.pid) {
+		// Anyone the daemon runs as may send: only the run's processes
+		// are heard, as systemd hears only its units'.
 		h.mu.Lock()
 		if len(h.strangers) < 8 {
 			h.strangers = append(h.strangers, fmt.Sprintf("pid %d (%s): %q", m.pid, commOf(m.pid), truncate(msg, 40)))
@@ -46,8 +114,15 @@ func (h *harness) logNotify(msg string, oob []byte) bool {
 		return false
 	}
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if why := h.refusedBy(m.pid); why != "" {
+		if len(h.unheard) < maxUnheard {
+			h.unheard = append(h.unheard, unheardMsg{notifyMsg: m, why: why, comm: commOf(m.pid)})
+		}
+		return false
+	}
+	h.followMainPID(m, uid)
 	h.notifyLog = append(h.notifyLog, m)
-	h.mu.Unlock()
 	return true
 }
 
@@ -68,12 +143,7 @@ func (h *harness) syncNotify() {
 	h.syncSeq++
 	seq := h.syncSeq
 	h.mu.Unlock()
-	c, err := net.DialUnix("unixgram", nil, h.notify.LocalAddr().(*net.UnixAddr))
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	if _, err := fmt.Fprintf(c, "%s=%d", syncMarker, seq); err != nil {
+	if _, err := fmt.Fprintf(h.notifyMark, "%s=%d", syncMarker, seq); err != nil {
 		return
 	}
 	timeout := time.NewTimer(h.cfg.StartTimeout)

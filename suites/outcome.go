@@ -166,6 +166,9 @@ func (h *harness) printSummary() {
 	if len(strangers) > 0 {
 		fmt.Fprintf(h.cfg.Out, "note: ignored sd_notify messages from processes outside the run: %s\n", strings.Join(strangers, "; "))
 	}
+	if unheard := h.unheardSummary(); unheard != "" {
+		fmt.Fprintf(h.cfg.Out, "note: sd_notify messages of the run not heard, as systemd would not hear them: %s\n", unheard)
+	}
 	waived := ""
 	if counts[Waived] > 0 {
 		waived = fmt.Sprintf(", %d waived", counts[Waived])

@@ -38,10 +38,12 @@ func (h *harness) unit() *unitfile.Service { return h.cfg.service }
 // prefix (a barrier), with extra environment.
 func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []string, extra []string, files ...*os.File) (*exec.Cmd, error) {
 	svc := h.unit()
-	// systemd gives NOTIFY_SOCKET to a unit that speaks sd_notify, and to
-	// any unit with WatchdogSec=, whatever its Type= (checked in systemd
-	// 252): its pings must reach the manager.
-	if h.notify != nil && (svc.Type.Notifies() || svc.Watchdog > 0) {
+	// systemd gives NOTIFY_SOCKET to the commands whose messages
+	// NotifyAccess= lets it hear (unitfile.Service.Access): the main
+	// process of a unit that speaks sd_notify or has WatchdogSec=,
+	// whatever its Type= (its pings must reach the manager); the others
+	// with NotifyAccess=exec or all.
+	if h.notify != nil && svc.Access().Hears(main) {
 		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
 	}
 	// What systemd 252 gives the main process, compared with it in
@@ -110,8 +112,9 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 }
 
 // startUnitCmd starts a prepared unit command with the unit's umask, and
-// closes the harness's copy of its output file.
-func (h *harness) startUnitCmd(cmd *exec.Cmd) error {
+// closes the harness's copy of its output file. role is h.mains or
+// h.controls: whose messages NotifyAccess= may let the run hear.
+func (h *harness) startUnitCmd(cmd *exec.Cmd, role map[int]bool) error {
 	if f, ok := cmd.Stdout.(*os.File); ok {
 		defer f.Close()
 	}
@@ -119,7 +122,7 @@ func (h *harness) startUnitCmd(cmd *exec.Cmd) error {
 	defer umaskMu.Unlock()
 	old := unix.Umask(int(h.unit().Umask()))
 	defer unix.Umask(old)
-	return h.startCmd(cmd)
+	return h.startCmdAs(cmd, role)
 }
 
 // credential resolves User= and Group= as systemd does: the user's uid,
@@ -188,9 +191,14 @@ func (h *harness) runUnitCmd(c unitfile.Command, name string, extra []string, ti
 	if err != nil {
 		return -1, false, err
 	}
-	if err := h.startUnitCmd(cmd); err != nil {
+	if err := h.startUnitCmd(cmd, h.controls); err != nil {
 		return -1, false, err
 	}
+	defer func() {
+		h.mu.Lock()
+		delete(h.controls, cmd.Process.Pid)
+		h.mu.Unlock()
+	}()
 	return h.waitCmd(cmd, timeout)
 }
 
@@ -205,7 +213,7 @@ func (h *harness) launchStart(name string, prefix []string, files ...*os.File) (
 	if err != nil {
 		return nil, err
 	}
-	return cmd, h.startUnitCmd(cmd)
+	return cmd, h.startUnitCmd(cmd, h.mains)
 }
 
 // unitGroup lists what systemd's control group for the service would hold

@@ -75,17 +75,22 @@ func (h *harness) typeMatchesSpec() {
 	}
 	ready := h.notifications("READY=1")
 	if len(ready) == 0 {
-		h.conclude(id, Failed, "Type=%s, but no READY=1 arrived within the start timeout %v: systemd would fail the unit and stop it", svc.Type, h.cfg.StartTimeout)
+		h.conclude(id, Failed, "Type=%s, but no READY=1 arrived within the start timeout %v: systemd would fail the unit and stop it%s", svc.Type, h.cfg.StartTimeout, h.unheardNote("READY=1"))
 	}
+	// What NotifyAccess= refused is not in ready (notifyaccess.go): a
+	// READY=1 from another pid was heard with exec or all.
 	first := ready[0]
+	sender, pronoun := fmt.Sprintf("the main pid %d", main), "it"
 	if first.pid != main && first.pid != 0 {
-		h.conclude(id, Failed, "Type=%s: READY=1 came from pid %d, not the main pid %d: with NotifyAccess=main (the default) systemd ignores it", svc.Type, first.pid, main)
+		sender = fmt.Sprintf("pid %d (heard with NotifyAccess=%s)", first.pid, svc.Access())
+		pronoun = sender
 	}
+	at := first.at.Sub(h.startedAt).Round(time.Millisecond)
 	answered, refused := h.probeVerdict()
 	if refused != "" {
-		h.conclude(id, Failed, "Type=%s: the main pid %d sent READY=1 %v after its start, but a connection to %s then failed: systemd would start what is ordered after the service before it serves", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond), refused)
+		h.conclude(id, Failed, "Type=%s: %s sent READY=1 %v after its start, but a connection to %s then failed: systemd would start what is ordered after the service before it serves", svc.Type, sender, at, refused)
 	}
-	h.conclude(id, Passed, "Type=%s: the main pid %d stays and sent READY=1 %v after its start%s", svc.Type, main, first.at.Sub(h.startedAt).Round(time.Millisecond), answeredNote(answered))
+	h.conclude(id, Passed, "Type=%s: the main pid %d stays, and %s sent READY=1 %v after its start%s", svc.Type, main, pronoun, at, answeredNote(answered))
 }
 
 // answeredNote adds the --probe addresses that took a connection at the
@@ -169,7 +174,7 @@ func (h *harness) watchdogSpec() {
 	}
 	switch {
 	case len(pings) == 0:
-		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v", main, until.Sub(from).Round(time.Millisecond), period, period.Microseconds(), period)
+		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v%s", main, until.Sub(from).Round(time.Millisecond), period, period.Microseconds(), period, h.unheardNote("WATCHDOG=1"))
 	case gap > period:
 		waited, seen := h.waitedForCPU(gapFrom, gapFrom.Add(gap))
 		if seen && gap-waited <= period {
@@ -201,7 +206,7 @@ func (h *harness) stoppingSpec() {
 			return
 		}
 	}
-	h.conclude(id, Warned, "pid %d exited after %s (%s) without sending STOPPING=1", f.pid, f.how, f.status)
+	h.conclude(id, Warned, "pid %d exited after %s (%s) without sending STOPPING=1%s", f.pid, f.how, f.status, h.unheardNote("STOPPING=1"))
 }
 
 // reloadNotifiedSpec is SU115: a notify daemon announces its reload with
@@ -254,12 +259,12 @@ func (h *harness) reloadNotifiedSpec() {
 	}
 	switch {
 	case reloading == nil:
-		h.conclude(id, bad, "no RELOADING=1 from pid %d after %s (Type=%s)", r.pid, r.how, svc.Type)
+		h.conclude(id, bad, "no RELOADING=1 from pid %d after %s (Type=%s)%s", r.pid, r.how, svc.Type, h.unheardNote("RELOADING=1"))
 		return // a warning passes the spec unless Strict: one outcome only
 	case monotonicUsec(reloading) == "" && svc.Type == unitfile.NotifyReload:
 		h.conclude(id, Failed, "RELOADING=1 from pid %d came without MONOTONIC_USEC= (Type=notify-reload: systemd 253 and later require it)", r.pid)
 	case ready == nil:
-		h.conclude(id, bad, "RELOADING=1 from pid %d %v after %s, and no READY=1 after it within %v: systemd would wait for the reload to end", r.pid, reloading.at.Sub(r.began).Round(time.Millisecond), r.how, h.cfg.StartTimeout)
+		h.conclude(id, bad, "RELOADING=1 from pid %d %v after %s, and no READY=1 after it within %v: systemd would wait for the reload to end%s", r.pid, reloading.at.Sub(r.began).Round(time.Millisecond), r.how, h.cfg.StartTimeout, h.unheardNote("READY=1"))
 		return
 	}
 	usec := "MONOTONIC_USEC=" + monotonicUsec(reloading)

@@ -348,3 +348,67 @@ func signalsLogged(log string) []string {
 	slices.Sort(lines)
 	return lines
 }
+
+// accessUnits are Type=notify units whose READY=1 comes from the main
+// process (fault none) or from a worker it starts (ready-from-child),
+// under each NotifyAccess=: whether systemd hears it decides whether the
+// start succeeds, and SU113 must say the same. Their ExecStartPre= says
+// whether it was given NOTIFY_SOCKET (with exec and all only).
+var accessUnits = []struct {
+	name, access, fault string
+}{
+	{"dcheck-access-default.service", "", "ready-from-child"},
+	{"dcheck-access-main.service", "main", "ready-from-child"},
+	{"dcheck-access-exec.service", "exec", "ready-from-child"},
+	{"dcheck-access-all.service", "all", "ready-from-child"},
+	// systemd 252 makes none main for a unit that must notify.
+	{"dcheck-access-none.service", "none", "none"},
+}
+
+func TestNotifyAccessAgreesWithRealSystemd(t *testing.T) {
+	root := bootHost(t)
+	for _, u := range accessUnits {
+		text := fmt.Sprintf("[Service]\nType=notify\nTimeoutStartSec=5\nExecStartPre=/bin/sh -c 'echo \"socket:${NOTIFY_SOCKET:+given}\" >/run/%s.pre'\nExecStart=%s/brokendaemon run -fault %s -pidfile /run/%s.pid -listen /run/%s.sock\n", u.name, bin, u.fault, u.name, u.name)
+		if u.access != "" {
+			text += "NotifyAccess=" + u.access + "\n"
+		}
+		if err := os.WriteFile(filepath.Join(root, "etc/systemd/system", u.name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := sdhost(t, "exec", "systemctl", "daemon-reload"); err != nil {
+		t.Fatalf("daemon-reload: %v\n%s", err, out)
+	}
+	for _, u := range accessUnits {
+		t.Run(u.name, func(t *testing.T) {
+			pre := func() string {
+				out, _ := sdhost(t, "exec", "cat", "/run/"+u.name+".pre")
+				sdhost(t, "exec", "rm", "-f", "/run/"+u.name+".pre")
+				return strings.TrimSpace(out)
+			}
+			_, startErr := sdhost(t, "exec", "systemctl", "start", u.name)
+			preSystemd := pre()
+			sdhost(t, "exec", "systemctl", "stop", u.name)
+			sdhost(t, "exec", "systemctl", "reset-failed", u.name)
+			access, _ := sdhost(t, "exec", "systemctl", "show", "-p", "NotifyAccess", "--value", u.name)
+			access = strings.TrimSpace(access)
+
+			vout, _ := sdhost(t, "exec", "dcheck", "verify", "--unit", "/etc/systemd/system/"+u.name,
+				"--label-filter", "SU113", "--start-timeout", "5s")
+			line := regexp.MustCompile(`(?m)^SU113\s.*$`).FindString(vout)
+			if preVerify := pre(); preVerify != preSystemd || preVerify == "" {
+				t.Errorf("%s: ExecStartPre= printed %q under systemd, %q under dcheck verify --unit", u.name, preSystemd, preVerify)
+			}
+			t.Logf("systemd: NotifyAccess=%s, start: %v; dcheck: %s", access, startErr, line)
+			started := strings.Contains(line, " PASS ")
+			if started != (startErr == nil) {
+				t.Errorf("%s (NotifyAccess=%s for systemd): systemctl start: %v; dcheck verify --unit: %s", u.name, access, startErr, line)
+			}
+			// Where dcheck names the NotifyAccess= it applied, it is
+			// systemd's.
+			if m := regexp.MustCompile(`NotifyAccess=(\w+)`).FindStringSubmatch(line); m != nil && m[1] != access {
+				t.Errorf("%s: dcheck applied NotifyAccess=%s, systemd %s\n%s", u.name, m[1], access, line)
+			}
+		})
+	}
+}

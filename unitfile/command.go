@@ -215,9 +215,15 @@ func tokenize(s string, vars bool) ([]word, error) {
 				text("$")
 				i += 2
 			case vars && ch == '$' && i+1 < len(s) && s[i+1] == '{':
-				end := strings.IndexByte(s[i+2:], '}')
-				if end < 0 {
-					return nil, fmt.Errorf("${ without }")
+				// systemd 252 replaces ${NAME}, and leaves a "${"
+				// literal when a ":" comes before the "}" (its
+				// ${NAME:-default} is for generators only) or no "}"
+				// follows.
+				end := strings.IndexAny(s[i+2:], ":}")
+				if end < 0 || s[i+2+end] == ':' {
+					text("${")
+					i += 2
+					continue
 				}
 				w.parts = append(w.parts, part{name: s[i+2 : i+2+end]})
 				i += 3 + end

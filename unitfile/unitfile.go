@@ -45,6 +45,18 @@ const (
 // start.
 func (t Type) Notifies() bool { return t == Notify || t == NotifyReload }
 
+// NotifyAccess is a service's NotifyAccess=: whose sd_notify messages
+// systemd hears (systemd.service(5)).
+type NotifyAccess string
+
+// The values of NotifyAccess=.
+const (
+	NotifyNone NotifyAccess = "none" // no message is heard
+	NotifyMain NotifyAccess = "main" // the main process's alone
+	NotifyExec NotifyAccess = "exec" // the main process's and the running Exec*= command's
+	NotifyAll  NotifyAccess = "all"  // any process of the service's control group
+)
+
 // Defaults systemd applies (systemd-system.conf(5)).
 const (
 	DefaultTimeout = 90 * time.Second
@@ -93,6 +105,9 @@ type Service struct {
 	timeoutStartSet, timeoutStopSet bool
 	busName                         string        // BusName=: with no Type=, systemd's Type=dbus
 	Watchdog                        time.Duration // WatchdogSec=; 0: no watchdog
+	// NotifyAccess is NotifyAccess= as written; "" when not set. Access
+	// gives the one systemd applies.
+	NotifyAccess NotifyAccess
 
 	// NotEmulated lists the directives set in the unit that dcheck does
 	// not apply (they need systemd itself), as "Section.Name=value".
@@ -351,6 +366,16 @@ func (s *Service) set(o *unit.UnitOption) error {
 			return err
 		}
 		s.KillSignal = sig
+	case "Service.NotifyAccess":
+		switch a := NotifyAccess(v); a {
+		case NotifyNone, NotifyMain, NotifyExec, NotifyAll:
+			s.NotifyAccess = a
+		case "":
+			// systemd 252 ignores an empty assignment: an earlier
+			// value stays (systemctl show).
+		default:
+			return fmt.Errorf("NotifyAccess=%s: not one of none, main, exec, all", v)
+		}
 	case "Service.TimeoutSec", "Service.TimeoutStartSec", "Service.TimeoutStopSec", "Service.WatchdogSec":
 		d, err := ParseTimespan(v)
 		if err != nil {
@@ -409,6 +434,33 @@ func (s *Service) StopTimeout() time.Duration {
 		return DefaultTimeout
 	}
 	return s.TimeoutStop
+}
+
+// Access is the NotifyAccess= systemd 252 applies: as written, except
+// that a service which must speak sd_notify (Type=notify or
+// notify-reload, or WatchdogSec=) gets main when it says none or nothing
+// (systemd's service_add_extras; compared with systemctl show in
+// supervisor/oracle_test.go). The main process is given NOTIFY_SOCKET
+// unless it is none; the other commands (ExecStartPre=, ExecReload=,
+// ExecStop=) only with exec or all.
+func (s *Service) Access() NotifyAccess {
+	a := s.NotifyAccess
+	if (a == "" || a == NotifyNone) && (s.Type.Notifies() || s.Watchdog > 0) {
+		return NotifyMain
+	}
+	if a == "" {
+		return NotifyNone
+	}
+	return a
+}
+
+// Hears reports whether a command of the unit is given NOTIFY_SOCKET:
+// the main process (ExecStart=) or another (main false).
+func (a NotifyAccess) Hears(main bool) bool {
+	if main {
+		return a != NotifyNone
+	}
+	return a == NotifyExec || a == NotifyAll
 }
 
 // Mode is KillMode= with systemd's default, control-group.

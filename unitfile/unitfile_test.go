@@ -2,6 +2,7 @@ package unitfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,6 +203,7 @@ func TestBadUnits(t *testing.T) {
 		{"rundot.service", "[Service]\nRuntimeDirectory=./\nExecStart=/bin/true\n", "not /run itself"},
 		{"rundotdot.service", "[Service]\nRuntimeDirectory=a/../b\nExecStart=/bin/true\n", "without \"..\""},
 		{"runabs.service", "[Service]\nRuntimeDirectory=/run/x\nExecStart=/bin/true\n", "below /run"},
+		{"access.service", "[Service]\nNotifyAccess=everyone\nExecStart=/bin/true\n", "NotifyAccess=everyone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +219,36 @@ func TestBadUnits(t *testing.T) {
 	}
 	if _, err := Parse(write(t, dir, "x.socket", "[Socket]\n")); !errors.Is(err, ErrUnit) || !strings.Contains(err.Error(), "not a .service") {
 		t.Errorf("a socket unit: %v", err)
+	}
+}
+
+// TestNotifyAccessAsSystemdAppliesIt: what systemctl show -p NotifyAccess
+// says in systemd 252 (supervisor/oracle_test.go compares the behaviour),
+// and which commands get NOTIFY_SOCKET.
+func TestNotifyAccessAsSystemdAppliesIt(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		lines     string
+		want      NotifyAccess
+		main, pre bool // NOTIFY_SOCKET for ExecStart=, for ExecStartPre=
+	}{
+		{"Type=simple\n", NotifyNone, false, false},
+		{"Type=simple\nWatchdogSec=5\n", NotifyMain, true, false},
+		{"Type=simple\nNotifyAccess=all\n", NotifyAll, true, true},
+		{"Type=forking\nNotifyAccess=exec\n", NotifyExec, true, true},
+		{"Type=notify\n", NotifyMain, true, false},
+		{"Type=notify\nNotifyAccess=none\n", NotifyMain, true, false},
+		{"Type=notify-reload\nNotifyAccess=exec\n", NotifyExec, true, true},
+		{"Type=notify\nNotifyAccess=all\nNotifyAccess=\n", NotifyAll, true, true}, // an empty one is ignored
+	}
+	for i, tt := range tests {
+		s, err := Parse(write(t, dir, fmt.Sprintf("a%d.service", i), "[Service]\n"+tt.lines+"ExecStart=/bin/true\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := s.Access(); a != tt.want || a.Hears(true) != tt.main || a.Hears(false) != tt.pre {
+			t.Errorf("%q: NotifyAccess=%s, NOTIFY_SOCKET to main %v, to the others %v; want %s, %v, %v", tt.lines, a, a.Hears(true), a.Hears(false), tt.want, tt.main, tt.pre)
+		}
 	}
 }
 
@@ -290,16 +322,18 @@ func TestTemplateInstances(t *testing.T) {
 // Type=oneshot unit printing its arguments, Environment="BAR=a b"):
 // a word that is $BAR alone, quoted or not, is split at white space;
 // ${BAR} stays one word, quoted or not; $BAR inside a word stays
-// literal, and so does \$BAR, backslash and all; $$ is a dollar.
+// literal, and so does \$BAR, backslash and all; $$ is a dollar;
+// ${BAR:+x} and ${BAR:-x} stay literal (left to a shell), and so does a
+// ${ without its }.
 func TestVariablesAsSystemdExpandsThem(t *testing.T) {
 	dir := t.TempDir()
-	path := write(t, dir, "q.service", "[Service]\nEnvironment=\"BAR=a b\"\nExecStart=/bin/echo \"$BAR\" '$BAR' '${BAR}' \"${BAR}\" x$BAR \\$BAR $$BAR $BAR\n")
+	path := write(t, dir, "q.service", "[Service]\nEnvironment=\"BAR=a b\"\nExecStart=/bin/echo \"$BAR\" '$BAR' '${BAR}' \"${BAR}\" x$BAR \\$BAR $$BAR $BAR A${BAR:+alt}B ${BAR}${BAR:-d} X${BAR\n")
 	s, err := Parse(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, argv, err := s.ExecStart[0].Expand(map[string]string{"BAR": "a b"})
-	want := []string{"/bin/echo", "a", "b", "a", "b", "a b", "a b", "x$BAR", `\$BAR`, "$BAR", "a", "b"}
+	want := []string{"/bin/echo", "a", "b", "a", "b", "a b", "a b", "x$BAR", `\$BAR`, "$BAR", "a", "b", "A${BAR:+alt}B", "a b${BAR:-d}", "X${BAR"}
 	if err != nil || !slices.Equal(argv, want) {
 		t.Errorf("argv %q (%v), want %q", argv, err, want)
 	}
