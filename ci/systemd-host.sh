@@ -96,11 +96,14 @@ npid() {  # our systemd-nspawn's pid, while it runs
   [ -n "$p" ] && [ "$(cat "/proc/$p/comm" 2>/dev/null)" = systemd-nspawn ] \
     && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null && echo "$p" || true
 }
-leader() {  # the container's pid 1, as the host numbers it
+leader() {  # the container's pid 1, as the host numbers it; nothing (and 0) until it is there
   local n c; n=$(npid); [ -n "$n" ] || return 0
   for c in $(cat /proc/"$n"/task/*/children 2>/dev/null); do
-    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && { echo "$c"; return; }
+    [ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && { echo "$c"; return 0; }
   done
+  # Under set -e, the loop's last failed test would end the script from
+  # l=$(leader) while nspawn's child is not systemd yet (a loaded machine).
+  return 0
 }
 cexec() {
   local l; l=$(leader); [ -n "$l" ] || die "the container is not running (use: $0 up)"
