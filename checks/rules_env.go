@@ -101,8 +101,14 @@ can tell why it misbehaves.
 
 dcheck passes a process whose stdout or stderr is anything but /dev/null, or
 that holds a regular file open for writing (other than its pidfile and the
-files named with --inherited), or a Unix datagram socket (syslog(3) and the
-journal use one).`,
+files named with --inherited), or a Unix datagram socket connected to syslog
+or the journal: to /dev/log (or a dev/log inside a chroot) or one of
+/run/systemd/journal/{dev-log,socket,syslog}, as the kernel's unix_diag
+tells (what ss -x reads). A datagram socket of its own (bound: a control or
+notify socket) or connected elsewhere is no log; one connected nowhere may be
+sd_journal_send(3)'s, which names its destination per message, so the
+finding is unknown. A process in another network namespace than dcheck's has
+its sockets' peers unknown.`,
 	Hint: "log to syslog(3), the journal, or a log file opened with O_APPEND",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
@@ -114,6 +120,8 @@ journal use one).`,
 				return pass("fd %d goes to %s", n, d.Target)
 			}
 		}
+		var dgram, loose []string // its datagram sockets that are no log; those connected nowhere
+		peersUnknown := false
 		for _, d := range s.FDs {
 			if d.Num < 3 || d.StatErr != nil {
 				continue
@@ -122,16 +130,52 @@ journal use one).`,
 				!slices.ContainsFunc(pol.Inherited, func(in FileID) bool { return d.Is(in.Dev, in.Ino) }) {
 				return pass("logs to %s (fd %d)", d.Target, d.Num)
 			}
-			if d.Kind == proc.FDSocket && s.UnixDgram[d.Ino] {
-				return pass("holds a Unix datagram socket (fd %d): syslog or the journal", d.Num)
+			if d.Kind != proc.FDSocket || !s.UnixDgram[d.Ino] {
+				continue
+			}
+			p, ok := s.DgramPeers[d.Ino]
+			switch {
+			case !ok:
+				peersUnknown = true
+			case p.Connected && isLogSocket(p.PeerPath):
+				return pass("logs to %s (fd %d, a Unix datagram socket connected to it)", p.PeerPath, d.Num)
+			case p.Bound != "":
+				dgram = append(dgram, fmt.Sprintf("fd %d is its own socket %s", d.Num, p.Bound))
+			case p.Connected && p.PeerPath != "":
+				dgram = append(dgram, fmt.Sprintf("fd %d is connected to %s", d.Num, p.PeerPath))
+			case p.Connected:
+				dgram = append(dgram, fmt.Sprintf("fd %d is connected to an unbound socket (a socketpair)", d.Num))
+			default:
+				loose = append(loose, fmt.Sprintf("fd %d", d.Num))
 			}
 		}
 		if s.SocketsErr != nil {
 			return unknown("its sockets", s.SocketsErr)
 		}
+		if peersUnknown {
+			return unknown("where its Unix datagram sockets are connected", s.PeersErr)
+		}
 		if r, ok := unreadableFDs(s); ok {
 			return r
 		}
+		if len(loose) > 0 {
+			return Result{Status: Unknown, Message: fmt.Sprintf("stdout and stderr are /dev/null or closed, and no log file or syslog socket is held; %s: a Unix datagram socket connected nowhere, as sd_journal_send(3) uses to reach the journal, naming it per message: where it sends cannot be seen", listAtMost(loose))}
+		}
+		if len(dgram) > 0 {
+			return fail("stdout and stderr are /dev/null or closed, and it holds no log file and no syslog or journal socket (%s)", listAtMost(dgram))
+		}
 		return fail("stdout and stderr are /dev/null or closed, and it holds no log file and no syslog or journal socket")
 	},
+}
+
+// logSockets are the journal's sockets, and where syslog daemons listen
+// under it.
+var logSockets = []string{"/run/systemd/journal/dev-log", "/run/systemd/journal/socket", "/run/systemd/journal/syslog"}
+
+// isLogSocket reports whether a datagram socket's peer is syslog or the
+// journal: one of logSockets, /dev/log, or a dev/log inside a chroot (the
+// extra sockets syslog daemons bind for chrooted daemons, as Debian's
+// rsyslog does for haproxy at /var/lib/haproxy/dev/log).
+func isLogSocket(peer string) bool {
+	return slices.Contains(logSockets, peer) || peer == "/dev/log" || strings.HasSuffix(peer, "/dev/log")
 }

@@ -72,8 +72,10 @@ has none, so the finding is unknown). With --umask the value must match. When
 the starter's umask is known (the suites launch with an unusual one) a daemon
 that kept it fails, as an error. A umask a systemd unit sets (UMask=, 0022 by
 default) is chosen on purpose: keeping it passes, under dcheck verify --unit
-and when dcheck PID finds the unit. Otherwise a value other than 0000, 0022,
-0027 or 0077 is reported as probably inherited.`,
+and when dcheck PID finds the unit, and so does another value (the daemon set
+its own). Otherwise, with the starter unknown, whether the daemon set its
+umask or kept its starter's cannot be told: 0000, 0022, 0027 and 0077 pass as
+values daemons choose, and any other is a note (info), never a failure.`,
 	Hint:  "call umask() with a deliberate value during start-up",
 	Needs: []proc.Fact{proc.FactUmask},
 	Check: func(ev *Evidence, pol *Policy) Result {
@@ -97,8 +99,11 @@ and when dcheck PID finds the unit. Otherwise a value other than 0000, 0022,
 			}
 			return pass("umask is %04o, set by the daemon (%s gave it %04o)", u, st.UmaskSetter, *st.Umask)
 		}
-		if sup := ev.Supervision; sup != nil && sup.UMask != nil && u == *sup.UMask && sup.Unit != "" {
-			return pass("umask is %04o, as %s's UMask= sets it", u, sup.Unit)
+		if sup := ev.Supervision; sup != nil && sup.UMask != nil && sup.Unit != "" {
+			if u == *sup.UMask {
+				return pass("umask is %04o, as %s's UMask= sets it", u, sup.Unit)
+			}
+			return pass("umask is %04o, set by the daemon (%s's UMask= gave it %04o)", u, sup.Unit, *sup.UMask)
 		}
 		if pol.Starter != nil && pol.Starter.Umask != nil {
 			if u == *pol.Starter.Umask {
@@ -111,7 +116,8 @@ and when dcheck PID finds the unit. Otherwise a value other than 0000, 0022,
 		if slices.Contains(commonUmasks, u) {
 			return pass("umask is %04o", u)
 		}
-		return fail("umask %04o is unusual for a daemon: probably inherited from the starter", u)
+		return Result{Status: Fail, Severity: Info,
+			Message: fmt.Sprintf("umask %04o is unusual for a daemon: set by the daemon or kept from its starter, which cannot be told without the starter (dcheck verify knows it; --umask checks a value)", u)}
 	},
 }
 
@@ -211,11 +217,18 @@ descriptor but 0, 1 and 2.
 
 With --inherited PATH (repeatable; the suites pass their sentinel file), dcheck
 fails a process holding any of those files, compared by device and inode.
-Without it, dcheck cannot know what was inherited: it lists descriptors 3 and
-up that are not sockets, pipes, anonymous inodes, /dev/null, the pidfile, a
-file open for appending (a log) or a file open close-on-exec (which no exec
-passed on: the daemon opened it, as the Go runtime opens its cgroup files),
-and passes.`,
+Without it, dcheck cannot know what was inherited, and passes only when every
+descriptor from 3 up is explained as the daemon's own: close-on-exec (no exec
+passes one on: the daemon opened or marked it itself), its pidfile, a file
+open for appending (a log), a file a lock is held through (a pidfile or a
+lock file, as flock(1) passes one on), an anonymous inode (epoll, eventfd,
+signalfd, timerfd, inotify, pidfd), a socket that listens, or a pipe or
+socket whose other end it holds too or one of its children holds (the
+kernel's unix_diag tells a Unix socket's peer). Any other (/dev/null above
+2, a terminal, a pipe or a socket shared with anyone else) could have come
+from its starter, as
+descriptors an admin's shell left open do: the finding is unknown, naming
+them.`,
 	Hint: "close every descriptor above 2 at start-up (close_range(3, ~0U, 0)), keeping only those the daemon opened itself",
 	Check: func(ev *Evidence, pol *Policy) Result {
 		s := ev.Process
@@ -242,35 +255,83 @@ and passes.`,
 		if r, ok := unreadableFDs(s); ok {
 			return r
 		}
-		var suspects []string
+		var own, open []string
 		for _, d := range s.FDs {
-			if d.Num < 3 || isOwnKind(d, ev.PidFile) {
+			if d.Num < 3 {
 				continue
 			}
-			suspects = append(suspects, fmt.Sprintf("fd %d %s (%s)", d.Num, d.Target, d.Kind))
+			if why := ownFD(s, d, ev.PidFile); why != "" {
+				own = append(own, fmt.Sprintf("fd %d %s", d.Num, why))
+			} else {
+				open = append(open, fmt.Sprintf("fd %d %s", d.Num, notOwn(s, d)))
+			}
 		}
-		if len(suspects) == 0 {
-			return pass("no descriptor above 2 looks inherited (%d descriptors)", len(s.FDs))
+		switch {
+		case len(open) > 0:
+			return Result{Status: Unknown, Message: fmt.Sprintf("these could have been left open by its starter: %s (no --inherited file named; dcheck verify knows what it passed)", listAtMost(open))}
+		case len(own) == 0:
+			return pass("no descriptor above 2 (%d descriptors)", len(s.FDs))
 		}
-		return pass("no inherited file named (--inherited); these could be inherited: %s", listAtMost(suspects))
+		return pass("each descriptor above 2 is its own: %s", listAtMost(own))
 	},
 }
 
-// isOwnKind reports whether a descriptor is of a kind a daemon opens for
-// itself: sockets, pipes, anonymous inodes, /dev/null, its pidfile, a log,
-// a file open close-on-exec.
-func isOwnKind(d proc.FD, pf *proc.PidFile) bool {
+// ownFD says why descriptor d (above 2) is the process's own, "" when
+// nothing shows it: close-on-exec, its pidfile, a log, a lock, an
+// anonymous inode, a listening socket, a pipe or socket whose other end
+// it or a child holds.
+func ownFD(s *proc.Snapshot, d proc.FD, pf *proc.PidFile) string {
 	switch {
-	case d.Kind == proc.FDSocket, d.Kind == proc.FDPipe, d.Kind == proc.FDAnon, d.IsDevNull():
-		return true
 	case pf != nil && pf.Exists && d.Is(pf.Dev, pf.Ino):
-		return true
-	case d.Kind == proc.FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_APPEND != 0 && d.Writable():
-		return true
-	case d.Kind == proc.FDFile && d.InfoErr == nil && d.Info.Flags&unix.O_CLOEXEC != 0:
-		return true
+		return d.Target + " (its pidfile)"
+	case d.Kind == proc.FDFile && d.HasInfo() && d.Info.Flags&unix.O_APPEND != 0 && d.Writable():
+		return d.Target + " (a log, open for appending)"
+	case d.HasInfo() && len(d.Info.Locks) > 0:
+		return d.Target + " (a lock is held through it: a pidfile or lock file)"
+	case d.Kind == proc.FDAnon:
+		return d.Target
+	case d.CloseOnExec():
+		return d.Target + " (close-on-exec)"
+	case d.Kind == proc.FDSocket && s.Listening[d.Ino]:
+		return d.Target + " (listening)"
+	case d.Kind == proc.FDPipe && slices.ContainsFunc(s.FDs, func(o proc.FD) bool { return o.Num != d.Num && o.Kind == proc.FDPipe && o.Ino == d.Ino }):
+		return d.Target + " (a pipe it holds both ends of)"
+	case s.OwnPeers[d.Ino] == s.PID && d.Kind == proc.FDSocket:
+		return d.Target + " (a socketpair it holds both ends of)"
+	case s.OwnPeers[d.Ino] != 0:
+		return fmt.Sprintf("%s (its other end is held by its child, pid %d)", d.Target, s.OwnPeers[d.Ino])
 	}
-	return false
+	return ""
+}
+
+// notOwn describes a descriptor ownFD could not explain.
+func notOwn(s *proc.Snapshot, d proc.FD) string {
+	var why []string
+	switch {
+	case d.IsDevNull():
+		why = append(why, "/dev/null above 2")
+	case d.Terminal:
+		why = append(why, "a terminal")
+	}
+	switch {
+	case !d.HasInfo() && d.InfoErr != nil:
+		why = append(why, fmt.Sprintf("its flags unreadable: %v", errNotVisible(d.InfoErr)))
+	default:
+		why = append(why, "not close-on-exec")
+	}
+	if d.Kind == proc.FDSocket {
+		if s.SocketsErr != nil {
+			why = append(why, fmt.Sprintf("whether it listens unreadable: %v", errNotVisible(s.SocketsErr)))
+		} else {
+			why = append(why, "not listening")
+		}
+	}
+	if (d.Kind == proc.FDSocket || d.Kind == proc.FDPipe) && s.OwnPeersErr != nil {
+		why = append(why, fmt.Sprintf("who holds its other end unreadable: %v", errNotVisible(s.OwnPeersErr)))
+	} else if d.Kind == proc.FDSocket || d.Kind == proc.FDPipe {
+		why = append(why, "its other end held neither by it nor by a child")
+	}
+	return fmt.Sprintf("%s (%s)", d.Target, strings.Join(why, ", "))
 }
 
 // unreadableFDs is the unknown result for a rule that needs every

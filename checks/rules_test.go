@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -33,8 +34,9 @@ func goodEvidence() *Evidence {
 					Locks: []proc.Lock{{Class: "FLOCK", Access: "WRITE", PID: 100}}}},
 				{Num: 4, Target: "socket:[9]", Kind: proc.FDSocket, Dev: 8, Ino: 9},
 			},
-			Threads: []proc.Thread{{TID: 100}},
-			Parent:  &proc.Parent{PID: 1, Name: "init", NSPID: []int{1}},
+			Threads:   []proc.Thread{{TID: 100}},
+			Parent:    &proc.Parent{PID: 1, Name: "init", NSPID: []int{1}},
+			Listening: map[uint64]bool{9: true},
 		},
 		Supervision: &Supervision{Kind: SupervisorSystemd, Unit: "d.service", Type: "forking", Source: "systemd over D-Bus",
 			FromManager: true, MainPID: 100, Profile: ProfileSysV},
@@ -104,6 +106,22 @@ func TestGoodEvidencePassesEveryRule(t *testing.T) {
 
 // TestRules gives each rule cases that pass and fail, next to each other:
 // one change to the good process each.
+// dgramPeer makes goodEvidence log nowhere but through its socket, fd 4,
+// a Unix datagram socket connected as p says (its lookup failing with
+// err when not nil).
+func dgramPeer(p proc.UnixPeer, err error) func(*Evidence) {
+	return func(e *Evidence) {
+		e.Process.FDs[2] = e.Process.FDs[1]
+		e.Process.FDs[2].Num = 2
+		e.Process.UnixDgram = map[uint64]bool{9: true}
+		if err != nil {
+			e.Process.PeersErr = err
+			return
+		}
+		e.Process.DgramPeers = map[uint64]proc.UnixPeer{9: p}
+	}
+}
+
 func TestRules(t *testing.T) {
 	u022 := uint32(0o022)
 	tests := []struct {
@@ -172,7 +190,14 @@ func TestRules(t *testing.T) {
 			e.Process.Status.Umask = 0o007
 			e.Supervision.UMask = ptr(uint32(0o007))
 		}, Policy{}, Pass, Warning, "as d.service's UMask= sets it"},
-		{"DC202", "an unusual umask is a warning", func(e *Evidence) { e.Process.Status.Umask = 0o037 }, Policy{}, Fail, Warning, "0037"},
+		{"DC202", "a umask of the daemon's own beside the UMask= of the unit dcheck found passes", func(e *Evidence) {
+			e.Process.Status.Umask = 0o007
+			e.Supervision.UMask = ptr(uint32(0o022))
+		}, Policy{}, Pass, Warning, "umask is 0007, set by the daemon (d.service's UMask= gave it 0022)"},
+		{"DC202", "an unusual umask with no starter known is a note, never a failure", func(e *Evidence) {
+			e.Process.Status.Umask = 0o037
+			e.Supervision = nil
+		}, Policy{}, Fail, Info, "umask 0037 is unusual for a daemon: set by the daemon or kept from its starter, which cannot be told"},
 		{"DC202", "the expected umask passes", nil, Policy{Umask: &u022}, Pass, Warning, ""},
 		{"DC202", "the starter's umask is an error", nil, Policy{Starter: &StarterFacts{Umask: &u022}}, Fail, Error, "kept the starter's umask 0022"},
 		{"DC202", "no Umask line is unknown", func(e *Evidence) { e.Process.Status.HasUmask = false }, Policy{}, Unknown, Warning, "4.7"},
@@ -193,12 +218,42 @@ func TestRules(t *testing.T) {
 		}, Policy{}, Fail, Error, "fd 7 /dev/pts/3"},
 
 		{"DC205", "a named inherited file fails", nil, Policy{Inherited: []FileID{{Path: "/tmp/s", Dev: 1, Ino: 70}}}, Fail, Error, "fd 2 is /tmp/s"},
-		{"DC205", "a read-only file above 2 is listed but passes", func(e *Evidence) {
+		{"DC205", "each descriptor above 2 explained passes, naming why", nil, Policy{}, Pass, Error,
+			"each descriptor above 2 is its own: fd 3 /run/d.pid (its pidfile), fd 4 socket:[9] (listening)"},
+		{"DC205", "a read-only file above 2, not close-on-exec, is unknown", func(e *Evidence) {
 			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/etc/hosts", Kind: proc.FDFile})
-		}, Policy{}, Pass, Error, "fd 9 /etc/hosts"},
-		{"DC205", "a file open close-on-exec is the daemon's own, not listed", func(e *Evidence) {
+		}, Policy{}, Unknown, Error, "could have been left open by its starter: fd 9 /etc/hosts (not close-on-exec)"},
+		{"DC205", "a file open close-on-exec is the daemon's own", func(e *Evidence) {
 			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/sys/fs/cgroup/cpu.max", Kind: proc.FDFile, Info: proc.FDInfo{Flags: unix.O_CLOEXEC}})
-		}, Policy{}, Pass, Error, "no descriptor above 2 looks inherited"},
+		}, Policy{}, Pass, Error, "fd 9 /sys/fs/cgroup/cpu.max (close-on-exec)"},
+		{"DC205", "/dev/null above 2, as a shell leaves it, is unknown", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 10, Target: "/dev/null", Kind: proc.FDChar, Rdev: devNull})
+		}, Policy{}, Unknown, Error, "fd 10 /dev/null (/dev/null above 2, not close-on-exec)"},
+		{"DC205", "a pipe it holds both ends of is its own", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 5, Target: "pipe:[77]", Kind: proc.FDPipe, Ino: 77},
+				proc.FD{Num: 6, Target: "pipe:[77]", Kind: proc.FDPipe, Ino: 77})
+		}, Policy{}, Pass, Error, "fd 5 pipe:[77] (a pipe it holds both ends of)"},
+		{"DC205", "one end of a pipe, not close-on-exec, is unknown", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 251, Target: "pipe:[78]", Kind: proc.FDPipe, Ino: 78})
+		}, Policy{}, Unknown, Error, "fd 251 pipe:[78] (not close-on-exec, its other end held neither by it nor by a child)"},
+		{"DC205", "a pipe whose other end a child holds is its own", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 7, Target: "pipe:[79]", Kind: proc.FDPipe, Ino: 79})
+			e.Process.OwnPeers = map[uint64]int{79: 4321}
+		}, Policy{}, Pass, Error, "fd 7 pipe:[79] (its other end is held by its child, pid 4321)"},
+		{"DC205", "a socketpair within itself is its own", func(e *Evidence) {
+			e.Process.Listening, e.Process.OwnPeers = map[uint64]bool{}, map[uint64]int{9: 100}
+		}, Policy{}, Pass, Error, "fd 4 socket:[9] (a socketpair it holds both ends of)"},
+		{"DC205", "who holds the other end, unreadable, is said", func(e *Evidence) {
+			e.Process.Listening, e.Process.OwnPeersErr = map[uint64]bool{}, errors.New("it is in another network namespace")
+		}, Policy{}, Unknown, Error, "who holds its other end unreadable: it is in another network namespace"},
+		{"DC205", "a socket that does not listen, not close-on-exec, is unknown", func(e *Evidence) { e.Process.Listening = nil },
+			Policy{}, Unknown, Error, "fd 4 socket:[9] (not close-on-exec, not listening, its other end held neither by it nor by a child)"},
+		{"DC205", "a socket whose state could not be read is unknown, saying so", func(e *Evidence) {
+			e.Process.Listening, e.Process.SocketsErr = nil, fs.ErrPermission
+		}, Policy{}, Unknown, Error, "whether it listens unreadable: permission denied"},
+		{"DC205", "flags that could not be read are said", func(e *Evidence) {
+			e.Process.FDs = append(e.Process.FDs, proc.FD{Num: 9, Target: "/etc/hosts", Kind: proc.FDFile, InfoErr: fs.ErrPermission})
+		}, Policy{}, Unknown, Error, "fd 9 /etc/hosts (its flags unreadable: permission denied"},
 
 		{"DC301", "no pidfile skips", func(e *Evidence) { e.PidFile = nil }, Policy{}, Skip, Error, "no pidfile"},
 		{"DC301", "another pid fails", func(e *Evidence) { e.PidFile.PID = 99 }, Policy{}, Fail, Error, "holds pid 99, but the daemon is pid 100"},
@@ -299,11 +354,20 @@ func TestRules(t *testing.T) {
 			e.Process.FDs[2].Num = 2
 			e.Process.FDs = e.Process.FDs[:4]
 		}, Policy{}, Fail, Info, ""},
-		{"DC503", "a Unix datagram socket is syslog", func(e *Evidence) {
-			e.Process.FDs[2] = e.Process.FDs[1]
-			e.Process.FDs[2].Num = 2
-			e.Process.UnixDgram = map[uint64]bool{9: true}
-		}, Policy{}, Pass, Info, "datagram"},
+		{"DC503", "a Unix datagram socket connected to /dev/log is syslog", dgramPeer(proc.UnixPeer{Connected: true, PeerPath: "/dev/log"}, nil),
+			Policy{}, Pass, Info, "logs to /dev/log (fd 4, a Unix datagram socket connected to it)"},
+		{"DC503", "one connected to the journal is the journal", dgramPeer(proc.UnixPeer{Connected: true, PeerPath: "/run/systemd/journal/socket"}, nil),
+			Policy{}, Pass, Info, "/run/systemd/journal/socket"},
+		{"DC503", "a chroot's dev/log is syslog", dgramPeer(proc.UnixPeer{Connected: true, PeerPath: "/var/lib/haproxy/dev/log"}, nil),
+			Policy{}, Pass, Info, "/var/lib/haproxy/dev/log"},
+		{"DC503", "a datagram socket of its own is no log", dgramPeer(proc.UnixPeer{Bound: "/run/d/control"}, nil),
+			Policy{}, Fail, Info, "fd 4 is its own socket /run/d/control"},
+		{"DC503", "one connected to another daemon's socket is no log", dgramPeer(proc.UnixPeer{Connected: true, PeerPath: "/run/other.sock"}, nil),
+			Policy{}, Fail, Info, "fd 4 is connected to /run/other.sock"},
+		{"DC503", "one connected nowhere may be the journal's client: unknown", dgramPeer(proc.UnixPeer{}, nil),
+			Policy{}, Unknown, Info, "sd_journal_send(3)"},
+		{"DC503", "peers that could not be looked up are unknown", dgramPeer(proc.UnixPeer{}, errors.New("it is in another network namespace")),
+			Policy{}, Unknown, Info, "another network namespace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule+"/"+tt.name, func(t *testing.T) {

@@ -37,6 +37,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os/user"
@@ -102,6 +103,31 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Errors are the mistakes found in a file, every one of them (up to
+// maxErrors), in the order of the file.
+type Errors []*Error
+
+func (e Errors) Error() string {
+	s := make([]string, len(e))
+	for i, x := range e {
+		s[i] = x.Error()
+	}
+	return strings.Join(s, "\n")
+}
+
+// Unwrap gives each *Error, for errors.As.
+func (e Errors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, x := range e {
+		out[i] = x
+	}
+	return out
+}
+
+// maxErrors is how many mistakes Parse reports: a file that is not a
+// config at all does not print thousands of lines.
+const maxErrors = 20
+
 // Load reads and checks the file at path. The error is an *Error for a
 // mistake in the file, or the file system's error (which names path).
 func Load(path string) (*File, error) {
@@ -122,7 +148,7 @@ func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{Path: path, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return nil, syntaxError(path, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return f, nil // an empty file: no entries
@@ -138,21 +164,73 @@ func Parse(path string, data []byte) (*File, error) {
 			}
 		},
 	})
-	if p.err != nil {
-		return nil, p.err
+	if len(p.errs) > 0 {
+		return nil, p.errs
 	}
 	return f, nil
 }
 
-// parser walks the YAML tree and keeps the first error.
+// syntaxError places a YAML syntax error on the line at fault. The
+// parser's "yaml: line N: MSG" names the line where the construct it was
+// reading began (yaml.v3 reports libyaml's context mark), which is often
+// lines before the mistake: a mapping left open on line 4 is reported on
+// line 3, a wrong indentation on line 3 as line 1. The line at fault is
+// the first after it whose prefix of the file fails with the same message
+// (a prefix cut inside a legitimately open construct fails with another
+// one). At most maxSyntaxScan lines and maxSyntaxBytes of prefixes are
+// tried; past them, the parser's line stands.
+func syntaxError(path string, data []byte, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var context int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &context); scanErr != nil {
+		return &Error{Path: path, Msg: msg}
+	}
+	_, what, _ := strings.Cut(msg, ": ")
+	e := &Error{Path: path, Line: context, Msg: what}
+	if context == 0 {
+		return e
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end, parsed := 0, 0
+	for k := 1; k <= len(lines) && k < context+maxSyntaxScan && parsed < maxSyntaxBytes; k++ {
+		end += len(lines[k-1])
+		if k < context {
+			continue
+		}
+		parsed += end
+		var n yaml.Node
+		perr := yaml.Unmarshal(data[:end], &n)
+		if perr == nil {
+			continue
+		}
+		if _, w, _ := strings.Cut(strings.TrimPrefix(perr.Error(), "yaml: "), ": "); w == what {
+			e.Line = k
+			break
+		}
+	}
+	return e
+}
+
+// The bounds of syntaxError's search: a config file of MaxFile is looked
+// into for as long as a few parses of it take.
+const (
+	maxSyntaxScan  = 2000
+	maxSyntaxBytes = 4 * MaxFile
+)
+
+// parser walks the YAML tree and keeps every error (each mistake once: a
+// value that is wrong is not checked further).
 type parser struct {
 	path string
-	err  *Error
+	errs Errors
 }
 
 func (p *parser) fail(n *yaml.Node, field, format string, a ...any) {
-	if p.err == nil {
-		p.err = &Error{Path: p.path, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, a...)}
+	switch {
+	case len(p.errs) < maxErrors:
+		p.errs = append(p.errs, &Error{Path: p.path, Line: n.Line, Field: field, Msg: fmt.Sprintf(format, a...)})
+	case len(p.errs) == maxErrors:
+		p.errs = append(p.errs, &Error{Path: p.path, Msg: fmt.Sprintf("more mistakes after line %d: the first %d are above", p.errs[maxErrors-1].Line, maxErrors)})
 	}
 }
 
@@ -175,13 +253,13 @@ func (p *parser) mapping(n *yaml.Node, field string, keys map[string]func(*yaml.
 		k, v := n.Content[i], n.Content[i+1]
 		if line, dup := seen[k.Value]; dup {
 			p.fail(k, join(field, k.Value), "given twice (first on line %d)", line)
-			return
+			continue
 		}
 		seen[k.Value] = k.Line
 		h, ok := keys[k.Value]
 		if !ok {
 			p.fail(k, join(field, k.Value), "unknown key (want one of %s)", strings.Join(sortedKeys(keys), ", "))
-			return
+			continue
 		}
 		h(v, join(field, k.Value))
 	}
@@ -230,11 +308,12 @@ func (p *parser) str(n *yaml.Node, field string) string {
 
 func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
 	d := Daemon{Line: n.Line}
-	before := p.err
+	before := len(p.errs)
 	matched := false
 	p.mapping(n, field, map[string]func(*yaml.Node, string){
 		"match": func(v *yaml.Node, f string) {
 			matched = true
+			inMatch := len(p.errs)
 			p.mapping(v, f, map[string]func(*yaml.Node, string){
 				"exe": func(v *yaml.Node, f string) {
 					if d.Match.Exe = p.str(v, f); d.Match.Exe != "" && !filepath.IsAbs(d.Match.Exe) {
@@ -252,7 +331,9 @@ func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
 					}
 				},
 				"user": func(v *yaml.Node, f string) {
-					d.Match.User = p.str(v, f)
+					if d.Match.User = p.str(v, f); d.Match.User == "" {
+						return
+					}
 					uid, err := lookupUID(d.Match.User)
 					if err != nil {
 						p.fail(v, f, "%v", err)
@@ -263,14 +344,18 @@ func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
 			if d.Match.User == "" {
 				d.Match.UID = -1
 			}
-			if d.Match.Exe == "" && d.Match.Comm == "" && d.Match.PidFile == "" {
+			if d.Match.Exe == "" && d.Match.Comm == "" && d.Match.PidFile == "" && len(p.errs) == inMatch {
 				p.fail(v, f, "names no process: give exe, comm or pidfile (and user, if you like)")
 			}
 		},
 		"name": func(v *yaml.Node, f string) { d.Name = p.str(v, f) },
 		"profile": func(v *yaml.Node, f string) {
-			prof, err := checks.ParseProfile(p.str(v, f))
-			if err != nil && p.err == nil {
+			s := p.str(v, f)
+			if s == "" {
+				return
+			}
+			prof, err := checks.ParseProfile(s)
+			if err != nil {
 				p.fail(v, f, "%v", err)
 			}
 			d.Profile = prof
@@ -322,15 +407,15 @@ func (p *parser) daemon(n *yaml.Node, field string) (Daemon, bool) {
 			}
 		},
 	})
-	if !matched && p.err == nil {
+	if !matched && n.Kind == yaml.MappingNode {
 		p.fail(n, field, "no match: say which processes the entry is for (match: {exe: PATH})")
 	}
-	return d, p.err == before
+	return d, len(p.errs) == before
 }
 
 func (p *parser) waiver(n *yaml.Node, field string) (checks.Waiver, bool) {
 	var w checks.Waiver
-	before := p.err
+	before := len(p.errs)
 	p.mapping(n, field, map[string]func(*yaml.Node, string){
 		"rule": func(v *yaml.Node, f string) {
 			id := p.str(v, f)
@@ -357,7 +442,7 @@ func (p *parser) waiver(n *yaml.Node, field string) (checks.Waiver, bool) {
 			w.Expires = t
 		},
 	})
-	if p.err == before {
+	if len(p.errs) == before {
 		switch {
 		case w.Rule == "":
 			p.fail(n, join(field, "rule"), "missing: which rule is waived")
@@ -365,7 +450,7 @@ func (p *parser) waiver(n *yaml.Node, field string) (checks.Waiver, bool) {
 			p.fail(n, join(field, "reason"), "missing: a waiver must say why the finding is accepted")
 		}
 	}
-	return w, p.err == before
+	return w, len(p.errs) == before
 }
 
 // ErrNoMatch is returned by Lookup when no entry matches the process.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,12 @@ func TestBadConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name, yaml, want string
 	}{
-		{"syntax", "daemons:\n  - match: {exe: /a\n", "c.yaml: "},
+		{"syntax", "daemons:\n  - match: {exe: /a\n", "c.yaml:2: did not find expected ',' or '}'"},
+		// yaml.v3 names the line where what it was reading began: 3 and 1.
+		{"a mapping left open", "daemons:\n  - match: {comm: a}\n    umask: \"0022\"\n  - match: {comm: b\n    umask: \"0077\"\n", "c.yaml:4: did not find expected ',' or '}'"},
+		{"a wrong indentation", "daemons:\n  - match: {comm: a}\n   umask: \"0022\"\n", "c.yaml:3: did not find expected '-' indicator"},
+		{"a tab", "daemons:\n  - match: {comm: a}\n\tumask: \"0022\"\n", "c.yaml:3: found character that cannot start any token"},
+		{"after a list open over three lines", "daemons:\n  - match: {comm: a}\n    waive: [\n      {rule: DC201, reason: x}\n    ]\n  - match: {comm: b\n", "c.yaml:6: did not find expected ',' or '}'"},
 		{"top not a mapping", "- a\n", "c.yaml:1: want a mapping of daemons, got a list"},
 		{"unknown top key", "daemon:\n  - match: {comm: a}\n", "c.yaml:1: daemon: unknown key (want one of daemons)"},
 		{"daemons not a list", "daemons: {comm: a}\n", "c.yaml:1: daemons: want a list, got a mapping"},
@@ -280,5 +286,54 @@ func TestUserKeepsImpostorsOut(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("pid %d uids %v: matched %q, want %q", tc.s.PID, tc.s.Status.UIDs, got, tc.want)
 		}
+	}
+}
+
+// TestEveryMistakeIsReported: a file with a mistake in each of three
+// entries and two in a fourth gets all five, each naming its line, in the
+// file's order; one wrong value is one mistake.
+func TestEveryMistakeIsReported(t *testing.T) {
+	yaml := "daemons:\n" +
+		"  - match: {comm: a}\n" +
+		"    umask: \"0999\"\n" + // 3
+		"  - match: {exe: nginx}\n" + // 4
+		"  - match: {comm: c}\n" +
+		"    profile: [sysv]\n" + // 6
+		"  - match: {comm: d}\n" +
+		"    reaper: one\n" + // 8
+		"    waive:\n" +
+		"      - {rule: DC999, reason: x}\n" // 10
+	_, err := Parse("c.yaml", []byte(yaml))
+	var all Errors
+	if !errors.As(err, &all) {
+		t.Fatalf("got %v; want Errors", err)
+	}
+	want := []string{
+		`c.yaml:3: daemons[0].umask: want an octal mode`,
+		`c.yaml:4: daemons[1].match.exe: want an absolute path, got "nginx"`,
+		`c.yaml:6: daemons[2].profile: want a non-empty string, got a list`,
+		`c.yaml:8: daemons[3].reaper: want a positive pid, got "one"`,
+		`c.yaml:10: daemons[3].waive[0].rule: no rule "DC999"`,
+	}
+	if len(all) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(all), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(all[i].Error(), w) {
+			t.Errorf("error %d: %q, want it to begin %q", i, all[i], w)
+		}
+	}
+	var one *Error
+	if !errors.As(err, &one) || one.Line != 3 {
+		t.Errorf("errors.As gives the first *Error: %+v", one)
+	}
+	var many strings.Builder
+	many.WriteString("daemons:\n")
+	for i := range 30 {
+		fmt.Fprintf(&many, "  - match: {exe: rel%d}\n", i)
+	}
+	_, err = Parse("c.yaml", []byte(many.String()))
+	if !errors.As(err, &all) || len(all) != maxErrors+1 || !strings.Contains(all[maxErrors].Error(), "more mistakes after line 21") {
+		t.Errorf("30 mistakes: %d reported, want %d and a last line saying there are more:\n%v", len(all), maxErrors+1, err)
 	}
 }

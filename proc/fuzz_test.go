@@ -151,10 +151,10 @@ func FuzzParseTTYDrivers(f *testing.F) {
 	})
 }
 
-func FuzzParseUnixDgram(f *testing.F) {
+func FuzzParseNetUnix(f *testing.F) {
 	f.Add([]byte("Num RefCount Protocol Flags Type St Inode Path\n0000: 00000002 00000000 00000000 0002 03 30815\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = parseUnixDgram(data)
+		_, _ = parseNetUnix(data)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"syscall"
@@ -151,5 +152,107 @@ func TestEnvRange(t *testing.T) {
 	env, err := fsys.RawEnviron(os.Getpid(), len(block)+1)
 	if err != nil || string(env) != string(block) {
 		t.Errorf("environ (%d bytes, %v) differs from the block at %#x (%d bytes)", len(env), err, st.EnvStart, len(block))
+	}
+}
+
+// TestDgramPeers: where each Unix datagram socket of this test is
+// connected, as the kernel's unix_diag says: a client connected to a
+// bound server (syslog(3)'s to /dev/log), the server itself, an unbound
+// socket connected nowhere (sd_journal_send(3)'s), and a socketpair.
+func TestDgramPeers(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	path := filepath.Join(t.TempDir(), "log.sock")
+	server, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	client, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	loose, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(loose)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(pair[0])
+	defer unix.Close(pair[1])
+	ino := func(fd int) uint64 {
+		var st unix.Stat_t
+		unix.Fstat(fd, &st)
+		return st.Ino
+	}
+	fdOf := func(c *net.UnixConn) int {
+		rc, _ := c.SyscallConn()
+		n := -1
+		rc.Control(func(fd uintptr) { n = int(fd) })
+		return n
+	}
+	want := map[uint64]UnixPeer{
+		ino(fdOf(client)): {Connected: true, PeerPath: path},
+		ino(fdOf(server)): {Bound: path},
+		ino(loose):        {},
+		ino(pair[0]):      {Connected: true},
+	}
+	got, err := fsys.readDgramPeers(os.Getpid(), slices.Collect(maps.Keys(want)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("socket:[%d]: %+v, want %+v", i, got[i], w)
+		}
+	}
+}
+
+// TestOwnPeers: a socketpair and a pipe whose other ends this test handed
+// to a child (not close-on-exec, as a daemon's channels to its workers
+// are) are found held by that child.
+func TestOwnPeers(t *testing.T) {
+	fsys, err := NewFS("")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p [2]int
+	if err := unix.Pipe2(p[:], 0); err != nil {
+		t.Fatal(err)
+	}
+	mine, theirs := os.NewFile(uintptr(sp[0]), "sp0"), os.NewFile(uintptr(sp[1]), "sp1")
+	pr, pw := os.NewFile(uintptr(p[0]), "pr"), os.NewFile(uintptr(p[1]), "pw")
+	defer mine.Close()
+	defer pw.Close()
+	cmd := exec.Command("sleep", "1000")
+	cmd.ExtraFiles = []*os.File{theirs, pr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	theirs.Close()
+	pr.Close()
+	s, err := fsys.Take(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st unix.Stat_t
+	unix.Fstat(int(mine.Fd()), &st)
+	sock := st.Ino
+	unix.Fstat(int(pw.Fd()), &st)
+	pipe := st.Ino
+	child := cmd.Process.Pid
+	if s.OwnPeersErr != nil || s.OwnPeers[sock] != child || s.OwnPeers[pipe] != child {
+		t.Errorf("OwnPeers %v (%v); want socket:[%d] and pipe:[%d] held by the child %d", s.OwnPeers, s.OwnPeersErr, sock, pipe, child)
 	}
 }

@@ -315,19 +315,24 @@ unknown              /dev/tty        4 1-63 console
 	}
 }
 
-func TestParseUnixDgram(t *testing.T) {
+func TestParseNetUnixDatagrams(t *testing.T) {
 	in := "Num       RefCount Protocol Flags    Type St Inode Path\n" +
 		"0000000000000000: 00000002 00000000 00000000 0002 03 30815\n" +
 		"0000000000000000: 00000002 00000000 00010000 0001 01 12345 /run/foo.sock\n" +
 		"0000000000000000: 00000002 00000000 00000000 0002 01 444 /dev/log\n"
-	got, err := parseUnixDgram([]byte(in))
+	got, err := parseNetUnix([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[uint64]bool{30815: true, 444: true}; !reflect.DeepEqual(got, want) {
-		t.Errorf("got %v, want %v", got, want)
+	want := []Socket{
+		{Inode: 30815, Proto: "unix", Type: unix.SOCK_DGRAM},
+		{Inode: 12345, Proto: "unix", Type: unix.SOCK_STREAM, Local: "/run/foo.sock", Listening: true},
+		{Inode: 444, Proto: "unix", Type: unix.SOCK_DGRAM, Local: "/dev/log"},
 	}
-	if _, err := parseUnixDgram([]byte("header\n0: 2 0 0 zz 01 1\n")); !errors.Is(err, ErrParse) {
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+	if _, err := parseNetUnix([]byte("header\n0: 2 0 0 zz 01 1\n")); !errors.Is(err, ErrParse) {
 		t.Errorf("a type that is not hex: err = %v, want ErrParse", err)
 	}
 }
@@ -388,7 +393,7 @@ func TestParsersOnThisKernel(t *testing.T) {
 		{"/proc/self/fdinfo/0", func(b []byte) error { _, err := parseFDInfo(b); return err }},
 		{"/proc/locks", func(b []byte) error { _, err := parseLocks(b); return err }},
 		{"/proc/tty/drivers", func(b []byte) error { _, err := parseTTYDrivers(b); return err }},
-		{"/proc/self/net/unix", func(b []byte) error { _, err := parseUnixDgram(b); return err }},
+		{"/proc/self/net/unix", func(b []byte) error { _, err := parseNetUnix(b); return err }},
 		{"/proc/self/net/tcp", func(b []byte) error { _, err := parseNetTCP(b, "tcp"); return err }},
 		{"/proc/self/net/tcp6", func(b []byte) error { _, err := parseNetTCP(b, "tcp6"); return err }},
 	} {

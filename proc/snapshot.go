@@ -67,6 +67,26 @@ type Snapshot struct {
 	// sockets: the one case where it decides whether the process logs.
 	UnixDgram  map[uint64]bool
 	SocketsErr error
+	// Listening holds the inodes of the sockets of its network namespace
+	// that listen (TCP state LISTEN, a Unix socket with __SO_ACCEPTCON),
+	// from /proc/PID/net/{tcp,tcp6,unix}. It is read, with UnixDgram,
+	// when a socket above 2 is not close-on-exec: then whether it listens
+	// tells a server socket from one that could have been inherited.
+	Listening map[uint64]bool
+	// DgramPeers says, for each of those it holds a descriptor on, where
+	// it is connected (the kernel's unix_diag, as ss -x reads it): read
+	// with UnixDgram, on Linux, for a process in dcheck's own network
+	// namespace. PeersErr says why it could not be read.
+	DgramPeers map[uint64]UnixPeer
+	PeersErr   error
+	// OwnPeers says, for each pipe or socket above 2 that is neither
+	// close-on-exec nor listening, which process holds its other end when
+	// that is the process itself or one of its children (the pid): a
+	// channel it made for its workers. Ends held elsewhere or nowhere are
+	// not in it. Read on Linux from a live /proc (unix_diag for sockets);
+	// OwnPeersErr says why it could not be.
+	OwnPeers    map[uint64]int
+	OwnPeersErr error
 
 	// Gaps lists the facts without an error field of their own that the
 	// reader could not get (see Fact), and why; nil when it got them all,
@@ -130,16 +150,23 @@ type FD struct {
 func (d FD) Is(dev, ino uint64) bool { return d.StatErr == nil && d.Dev == dev && d.Ino == ino }
 
 // HasInfo reports whether Info was read.
-func (d FD) HasInfo() bool { return d.InfoErr == nil && needsInfo(d.Kind) }
+func (d FD) HasInfo() bool { return d.InfoErr == nil && needsInfo(d) }
 
-// needsInfo says which kinds of descriptor have their fdinfo read.
-func needsInfo(k FDKind) bool {
-	switch k {
+// needsInfo says which descriptors have their fdinfo read: files,
+// directories and anonymous inodes, and any descriptor above 2 (whether it
+// is close-on-exec tells an inherited one from the process's own, DC205).
+func needsInfo(d FD) bool {
+	switch d.Kind {
 	case FDFile, FDDir, FDAnon, FDUnknown:
 		return true
 	}
-	return false
+	return d.Num > 2
 }
+
+// CloseOnExec reports whether the descriptor is close-on-exec: the process
+// opened or marked it itself, as no exec passes one on. False when fdinfo
+// was not read.
+func (d FD) CloseOnExec() bool { return d.HasInfo() && d.Info.Flags&unix.O_CLOEXEC != 0 }
 
 // Writable reports whether the descriptor was opened for writing.
 func (d FD) Writable() bool { return d.Info.Flags&(unix.O_WRONLY|unix.O_RDWR) != 0 }
@@ -290,11 +317,10 @@ func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 		}
 	}
 	s.FDs, s.FDsErr = f.readFDs(shared, sharedPath, buf)
-	if s.needsSockets() {
-		if data, err := readAtBounded(shared, sharedPath, "net/unix", maxLocks, buf); err != nil {
-			s.SocketsErr = err
-		} else if s.UnixDgram, err = parseUnixDgram(data); err != nil {
-			s.SocketsErr = fmt.Errorf("%s/net/unix: %w", dirpath, err)
+	if s.needsSockets() || s.needsListening() {
+		s.UnixDgram, s.Listening, s.SocketsErr = readSocketTables(shared, sharedPath, buf)
+		if held := s.heldDgram(); s.SocketsErr == nil && len(held) > 0 {
+			s.DgramPeers, s.PeersErr = f.readDgramPeers(pid, held)
 		}
 	}
 	s.readThreads(dirfd, dirpath, buf)
@@ -302,6 +328,9 @@ func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 		s.TermWindow = watchTermMask(dirfd, dirpath, buf)
 	}
 	s.Children, s.ChildrenErr = f.readChildren(dirfd, dirpath, s.Threads, buf)
+	if ends := s.unexplainedEnds(); len(ends) > 0 {
+		s.OwnPeers, s.OwnPeersErr = f.readOwnPeers(pid, s, ends)
+	}
 	// The parent is read when DC101 needs more than its pid: when it is
 	// not pid 1, or the process lives in a nested pid namespace.
 	if s.Stat.PPID > 1 || (s.Stat.PPID == 1 && len(s.Status.NSPID) > 1) {
@@ -456,13 +485,14 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 				}
 			}
 		}
-		if needsInfo(d.Kind) && infofd < 0 && infoErr == nil {
+		if needsInfo(d) && infofd < 0 && infoErr == nil {
 			if infofd, infoErr = unix.Openat(dirfd, "fdinfo", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); infoErr != nil {
 				infofd, infoErr = -1, &fs.PathError{Op: "open", Path: dirpath + "/fdinfo", Err: infoErr}
 			}
 		}
-		if !needsInfo(d.Kind) {
-			// Nothing a rule asks of sockets, pipes and devices is in fdinfo:
+		if !needsInfo(d) {
+			// Nothing a rule asks of standard input, output and error
+			// that are sockets, pipes or devices is in fdinfo:
 			// skipping it saves four system calls per descriptor.
 		} else if infoErr != nil {
 			d.InfoErr = infoErr
@@ -742,17 +772,80 @@ func (s *Snapshot) needsSockets() bool {
 	return slices.ContainsFunc(s.FDs, func(d FD) bool { return d.Kind == FDSocket })
 }
 
-// parseUnixDgram returns the inodes of the datagram sockets listed in
-// /proc/net/unix.
-func parseUnixDgram(data []byte) (map[uint64]bool, error) {
-	socks, err := parseNetUnix(data)
-	out := map[uint64]bool{}
-	for _, s := range socks {
-		if s.Type == unix.SOCK_DGRAM {
-			out[s.Inode] = true
+// unexplainedEnds lists the pipes and sockets above 2 that are neither
+// close-on-exec nor (for a socket, once the tables are read) listening.
+func (s *Snapshot) unexplainedEnds() []FD {
+	var out []FD
+	for _, d := range s.FDs {
+		switch {
+		case d.Num < 3 || d.CloseOnExec():
+		case d.Kind == FDPipe:
+			out = append(out, d)
+		case d.Kind == FDSocket && s.Listening != nil && !s.Listening[d.Ino]:
+			out = append(out, d)
 		}
 	}
-	return out, err
+	return out
+}
+
+// needsListening reports whether a socket above 2 is not known to be
+// close-on-exec.
+func (s *Snapshot) needsListening() bool {
+	return slices.ContainsFunc(s.FDs, func(d FD) bool { return d.Num > 2 && d.Kind == FDSocket && !d.CloseOnExec() })
+}
+
+// readSocketTables reads the Unix, TCP and TCP6 socket tables of the
+// process's network namespace (net/ under dirfd, a /proc/PID or its task):
+// the inodes of the datagram sockets, and of the listening ones.
+func readSocketTables(dirfd int, dirpath string, buf []byte) (dgram, listening map[uint64]bool, err error) {
+	dgram, listening = map[uint64]bool{}, map[uint64]bool{}
+	for _, t := range []struct {
+		name  string
+		parse func([]byte) ([]Socket, error)
+	}{
+		{"unix", parseNetUnix},
+		{"tcp", func(b []byte) ([]Socket, error) { return parseNetTCP(b, "tcp") }},
+		{"tcp6", func(b []byte) ([]Socket, error) { return parseNetTCP(b, "tcp6") }},
+	} {
+		data, err := readAtBounded(dirfd, dirpath, "net/"+t.name, maxLocks, buf)
+		if errors.Is(err, fs.ErrNotExist) && t.name == "tcp6" {
+			continue // no IPv6
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		socks, err := t.parse(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s/net/%s: %w", dirpath, t.name, err)
+		}
+		for _, s := range socks {
+			if s.Type == unix.SOCK_DGRAM && s.Proto == "unix" {
+				dgram[s.Inode] = true
+			}
+			if s.Listening {
+				listening[s.Inode] = true
+			}
+		}
+	}
+	return dgram, listening, nil
+}
+
+// UnixPeer is where a Unix datagram socket is connected.
+type UnixPeer struct {
+	Bound     string // its own address ("@name" abstract); "" when unbound
+	Connected bool   // connect(2) gave it a peer
+	PeerPath  string // the peer's address; "" when not connected or the peer is unbound
+}
+
+// heldDgram lists the Unix datagram sockets it holds descriptors on.
+func (s *Snapshot) heldDgram() []uint64 {
+	var out []uint64
+	for _, d := range s.FDs {
+		if d.Kind == FDSocket && s.UnixDgram[d.Ino] && !slices.Contains(out, d.Ino) {
+			out = append(out, d.Ino)
+		}
+	}
+	return out
 }
 
 // markZombie replaces what a zombie no longer has with ErrZombie: its
@@ -765,7 +858,9 @@ func (s *Snapshot) markZombie() {
 	s.Root, s.RootErr = PathInfo{}, ErrZombie
 	s.Environ, s.EnvironErr = nil, ErrZombie
 	s.FDs, s.FDsErr = nil, ErrZombie
-	s.UnixDgram, s.SocketsErr = nil, nil
+	s.UnixDgram, s.Listening, s.SocketsErr = nil, nil, nil
+	s.DgramPeers, s.PeersErr = nil, nil
+	s.OwnPeers, s.OwnPeersErr = nil, nil
 }
 
 // Descriptor returns descriptor n, or nil when it is not open.

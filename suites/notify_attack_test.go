@@ -4,7 +4,9 @@ package suites_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -66,18 +68,48 @@ func attackableTmp(t *testing.T) string {
 // TestNotifySocketReachesOnlyTheDaemonsUser: the run's notify socket was
 // in a directory every user could search, and its name is listed in
 // /tmp: nobody sending READY=1 there turned a daemon that never notifies
-// (sleep) into a pass of SU112. Now the socket's directory is the
-// daemon's user's alone (here root's): nobody cannot send at all.
+// (sleep) into a pass of SU112. Under a unit whose User= is another user
+// (daemon), the socket's directory is that user's alone: nobody cannot
+// send at all.
 func TestNotifySocketReachesOnlyTheDaemonsUser(t *testing.T) {
 	attacker.Need(t)
+	if _, err := user.Lookup("daemon"); err != nil {
+		t.Skip("no user daemon here to run the unit as")
+	}
 	tmp := attackableTmp(t)
+	unit := filepath.Join(t.TempDir(), "sleeper.service")
+	if err := os.WriteFile(unit, []byte("[Service]\nType=notify\nUser=daemon\nTimeoutStartSec=3\nExecStart=/bin/sleep 100000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	reached, refused := spoofReady(t, tmp)
-	_, out, _ := verify(t, []string{"TMPDIR=" + tmp}, "--profile", "supervised", "--start-timeout", "3s", "--label-filter", "SU112", "--", "/bin/sleep", "100000")
+	_, out, _ := verify(t, []string{"TMPDIR=" + tmp}, "--unit", unit, "--start-timeout", "3s", "--label-filter", "SU112")
 	if line := summaryLines(out)["SU112"]; !strings.HasPrefix(line, "WARN  no READY=1") {
 		t.Errorf("SU112 %q: want a warning, nobody's READY=1 kept out\n%s", line, summaryOf(out))
 	}
 	if reached.Load() > 0 || refused.Load() == 0 {
 		t.Errorf("nobody's sends to the notify socket: %d reached it, %d were refused; want none to reach it, and some tried", reached.Load(), refused.Load())
+	}
+}
+
+// TestNotifySocketReachesADaemonThatDropsPrivileges: a daemon started as
+// root (no User=) may become another user before it says it is ready, as
+// dbus-daemon becomes messagebus: the socket must reach it, as systemd's
+// does. Here the main process becomes nobody (setpriv execs it: the main
+// pid stays) and sends READY=1, which is heard.
+func TestNotifySocketReachesADaemonThatDropsPrivileges(t *testing.T) {
+	attacker.Need(t)
+	dir := t.TempDir()
+	attacker.Reachable(dir)
+	os.Chmod(dir, 0o777)
+	unit := filepath.Join(dir, "dropper.service")
+	text := fmt.Sprintf("[Service]\nType=notify\nTimeoutStartSec=10\nExecStart=/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups %s run -fault none -pidfile %s -listen %s\n",
+		filepath.Join(bin, "brokendaemon"), filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.sock"))
+	if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := verify(t, nil, "--unit", unit, "--start-timeout", "10s", "--label-filter", "SU112 || SU113")
+	if line := summaryLines(out)["SU113"]; !strings.HasPrefix(line, "PASS  Type=notify: the main pid") {
+		t.Errorf("SU113 %q: want a pass, the READY=1 of a daemon that became nobody heard\n%s", line, summaryOf(out))
 	}
 }
 

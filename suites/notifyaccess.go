@@ -125,8 +125,9 @@ func (h *harness) unheardNote(kv string) string {
 	return fmt.Sprintf("; %s came from pid %d (%s) and was not heard: %s (systemd ignores it too; send it from the main process, or set NotifyAccess=all)", kv, u[0].pid, u[0].comm, u[0].why)
 }
 
-// daemonUID is the user the daemon runs as: the unit's User=, or the
-// harness's own (also when User= cannot be resolved: the start says so).
+// daemonUID is the user the daemon is started as: the unit's User=, or
+// the harness's own (also when User= cannot be resolved: the start says
+// so).
 func (h *harness) daemonUID() int {
 	if svc := h.unit(); svc != nil && svc.User != "" {
 		if cred, _, err := credential(svc.User, ""); err == nil {

@@ -26,13 +26,16 @@ type notifyMsg struct {
 func (m notifyMsg) has(kv string) bool { return slices.Contains(m.fields, kv) }
 
 // listenNotify opens the run's notify socket, where the harness plays
-// the supervisor, and starts its reader. It is reached by the daemon's
-// user alone (and root): the socket is in a directory of its own, mode
-// 0700, owned by the user the unit's User= names (the harness's own
-// otherwise), in the run's directory, which others can search but not
-// list. syncNotify's markers go through a connection made before that
-// directory is handed over: the harness never follows a path the daemon
-// could have replaced.
+// the supervisor, and starts its reader. The socket is in a directory of
+// its own in the run's directory (which others can search, not list).
+// When the unit's User= names the user the daemon runs as, that directory
+// is that user's, mode 0700: no other user reaches the socket. A daemon
+// started as root may drop its privileges itself, to a user nobody can
+// name in advance (dbus-daemon becomes messagebus, then sends READY=1):
+// then, as systemd's /run/systemd/notify, the socket is reachable by any
+// user, and only crediting guards it (logNotify). syncNotify's markers go
+// through a connection made before the directory is handed over: the
+// harness never follows a path the daemon could have replaced.
 func (h *harness) listenNotify() error {
 	dir := filepath.Join(h.dir, "notify")
 	if err := os.Mkdir(dir, 0o700); err != nil {
@@ -55,6 +58,8 @@ func (h *harness) listenNotify() error {
 		if err := os.Chown(dir, uid, -1); err != nil {
 			return fmt.Errorf("handing the notify socket's directory to uid %d (the unit's User=): %w", uid, err)
 		}
+	} else if err := os.Chmod(dir, 0o711); err != nil {
+		return err
 	}
 	if err := os.Chmod(h.dir, 0o711); err != nil {
 		return err

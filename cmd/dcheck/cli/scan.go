@@ -3,7 +3,9 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,6 +57,16 @@ the plugin API's codes.`,
 	pol.ProcessTimeout, pol.ScanTimeout = processTimeout, scanTimeout
 	if o.textfile != "" && o.output != "text" {
 		return usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
+	}
+	if o.textfile != "" {
+		// A directory that is not there is the command line's mistake,
+		// told before the scan (cron's alerting reads exit 2 as such);
+		// one that cannot be written is found when it is written.
+		if st, err := os.Stat(o.textfile); err != nil && errors.Is(err, os.ErrNotExist) {
+			return usagef("--textfile %s: no such directory (node_exporter's --collector.textfile.directory, which must exist)", o.textfile)
+		} else if err == nil && !st.IsDir() {
+			return usagef("--textfile %s: not a directory", o.textfile)
+		}
 	}
 	fsys, err := o.reader()
 	if err != nil {
