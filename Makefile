@@ -1,6 +1,7 @@
 # dcheck: make demo (build and judge two example processes), make test (all
 # checks CI runs). See README.md.
 GO       ?= go
+SHELL    := /bin/bash
 BIN      := bin/dcheck
 # A count, not a duration: go1.26's fuzz coordinator can fail a run with
 # "context deadline exceeded" when a duration ends mid-execution
@@ -45,8 +46,12 @@ cross:
 		d=$$(mktemp -d); GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) test -c -o $$d/ ./... >/dev/null; rm -rf $$d; \
 	done
 
+# Every test with -race; what is printed is each package's result, the
+# output of what failed, and the slowest tests (ci/testsummary), so that a
+# run's time can be read off its log.
 unit:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@$(GO) build -o bin/testsummary ./ci/testsummary
+	@set -o pipefail; $(GO) test -race -count=1 -timeout 30m -json ./... | bin/testsummary -slowest 20
 
 # Each fuzz target briefly: the /proc parsers and the unit file reader.
 # Seeds live in PKG/testdata/fuzz; a crasher is written there too: commit

@@ -27,6 +27,8 @@ import (
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
+
+	"github.com/dcheck/dcheck/internal/cleanstart"
 )
 
 // The live tests start real processes with known properties and judge them
@@ -38,12 +40,10 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv("DCHECK_TEST_HELPER"); mode != "" {
 		os.Exit(helper(mode, os.Args[1:]))
 	}
-	// Descriptors this test binary inherited (from go test, a terminal, a
-	// CI runner) must not reach the processes it judges.
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		fmt.Fprintln(os.Stderr, "close_range:", err)
-		os.Exit(2)
-	}
+	// Whatever started the tests (a terminal, nohup, a CI runner), the
+	// daemons they start inherit nothing of it: no descriptor, no ignored
+	// or blocked signal, no umask.
+	cleanstart.Main()
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, "PR_SET_CHILD_SUBREAPER:", err)
 		os.Exit(2)

@@ -26,6 +26,8 @@ import (
 	"github.com/dcheck/dcheck/internal/hostile"
 	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
+
+	"github.com/dcheck/dcheck/internal/cleanstart"
 )
 
 // The tests build fixtures/good (gooddaemon) and drive it as a user would.
@@ -42,14 +44,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv("DCHECK_TEST_NEVER_READY") != "" {
 		os.Exit(m.Run()) // a daemon of TestStartTimeoutKillsTheDaemon
 	}
+	cleanstart.Main() // whatever started the tests, the daemons they start inherit nothing of it
 	os.Exit(testMain(m))
 }
 
 func testMain(m *testing.M) int {
-	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -26,6 +26,8 @@ import (
 	"github.com/dcheck/dcheck/internal/attacker"
 	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
+
+	"github.com/dcheck/dcheck/internal/cleanstart"
 )
 
 // binaries builds dcheck and the two fixture daemons once, into a
@@ -45,6 +47,7 @@ var binaries = sync.OnceValues(func() (string, error) {
 })
 
 func TestMain(m *testing.M) {
+	cleanstart.Main() // whatever started the tests, the processes they start inherit nothing of it
 	code := m.Run()
 	if dir, err := binaries(); err == nil && dir != "" {
 		os.RemoveAll(dir)

@@ -25,6 +25,8 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/proc"
 	"github.com/dcheck/dcheck/suites"
+
+	"github.com/dcheck/dcheck/internal/cleanstart"
 )
 
 // go test ./suites -args -dcheck.start='CMD' -dcheck.pidfile=PATH ... runs
@@ -51,6 +53,7 @@ func TestMain(m *testing.M) {
 	if log := os.Getenv("DCHECK_TEST_CANARY"); log != "" {
 		runCanary(log)
 	}
+	cleanstart.Main() // whatever started the tests, the daemons they start inherit nothing of it
 	flag.Parse()
 	// Daemons started here are adopted and reaped by this binary.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
