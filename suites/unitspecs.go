@@ -177,6 +177,14 @@ func (h *harness) watchdogSpec() {
 		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v%s", main, until.Sub(from).Round(time.Millisecond), period, period.Microseconds(), period, h.unheardNote("WATCHDOG=1"))
 	case gap > period:
 		waited, seen := h.waitedForCPU(gapFrom, gapFrom.Add(gap))
+		// The machine is to blame only if it kept the daemon from
+		// running for a period: waits summed over threads grow with
+		// every wake-up of every thread on a busy machine, whether or not
+		// a ping was due. A daemon whose threads ran all through the
+		// silence had its chances.
+		if stalled, ran := h.longestStall(gapFrom, gapFrom.Add(gap)); ran > 0 && stalled < period/2 {
+			h.conclude(id, Failed, "%d WATCHDOG=1 from pid %d in %v, but %v passed without one (WatchdogSec=%v), while its threads were run %d times, never more than %v apart: systemd would kill it", len(pings), main, until.Sub(from).Round(time.Millisecond), gap.Round(time.Millisecond), period, ran, stalled.Round(time.Millisecond))
+		}
 		if seen && gap-waited <= period {
 			h.conclude(id, Unknown, "%v passed without WATCHDOG=1 from pid %d (WatchdogSec=%v), but meanwhile its threads waited %v in all for a CPU (schedstat): the machine was too busy for its cadence to be judged", gap.Round(time.Millisecond), main, period, waited.Round(time.Millisecond))
 		}
@@ -292,7 +300,8 @@ func monotonicUsec(m *notifyMsg) string {
 // CPU (their schedstat) at one instant.
 type schedSample struct {
 	at     time.Time
-	waited time.Duration
+	waited time.Duration // its threads' time runnable, waiting for a CPU, summed
+	ran    uint64        // how many times its threads were run, summed
 }
 
 // watchScheduling samples, from the daemon's launch until SU114's three
@@ -329,9 +338,44 @@ func (h *harness) sampleScheduling(pid int) bool {
 		return false
 	}
 	h.mu.Lock()
-	h.sched = append(h.sched, schedSample{time.Now(), st.RunQueueWait})
+	h.sched = append(h.sched, schedSample{time.Now(), st.RunQueueWait, st.Timeslices})
 	h.mu.Unlock()
 	return true
+}
+
+// longestStall bounds from above, between from and to, the longest
+// stretch in which none of the daemon's threads was run: a run counted at a
+// sample happened after the sample before it, so two runs seen at samples
+// s and t were at most t minus the sample before s apart (the samples are
+// 20 ms apart). ran is how many times the threads were run in the span; 0
+// when the samples do not cover it.
+func (h *harness) longestStall(from, to time.Time) (stalled time.Duration, ran uint64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var prev, start *schedSample
+	var runSince time.Time // the earliest the last run could have been
+	for i := range h.sched {
+		s := &h.sched[i]
+		if s.at.Before(from) {
+			prev = s
+			continue
+		}
+		if prev == nil {
+			return 0, 0 // no sample before from
+		}
+		if start == nil {
+			start, runSince = prev, prev.at
+		}
+		if s.ran != prev.ran {
+			stalled = max(stalled, s.at.Sub(runSince))
+			runSince = prev.at
+		}
+		prev = s
+		if !s.at.Before(to) {
+			return max(stalled, s.at.Sub(runSince)), s.ran - start.ran
+		}
+	}
+	return 0, 0 // the samples end before to
 }
 
 // waitedForCPU is how long the daemon's threads waited for a CPU, in all,
