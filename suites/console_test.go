@@ -4,6 +4,7 @@ package suites_test
 
 import (
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dcheck/dcheck/internal/hostile"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -64,6 +67,49 @@ func TestConsoleOutput(t *testing.T) {
 				t.Errorf("the last line is not dcheck's count: %q", last)
 			}
 		})
+	}
+}
+
+// TestConsoleSaysEachFailureOnce: without -v, a failure is printed once,
+// in dcheck's summary with how to fix it; Ginkgo's blocks and its
+// "Summarizing N Failures" (each failure twice more) come with -v only.
+// On a terminal a progress line counts the specs and is cleared.
+func TestConsoleSaysEachFailureOnce(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "d.pid")
+	args := []string{"verify", "--pidfile", pidfile, "--start-timeout", slow(time.Minute).String(), "--label-filter", "static",
+		"--", filepath.Join(bin, "brokendaemon"), "start", "-fault", "single-fork", "-pidfile", pidfile}
+	quiet, _ := exec.Command(filepath.Join(bin, "dcheck"), args...).CombinedOutput()
+	if n := strings.Count(string(quiet), "DC103"); n != 2 || strings.Contains(string(quiet), "Summarizing") || strings.Contains(string(quiet), "[FAILED]") {
+		t.Errorf("DC103 named %d times (want 2: its line, its fix), or Ginkgo's blocks shown:\n%s", n, quiet)
+	}
+	if !strings.Contains(string(quiet), "how to fix:\n  DC103  ") {
+		t.Errorf("no fix for DC103:\n%s", quiet)
+	}
+	verbose, _ := exec.Command(filepath.Join(bin, "dcheck"), append([]string{"verify", "-v"}, args[1:]...)...).CombinedOutput()
+	if !strings.Contains(string(verbose), "Summarizing 1 Failure") || !regexp.MustCompile(`Ran \d+ of \d+ Specs`).Match(verbose) {
+		t.Errorf("-v does not show Ginkgo's report:\n%s", verbose)
+	}
+	ptm, pts, err := hostile.OpenPTY()
+	if err != nil {
+		t.Skipf("no pty: %v", err)
+	}
+	defer ptm.Close()
+	cmd := exec.Command(filepath.Join(bin, "dcheck"), args...)
+	cmd.Stdout, cmd.Stderr = pts, pts
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pts.Close()
+	var tty strings.Builder
+	io.Copy(&tty, ptm) // until the last writer closes (EIO)
+	cmd.Wait()
+	got := tty.String()
+	if !regexp.MustCompile(`\r\x1b\[Kdcheck verify: \d+/\d+ specs, DC\d{3} `).MatchString(got) || !strings.Contains(got, "\r\x1b[Kdcheck verify: ") {
+		t.Errorf("no progress line on the terminal:\n%q", got)
+	}
+	if i, j := strings.LastIndex(got, "\r\x1b[K"), strings.Index(got, "DC101  orphaned"); i < 0 || j < i {
+		t.Errorf("the progress line is not cleared before the summary:\n%q", got)
 	}
 }
 

@@ -42,7 +42,7 @@ func (h *harness) stopDaemon() stopFacts {
 	f := stopFacts{done: true, pid: h.daemon, how: "SIGTERM"}
 	switch {
 	case h.unit() != nil && len(h.unit().ExecStop) > 0:
-		f.how = "ExecStop= (and KillSignal=" + unix.SignalName(h.unit().Signal()) + " had it still run)"
+		f.how = "ExecStop= (then KillSignal=" + unix.SignalName(h.unit().Signal()) + ", if it still ran)"
 	case h.unit() != nil:
 		f.how = "KillSignal=" + unix.SignalName(h.unit().Signal())
 	case h.cfg.InitScript != "":
@@ -352,7 +352,7 @@ func (h *harness) secondStartSpec() {
 			h.signal(pid, unix.SIGKILL)
 			h.waitExit(pid, 5*time.Second)
 		}
-		h.conclude("SU103", Failed, "a second start ran a second daemon (pid %v, killed)", extra)
+		h.conclude("SU103", Failed, "a second start ran a second daemon (%s, killed)", pidList(extra))
 	case !alive(h.daemon):
 		h.conclude("SU103", Failed, "the first daemon (pid %d) died during the second start", h.daemon)
 	case string(after) != string(pidData):

@@ -181,7 +181,7 @@ func (h *harness) lsbStartSpec() {
 			h.signal(pid, unix.SIGKILL)
 			h.waitExit(pid, 5*time.Second)
 		}
-		h.conclude(id, Failed, "while pid %d ran, %s and ran a second daemon (pid %v, killed)", h.daemon, a, extra)
+		h.conclude(id, Failed, "while pid %d ran, %s and ran a second daemon (%s, killed)", h.daemon, a, pidList(extra))
 	case !alive(h.daemon):
 		h.conclude(id, Failed, "pid %d died as %s", h.daemon, a)
 	case string(after) != string(pidData):
@@ -328,7 +328,7 @@ func (h *harness) lsbUsageSpec() {
 			h.signal(pid, unix.SIGKILL)
 			h.waitExit(pid, 5*time.Second)
 		}
-		h.conclude(id, Failed, "%s and started pid %v (killed)", a, extra)
+		h.conclude(id, Failed, "%s and started %s (killed)", a, pidList(extra))
 	}
 	if a.timedOut || a.code != 2 && a.code != 3 {
 		h.conclude(id, Failed, "%s (want 2, invalid argument, or 3, unimplemented)", a)

@@ -106,6 +106,23 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 	AddReportEntry("snapshot", string(js), entryVisibility())
 }
 
+// printFixes says, once per rule that failed or warned, how to fix it.
+func (h *harness) printFixes(results []result) {
+	seen := map[string]bool{}
+	var lines []string
+	for _, r := range results {
+		if (r.outcome == Failed || r.outcome == Warned) && !seen[r.id] {
+			seen[r.id] = true
+			if rl, ok := checks.Lookup(r.id); ok && rl.Hint != "" {
+				lines = append(lines, fmt.Sprintf("  %s  %s", r.id, rl.Hint))
+			}
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(h.cfg.Out, "how to fix:\n%s\n", strings.Join(lines, "\n"))
+	}
+}
+
 // printSummary writes one line per spec: ID, name, outcome, message; the
 // signals the guard refused; the counts.
 func (h *harness) printSummary() {
@@ -130,6 +147,7 @@ func (h *harness) printSummary() {
 		counts[r.outcome]++
 	}
 	tw.Flush()
+	h.printFixes(results)
 	for _, r := range refused {
 		fmt.Fprintf(h.cfg.Out, "not signalled: %s\n", r)
 	}
@@ -173,8 +191,8 @@ func (h *harness) printSummary() {
 	if counts[Waived] > 0 {
 		waived = fmt.Sprintf(", %d waived", counts[Waived])
 	}
-	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %d warnings, %d unknown, %d skipped%s\n",
-		counts[Passed]+counts[Noted], counts[Failed], counts[Warned], counts[Unknown], counts[Skipped], waived)
+	fmt.Fprintf(h.cfg.Out, "%d passed, %d failed, %s, %d unknown, %d skipped%s\n",
+		counts[Passed]+counts[Noted], counts[Failed], plural(counts[Warned], "warning", "warnings"), counts[Unknown], counts[Skipped], waived)
 	if counts[Passed]+counts[Noted]+counts[Failed]+counts[Warned] == 0 {
 		fmt.Fprintln(h.cfg.Out, "nothing was judged: this run is not a pass")
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
@@ -76,7 +77,13 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	out := cfg.Out
 	var summary bytes.Buffer
 	cfg.Out = &summary
-	defer func() { out.Write(summary.Bytes()) }()
+	defer func() {
+		b := summary.Bytes()
+		if !rep.Verbose {
+			b = bytes.TrimPrefix(b, []byte("\n")) // nothing of Ginkgo's above it
+		}
+		out.Write(b)
+	}()
 	RegisterFailHandler(Fail)
 	Register(cfg)
 	suiteConfig, reporterConfig := GinkgoConfiguration()
@@ -85,6 +92,18 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 	reporterConfig.JSONReport = rep.JSON
 	reporterConfig.Verbose = rep.Verbose
 	reporterConfig.NoColor = !rep.Color
+	if !rep.Verbose {
+		// Ginkgo's stream repeats each failure twice (its block, then
+		// "Summarizing N Failures") above dcheck's summary, which holds
+		// every outcome once, with its fix: it is shown with -v only. On a
+		// terminal, one line says how far the run is.
+		saved := formatter.ColorableStdOut
+		formatter.ColorableStdOut = io.Discard
+		defer func() { formatter.ColorableStdOut = saved }()
+		if f, ok := out.(*os.File); ok && term.IsTerminal(f) {
+			defer showProgress(f)()
+		}
+	}
 	defer onInterrupt(out)()
 	t := &standaloneT{}
 	judgements.Store(0)
@@ -93,6 +112,23 @@ func RunStandalone(cfg Config, rep Reports) (bool, error) {
 		return false, ErrNothingJudged
 	}
 	return passed && !t.failed, nil
+}
+
+// showProgress keeps one line on the terminal w up to date while the specs
+// run ("dcheck verify: 12/27 specs, SU104 stops-on-sigterm"), and returns
+// the function that clears it.
+func showProgress(w io.Writer) (clear func()) {
+	var total, done int
+	ReportBeforeSuite(func(r Report) { total = r.PreRunStats.SpecsThatWillRun })
+	ReportAfterEach(func(sr SpecReport) {
+		if sr.State.Is(types.SpecStateSkipped) {
+			return
+		}
+		done++
+		name, _, _ := strings.Cut(sr.LeafNodeText, ":")
+		fmt.Fprintf(w, "\r\033[Kdcheck verify: %d/%d specs, %s", done, total, name)
+	})
+	return func() { fmt.Fprint(w, "\r\033[K") }
 }
 
 // labelFilterError is Ginkgo's message for a bad label filter, on one line

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	stdio "io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/dcheck/dcheck/fleet"
@@ -112,6 +113,7 @@ func commands() []command {
 
 // Main runs the dcheck command line args (without the program name).
 func Main(args []string, io IO) ExitCode {
+	all := args
 	run := runCheck
 	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
 		run, args = runVersion, args[1:]
@@ -143,7 +145,7 @@ func Main(args []string, io IO) ExitCode {
 		fmt.Fprint(io.Out, fleet.NagiosLine(fleet.NagiosUnknown, msg))
 		return ExitCode(fleet.NagiosUnknown)
 	case errors.As(err, &ue):
-		fmt.Fprintf(io.Err, "dcheck: %s\nRun 'dcheck help' for usage.\n", ue.msg)
+		fmt.Fprintf(io.Err, "dcheck: %s\nRun '%s' for usage.\n", ue.msg, helpFor(all))
 		return ExitUsage
 	case errors.As(err, &ee):
 		fmt.Fprintf(io.Err, "dcheck: %v\n", ee.err)
@@ -151,6 +153,19 @@ func Main(args []string, io IO) ExitCode {
 	}
 	fmt.Fprintf(io.Err, "dcheck: %v\n", err)
 	return ExitUninspectable
+}
+
+// helpFor is the help command for what args ran: "dcheck help verify"
+// for a subcommand's mistake, "dcheck help" otherwise.
+func helpFor(args []string) string {
+	if len(args) > 0 {
+		for _, c := range commands() {
+			if args[0] == c.name && c.name != "help" && c.name != "version" {
+				return "dcheck help " + c.name
+			}
+		}
+	}
+	return "dcheck help"
 }
 
 // nagiosMode says whether the command line asks for -o nagios, whatever
@@ -240,6 +255,10 @@ func newFlagSet(name string, io IO, help helpText) *flags {
 	return &flags{FlagSet: fs, io: io, help: help}
 }
 
+// longFlag is a flag of more than one letter as PrintDefaults begins its
+// line.
+var longFlag = regexp.MustCompile(`(?m)^  -([a-zA-Z][a-zA-Z0-9-]+)`)
+
 // printHelp writes the help to Out.
 func (f *flags) printHelp() {
 	w := f.io.Out
@@ -248,9 +267,14 @@ func (f *flags) printHelp() {
 	f.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {
 		fmt.Fprintln(w, "\nFlags:")
-		f.SetOutput(w)
+		var b strings.Builder
+		f.SetOutput(&b)
 		f.PrintDefaults()
 		f.SetOutput(stdio.Discard)
+		// The flag package writes -config; dcheck's documentation, and
+		// its users, write --config (both parse). One-letter flags stay
+		// -o, -v.
+		fmt.Fprint(w, longFlag.ReplaceAllString(b.String(), "  --$1"))
 	}
 	if len(f.help.examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")

@@ -617,10 +617,11 @@ func TestHelpStyle(t *testing.T) {
 	if code, _, errs := run("help", "frobnicate"); code != ExitUsage || !strings.Contains(errs, `no command "frobnicate"`) {
 		t.Errorf("help frobnicate: exit %d, %q", code, errs)
 	}
-	for _, args := range [][]string{{"-5"}, {"--reaper", "abc", "1"}, {"--pidfile"}, {"scan", "--bogus"}, {"verify", "--start-timeout", "soon", "--", "true"}} {
-		code, out, errs := run(args...)
+	for args, help := range map[string]string{"-5": "dcheck help", "--reaper abc 1": "dcheck help", "--pidfile": "dcheck help",
+		"scan --bogus": "dcheck help scan", "verify --frob -- true": "dcheck help verify", "verify --start-timeout soon -- true": "dcheck help verify"} {
+		code, out, errs := run(strings.Fields(args)...)
 		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
-		if code != ExitUsage || out != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "dcheck: ") || lines[1] != "Run 'dcheck help' for usage." {
+		if code != ExitUsage || out != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], "dcheck: ") || lines[1] != "Run '"+help+"' for usage." {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and one line plus the pointer to help", args, code, out, errs)
 		}
 	}
