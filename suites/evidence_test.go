@@ -22,8 +22,16 @@ import (
 func summaryLines(out string) map[string]string {
 	lines := map[string]string{}
 	re := regexp.MustCompile(`(?m)^((?:SU|DC)\d{3})\s+\S+\s+(PASS|FAIL|WARN|INFO|SKIP|UNKNOWN|WAIVED)\s*(.*)$`)
+	also := regexp.MustCompile(` \(also ((?:(?:SU|DC)\d{3}(?:, )?)+): \d+ specs in all\)$`)
 	for _, m := range re.FindAllStringSubmatch(out, -1) {
 		lines[m[1]] = m[2] + "  " + m[3]
+		// Specs unknown for one reason share their first one's line.
+		if a := also.FindStringSubmatch(m[3]); a != nil {
+			for _, id := range strings.Split(a[1], ", ") {
+				lines[id] = m[2] + "  " + strings.TrimSuffix(m[3], a[0])
+			}
+			lines[m[1]] = m[2] + "  " + strings.TrimSuffix(m[3], a[0])
+		}
 	}
 	return lines
 }

@@ -106,6 +106,27 @@ func (h *harness) attachSnapshot(rl *checks.Rule) {
 	AddReportEntry("snapshot", string(js), entryVisibility())
 }
 
+// minUnknownGroup is how many specs unknown for one and the same reason
+// (a start that failed leaves every later spec so) share one line.
+const minUnknownGroup = 3
+
+// sameUnknowns maps each message that at least minUnknownGroup unknown
+// specs share to their IDs, in order.
+func sameUnknowns(results []result) map[string][]string {
+	by := map[string][]string{}
+	for _, r := range results {
+		if r.outcome == Unknown {
+			by[r.message] = append(by[r.message], r.id)
+		}
+	}
+	for m, ids := range by {
+		if len(ids) < minUnknownGroup {
+			delete(by, m)
+		}
+	}
+	return by
+}
+
 // printFixes says, once per rule that failed or warned, how to fix it.
 func (h *harness) printFixes(results []result) {
 	seen := map[string]bool{}
@@ -142,9 +163,17 @@ func (h *harness) printSummary() {
 	results := slices.Clone(h.results)
 	refused := slices.Compact(slices.Clone(h.refused))
 	h.mu.Unlock()
+	also := sameUnknowns(results)
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.id, r.name, strings.ToUpper(r.outcome.String()), safetext.Terminal(strings.ReplaceAll(r.message, "\n", " ")))
 		counts[r.outcome]++
+		ids, grouped := also[r.message]
+		switch {
+		case grouped && r.outcome == Unknown && ids[0] != r.id:
+			continue // said on the group's first line
+		case grouped && r.outcome == Unknown:
+			r.message += fmt.Sprintf(" (also %s: %d specs in all)", strings.Join(ids[1:], ", "), len(ids))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.id, r.name, strings.ToUpper(r.outcome.String()), safetext.Terminal(strings.ReplaceAll(r.message, "\n", " ")))
 	}
 	tw.Flush()
 	h.printFixes(results)
