@@ -101,28 +101,21 @@ func joinPids(set map[int]bool, sep, none string) string {
 	return strings.Join(s, sep)
 }
 
-// unheardWith returns the refused messages that carry kv.
-func (h *harness) unheardWith(kv string) []unheardMsg {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []unheardMsg
-	for _, m := range h.unheard {
-		if m.has(kv) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // unheardNote says that kv came and was refused, for a spec that waited
 // for it in vain: "; READY=1 came from pid 12 (worker), which
 // NotifyAccess=main: ...". "" when none came.
 func (h *harness) unheardNote(kv string) string {
-	u := h.unheardWith(kv)
-	if len(u) == 0 {
+	h.mu.Lock()
+	i := slices.IndexFunc(h.unheard, func(m unheardMsg) bool { return m.has(kv) })
+	var u unheardMsg
+	if i >= 0 {
+		u = h.unheard[i]
+	}
+	h.mu.Unlock()
+	if i < 0 {
 		return ""
 	}
-	return fmt.Sprintf("; %s came from pid %d (%s) and was not heard: %s (systemd ignores it too; send it from the main process, or set NotifyAccess=all)", kv, u[0].pid, u[0].comm, u[0].why)
+	return fmt.Sprintf("; %s came from pid %d (%s) and was not heard: %s (systemd ignores it too; send it from the main process, or set NotifyAccess=all)", kv, u.pid, u.comm, u.why)
 }
 
 // daemonUID is the user the daemon is started as: the unit's User=, or

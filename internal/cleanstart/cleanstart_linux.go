@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 
 	"golang.org/x/sys/unix"
 
@@ -104,4 +105,10 @@ func inherited() (ignored []unix.Signal, blocked uint64, err error) {
 func fail(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "cleanstart: "+format+"\n", a...)
 	os.Exit(2)
+}
+
+// Run is a TestMain of its own: Main, then the tests.
+func Run(m *testing.M) {
+	Main()
+	os.Exit(m.Run())
 }

@@ -8,6 +8,7 @@ package cleanstart
 import (
 	"os"
 	"syscall"
+	"testing"
 )
 
 // Umask is the umask the tests run with.
@@ -21,4 +22,10 @@ func Main() {
 	for _, v := range supervisorVars {
 		os.Unsetenv(v)
 	}
+}
+
+// Run is a TestMain of its own: Main, then the tests.
+func Run(m *testing.M) {
+	Main()
+	os.Exit(m.Run())
 }
