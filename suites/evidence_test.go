@@ -258,3 +258,20 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 		})
 	}
 }
+
+// TestSU105JudgesAFreshDaemonWhenAnEarlierSpecRemovedThePidfile: three
+// real daemons' second start unlinked the running daemon's pidfile (SU103
+// rightly fails), and SU105 then said unknown ("no pidfile before the
+// stop"), although each removes its pidfile when started fresh. SU105
+// now starts a daemon of its own and judges that, saying so.
+func TestSU105JudgesAFreshDaemonWhenAnEarlierSpecRemovedThePidfile(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "u.pid")
+	_, out, _ := verify(t, nil, append(startBudget(), "--pidfile", pidfile, "--label-filter", "SU103 || SU105", "--",
+		filepath.Join(bin, "brokendaemon"), "start", "-fault", "unlink-running-pidfile", "-pidfile", pidfile, "-log", filepath.Join(dir, "u.log"))...)
+	lines := summaryLines(out)
+	if !strings.HasPrefix(lines["SU103"], "FAIL") || !strings.HasPrefix(lines["SU105"], "PASS  judged on a fresh daemon, pid ") ||
+		!strings.Contains(lines["SU105"], "an earlier spec's start removed it") {
+		t.Errorf("SU103 %q, SU105 %q; want SU103 failed, SU105 passed on a fresh daemon, saying why\n%s", lines["SU103"], lines["SU105"], summaryOf(out))
+	}
+}

@@ -942,11 +942,15 @@ func (h *harness) removeStalePidFile() {
 }
 
 // waitReady waits for the supervised daemon's READY=1, the pidfile, or
-// its exit, up to timeout.
+// its exit, up to timeout. Under a unit that notifies (Type=notify), as
+// under systemd, READY=1 alone ends the start: the pidfile says nothing
+// of it (a loaded machine put seconds between a daemon's pidfile and its
+// READY=1, and a second's grace after the pidfile took it for none).
 func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notified bool, mainpid int, exited bool) {
 	deadline := time.After(timeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	byPidFile := h.cfg.PidFile != "" && (h.unit() == nil || !h.unit().Type.Notifies())
 	var grace <-chan time.Time // READY=1 may follow the pidfile: wait a second for it
 	for {
 		select {
@@ -963,7 +967,7 @@ func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notifie
 			h.fgDone <- how
 			return false, mainpid, true
 		case <-tick.C: // the pidfile gives no event: poll it
-			if h.cfg.PidFile != "" && grace == nil {
+			if byPidFile && grace == nil {
 				if pid, _, err := h.readPid(); err == nil && alive(pid) {
 					grace = time.After(time.Second)
 				}

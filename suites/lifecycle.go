@@ -11,6 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/checks"
 )
 
 // stopFacts is what the stop step saw.
@@ -255,6 +257,12 @@ func (h *harness) pidfileGoneSpec() {
 	}
 	f := h.cleanStop("SU105")
 	switch {
+	case !f.pidfileExisted && h.readiness.outcome == Passed && h.cfg.Profile != checks.ProfileSupervised:
+		// The start made it (SU102), and something since removed it (a
+		// second start, SU103, that took the running daemon's pidfile
+		// for its own): the spec judges a daemon in the state it needs.
+		h.freshPidfileGone()
+		return
 	case !f.pidfileExisted:
 		h.conclude("SU105", Unknown, "there was no %s before the stop: nothing to remove", h.cfg.PidFile)
 	}
@@ -263,6 +271,30 @@ func (h *harness) pidfileGoneSpec() {
 		h.conclude("SU105", Failed, "%s is still there after a clean stop (%s)", h.cfg.PidFile, holds)
 	}
 	h.conclude("SU105", Passed, "%s was there before the stop of pid %d, and is gone after it", h.cfg.PidFile, f.pid)
+}
+
+// freshPidfileGone is SU105 on a daemon of its own, started fresh, when
+// the first one's pidfile was gone before its stop.
+func (h *harness) freshPidfileGone() {
+	const id = "SU105"
+	why := fmt.Sprintf("the first daemon's, written by the start, was gone before the stop of pid %d: an earlier spec's start removed it", h.stopped.pid)
+	pid, err := h.startPlain("su105-fresh-start")
+	if err != nil {
+		h.conclude(id, Unknown, "%s, and a fresh start to judge failed: %v", why, err)
+	}
+	if _, err := os.Lstat(h.cfg.PidFile); err != nil {
+		h.stopQuietly(pid)
+		h.conclude(id, Unknown, "%s, and the fresh daemon, pid %d, wrote none either", why, pid)
+	}
+	exited, status, err := h.stop(pid, "su105-fresh-stop")
+	if err != nil || !exited {
+		h.stopQuietly(pid)
+		h.conclude(id, Unknown, "%s, and the fresh daemon, pid %d, did not stop cleanly: %s %v", why, pid, status, err)
+	}
+	if _, err := os.Lstat(h.cfg.PidFile); err == nil {
+		h.conclude(id, Failed, "%s is still there after a clean stop of a fresh daemon, pid %d (%s)", h.cfg.PidFile, pid, why)
+	}
+	h.conclude(id, Passed, "judged on a fresh daemon, pid %d: %s was there before its stop, and is gone after it (%s)", pid, h.cfg.PidFile, why)
 }
 
 func (h *harness) leftoversSpec() {

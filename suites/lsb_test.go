@@ -49,7 +49,7 @@ esac
 	}
 	code, out, failed := verify(t, nil, append(startBudget(), "--label-filter", "SU124", "--init-script", script, "--pidfile", pidfile)...)
 	line := summaryLines(out)["SU124"]
-	if code != 1 || len(failed) != 1 || !regexp.MustCompile(`^FAIL  "dcheck-no-such-action" exited 2 .* and started pid \[\d+\] \(killed\)`).MatchString(line) {
+	if code != 1 || len(failed) != 1 || !regexp.MustCompile(`^FAIL  "dcheck-no-such-action" exited 2 .* and started pid \d+ \(killed\)`).MatchString(line) {
 		t.Errorf("exit %d, failed %v, SU124 %q; want exit 1 and SU124 failing on the daemon it started\n%s", code, failed, line, summaryOf(out))
 	}
 }
