@@ -69,7 +69,9 @@ timeout for the daemon to exit; it reports the exit status.`,
 		"daemon(7) SysV step 12", Error, Error,
 		`A pidfile left behind after a clean stop names a pid that will be reused:
 the next "status" reports a running daemon that is not there, and a
-careless "stop" signals an unrelated process.`,
+careless "stop" signals an unrelated process. When the first daemon's
+pidfile is gone before its stop (a second start, SU103, removed it), the spec
+starts a daemon of its own, stops it, and judges that, saying so.`,
 		"unlink the pidfile on the way out, while still holding its lock"),
 	lifecycle("SU106", "stale-pidfile-recovery", "after kill -9, the next start succeeds and the pidfile names the new daemon",
 		"APUE 13.5", Error, Error,
