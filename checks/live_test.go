@@ -27,6 +27,7 @@ import (
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/internal/testclock"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/proc/portable"
 
 	"github.com/dcheck/dcheck/internal/cleanstart"
 )
@@ -360,7 +361,7 @@ func TestOverwrittenEnvironmentIsUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, r := range map[string]proc.Reader{"/proc": fsys, "gopsutil": proc.Portable{}} {
+	for name, r := range map[string]proc.Reader{"/proc": fsys, "gopsutil": portable.Portable{}} {
 		rep, err := checks.Inspect(r, cmd.Process.Pid, checks.Policy{Reaper: os.Getpid()})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -1006,7 +1007,7 @@ func TestLivePortableReaderNeverPassesWhatItCannotSee(t *testing.T) {
 		env: []string{"PIDFILE=" + pidfile, "LOG=" + log, "DCHECK_DFL=2,3"}})
 	pol := checks.Policy{PidFile: pidfile, Reaper: os.Getpid()}
 	viaProc := judge(t, pid, pol)
-	r, err := checks.Inspect(proc.Portable{}, pid, pol)
+	r, err := checks.Inspect(portable.Portable{}, pid, pol)
 	if err != nil {
 		t.Fatal(err)
 	}

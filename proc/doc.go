@@ -13,10 +13,12 @@
 // the harness, the daemonize library and the tests, so that nothing else in
 // the module opens a file under /proc.
 //
-// Portable is a second reader, built on gopsutil v4: the reader on systems
-// without /proc (darwin, FreeBSD), and on Linux an independent check of
-// FS (the tests compare the two, fact by fact, on live processes). Both
-// are a Reader; Default picks the running system's.
+// proc/portable's Portable is a second Reader, built on gopsutil v4: the
+// reader on systems without /proc (darwin, FreeBSD), and on Linux an
+// independent check of FS (the tests compare the two, fact by fact, on
+// live processes); portable.Default picks the running system's. It is a
+// package of its own so that what needs only /proc (the daemonize
+// library) does not link gopsutil.
 //
 // A part that could not be read is recorded in the Snapshot's matching
 // *Err field, or as a Gap (Fact) for parts without one, never guessed: the

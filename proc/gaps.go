@@ -27,9 +27,9 @@ const (
 // cannot get on this system.
 var ErrNotAvailable = errors.New("not available")
 
-// notAvailable is the gap error for what: "not available on darwin", with
-// how the reader tried when it says more.
-func notAvailable(how string) error {
+// NotAvailable is the gap error for what a reader cannot get here: "not
+// available on darwin", with how the reader tried when it says more.
+func NotAvailable(how string) error {
 	if how == "" {
 		return fmt.Errorf("%w on %s", ErrNotAvailable, runtime.GOOS)
 	}
@@ -39,8 +39,9 @@ func notAvailable(how string) error {
 // Gap is why the Snapshot lacks fact f, or nil when it has it.
 func (s *Snapshot) Gap(f Fact) error { return s.Gaps[f] }
 
-// gap records that the Snapshot lacks fact f, and why.
-func (s *Snapshot) gap(f Fact, err error) {
+// SetGap records that the Snapshot lacks fact f, and why (a reader's
+// call).
+func (s *Snapshot) SetGap(f Fact, err error) {
 	if s.Gaps == nil {
 		s.Gaps = map[Fact]error{}
 	}

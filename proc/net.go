@@ -77,7 +77,7 @@ func (f *FS) SocketFDs(pid int) (map[int]uint64, error) {
 		if err != nil {
 			continue // closed meanwhile
 		}
-		if kind, ino, ok := parseSpecialTarget(target); ok && kind == FDSocket {
+		if kind, ino, ok := ParseSpecialTarget(target); ok && kind == FDSocket {
 			out[n] = ino
 		}
 	}

@@ -16,6 +16,10 @@ type Peek struct {
 	fd   int      // /proc/PID/stat, open; -1 when there is none
 }
 
+// NewPeek is a Peek of a reader that keeps no descriptor open (gopsutil's):
+// its stat as read.
+func NewPeek(pid int, st ProcStat) *Peek { return &Peek{PID: pid, Stat: st, fd: -1} }
+
 // Close releases the descriptor. It may be called more than once.
 func (p *Peek) Close() {
 	if p != nil && p.fd >= 0 {

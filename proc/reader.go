@@ -1,9 +1,7 @@
 package proc
 
-import "runtime"
-
 // Reader is what judging needs from a process reader: FS on Linux,
-// Portable everywhere.
+// portable.Portable (gopsutil) everywhere.
 type Reader interface {
 	// PIDs lists the processes, ascending.
 	PIDs() ([]int, error)
@@ -23,16 +21,3 @@ type Reader interface {
 }
 
 var _ Reader = (*FS)(nil)
-
-// Default is the reader for the running system: its /proc (FS) where there
-// is one, else Portable.
-func Default() (Reader, error) {
-	if runtime.GOOS != "linux" {
-		return Portable{}, nil
-	}
-	fsys, err := NewFS("")
-	if err != nil {
-		return nil, err
-	}
-	return fsys, nil
-}

@@ -338,7 +338,7 @@ func (f *FS) take(pid int, first *Peek) (*Snapshot, error) {
 	}
 
 	if s.Zombie() {
-		s.markZombie()
+		s.MarkZombie()
 	}
 
 	// The same process from first read to last, and still running if it
@@ -466,7 +466,7 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 			d.StatErr = &fs.PathError{Op: "readlink", Path: fddir + "/" + name, Err: err}
 		}
 		d.Target, d.Deleted = strings.CutSuffix(target, " (deleted)")
-		if kind, ino, ok := parseSpecialTarget(d.Target); ok && err == nil {
+		if kind, ino, ok := ParseSpecialTarget(d.Target); ok && err == nil {
 			// "socket:[INODE]", "pipe:[INODE]", "anon_inode:NAME": the
 			// link says all a stat(2) would.
 			d.Kind, d.Ino = kind, ino
@@ -476,10 +476,10 @@ func (f *FS) readFDs(dirfd int, dirpath string, buf []byte) ([]FD, error) {
 				if d.StatErr == nil {
 					d.StatErr = &fs.PathError{Op: "stat", Path: fddir + "/" + name, Err: err}
 				}
-				d.Kind = kindFromTarget(d.Target)
+				d.Kind = KindFromTarget(d.Target)
 			} else {
 				d.Dev, d.Ino, d.Rdev = uint64(st.Dev), uint64(st.Ino), uint64(st.Rdev)
-				d.Kind = kindFromStat(uint32(st.Mode), d.Target)
+				d.Kind = KindFromStat(uint32(st.Mode), d.Target)
 				if d.Kind == FDChar {
 					d.Terminal = isTerminal(drivers, unix.Major(d.Rdev), unix.Minor(d.Rdev))
 				}
@@ -517,7 +517,9 @@ func trimPartialLine(data []byte, max int) []byte {
 	return nil
 }
 
-func kindFromStat(mode uint32, target string) FDKind {
+// KindFromStat is the kind of a descriptor whose open file has mode (its
+// st_mode) and link text target.
+func KindFromStat(mode uint32, target string) FDKind {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		if strings.HasPrefix(target, "anon_inode:") {
@@ -538,12 +540,12 @@ func kindFromStat(mode uint32, target string) FDKind {
 	case unix.S_IFSOCK:
 		return FDSocket
 	}
-	return kindFromTarget(target)
+	return KindFromTarget(target)
 }
 
-// parseSpecialTarget recognises the link text of descriptors that are not
+// ParseSpecialTarget recognises the link text of descriptors that are not
 // files: "socket:[INODE]", "pipe:[INODE]", "anon_inode:NAME".
-func parseSpecialTarget(target string) (FDKind, uint64, bool) {
+func ParseSpecialTarget(target string) (FDKind, uint64, bool) {
 	for _, k := range []struct {
 		prefix string
 		kind   FDKind
@@ -559,7 +561,9 @@ func parseSpecialTarget(target string) (FDKind, uint64, bool) {
 	return "", 0, false
 }
 
-func kindFromTarget(target string) FDKind {
+// KindFromTarget is the kind of a descriptor told by its link text alone,
+// when its open file cannot be examined.
+func KindFromTarget(target string) FDKind {
 	switch {
 	case strings.HasPrefix(target, "socket:["):
 		return FDSocket
@@ -848,10 +852,10 @@ func (s *Snapshot) heldDgram() []uint64 {
 	return out
 }
 
-// markZombie replaces what a zombie no longer has with ErrZombie: its
+// MarkZombie replaces what a zombie no longer has with ErrZombie: its
 // descriptors were closed and its cwd, root and memory released when it
 // exited, so /proc shows them empty or not at all.
-func (s *Snapshot) markZombie() {
+func (s *Snapshot) MarkZombie() {
 	s.Exe, s.ExeErr = PathInfo{}, ErrZombie
 	s.Cmdline, s.CmdlineErr = nil, ErrZombie
 	s.Cwd, s.CwdErr = PathInfo{}, ErrZombie

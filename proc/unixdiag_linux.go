@@ -265,7 +265,7 @@ func (f *FS) endInodes(pid int) map[uint64]int {
 		if err != nil {
 			continue
 		}
-		if kind, ino, ok := parseSpecialTarget(target); ok && (kind == FDPipe || kind == FDSocket) {
+		if kind, ino, ok := ParseSpecialTarget(target); ok && (kind == FDPipe || kind == FDSocket) {
 			out[ino]++
 		}
 	}

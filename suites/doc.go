@@ -59,7 +59,7 @@
 //     SU101 asks whether the daemon let go of it;
 //   - no signal is blocked at the start, and no NOTIFY_SOCKET is offered
 //     (SU112 is unknown);
-//   - processes are read through gopsutil (proc.Portable): a fact it does
+//   - processes are read through gopsutil (portable.Portable): a fact it does
 //     not give leaves its rule unknown;
 //   - systemd units (Config.Unit) and the job-control launch are refused
 //     with ErrConfig, wrapping errors.ErrUnsupported.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/proc/portable"
 )
 
 // facilities is what the harness can do beyond POSIX on this system.
@@ -39,7 +40,7 @@ type facilities struct {
 	// marker finds its processes wherever they are.
 	environ bool
 	// procfs: quick looks and the judgement read /proc (proc.FS); without
-	// it they go through gopsutil (proc.Portable).
+	// it they go through gopsutil (portable.Portable).
 	procfs bool
 }
 
@@ -72,7 +73,7 @@ type looker interface {
 
 var (
 	_ looker = (*proc.FS)(nil)
-	_ looker = proc.Portable{}
+	_ looker = portable.Portable{}
 )
 
 // looks is the reader of the running system the harness uses, chosen
@@ -80,7 +81,7 @@ var (
 // wanted and cannot be read (every look then finds nothing).
 var looks = sync.OnceValue(func() looker {
 	if !can().procfs {
-		return proc.Portable{}
+		return portable.Portable{}
 	}
 	fsys, err := proc.NewFS("")
 	if err != nil {

@@ -39,7 +39,7 @@ import (
 )
 
 // Looker is what the Finder reads of processes besides the snapshot:
-// proc.FS on Linux, proc.Portable elsewhere (it has no control groups:
+// proc.FS on Linux, portable.Portable elsewhere (it has no control groups:
 // a systemd unit is then not found).
 type Looker interface {
 	Comm(pid int) (string, error)

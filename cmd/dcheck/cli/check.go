@@ -12,6 +12,7 @@ import (
 	"github.com/dcheck/dcheck/fleet"
 	"github.com/dcheck/dcheck/internal/pidtext"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/proc/portable"
 	"github.com/dcheck/dcheck/supervisor"
 )
 
@@ -53,7 +54,7 @@ func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 // --proc, or the running system's default reader.
 func (o *checkOptions) reader() (proc.Reader, error) {
 	if o.procRoot == "" {
-		r, err := proc.Default()
+		r, err := portable.Default()
 		if err != nil {
 			return nil, usagef("%s: %v (give --proc DIR)", proc.DefaultMount, err)
 		}

@@ -1,4 +1,4 @@
-package proc
+package portable
 
 import (
 	"context"
@@ -10,16 +10,18 @@ import (
 
 	"github.com/shirou/gopsutil/v4/process"
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/proc"
 )
 
 // Portable reads processes through gopsutil v4 (and x/sys/unix for the
 // process group and session, and on darwin the controlling terminal, which
 // gopsutil does not give): the reader on systems without /proc, and on
-// Linux a second, independent reader that the tests compare with FS fact
+// Linux a second, independent reader that the tests compare with proc.FS fact
 // by fact.
 //
 // What it cannot get on this system is recorded, never guessed: in the
-// Snapshot's error fields (ErrNotAvailable, "not available on darwin") or
+// proc.Snapshot's error fields (proc.ErrNotAvailable, "not available on darwin") or
 // as a Gap for facts without one. It has no umask, no signal masks, no
 // threads, no root directory, no descriptor flags or locks, no pid
 // namespaces and no Unix socket table anywhere; no supplementary groups or
@@ -29,7 +31,7 @@ import (
 // Threads); the others are zero. The zero value is ready to use.
 type Portable struct{}
 
-var _ Reader = (*Portable)(nil)
+var _ proc.Reader = (*Portable)(nil)
 
 // PIDs lists every process gopsutil sees, ascending.
 func (Portable) PIDs() ([]int, error) {
@@ -49,42 +51,42 @@ func (Portable) PIDs() ([]int, error) {
 func (Portable) Live() bool { return true }
 
 // ReadPidFile looks at the pidfile at path (see the package function).
-func (Portable) ReadPidFile(path string) (*PidFile, error) { return ReadPidFile(path) }
+func (Portable) ReadPidFile(path string) (*proc.PidFile, error) { return proc.ReadPidFile(path) }
 
 // LocksOn is not available: only Linux lists every lock (/proc/locks).
-func (Portable) LocksOn(dev, ino uint64) ([]Lock, error) {
-	return nil, notAvailable("(only Linux lists the locks on a file, in /proc/locks)")
+func (Portable) LocksOn(dev, ino uint64) ([]proc.Lock, error) {
+	return nil, proc.NotAvailable("(only Linux lists the locks on a file, in /proc/locks)")
 }
 
-// open returns gopsutil's handle on pid, or ErrNoProcess.
+// open returns gopsutil's handle on pid, or proc.ErrNoProcess.
 func (Portable) open(pid int) (*process.Process, error) {
 	if pid <= 0 || pid > 1<<31-1 {
-		return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+		return nil, fmt.Errorf("pid %d: %w", pid, proc.ErrNoProcess)
 	}
 	p, err := process.NewProcess(int32(pid))
 	if err != nil {
 		if errors.Is(err, process.ErrorProcessNotRunning) {
-			return nil, fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+			return nil, fmt.Errorf("pid %d: %w", pid, proc.ErrNoProcess)
 		}
 		return nil, fmt.Errorf("pid %d: %w", pid, err)
 	}
 	return p, nil
 }
 
-// Stat reads what Portable's ProcStat holds.
-func (r Portable) Stat(pid int) (ProcStat, error) {
+// Stat reads what Portable's proc.ProcStat holds.
+func (r Portable) Stat(pid int) (proc.ProcStat, error) {
 	p, err := r.open(pid)
 	if err != nil {
-		return ProcStat{}, err
+		return proc.ProcStat{}, err
 	}
 	st, _, err := r.stat(p)
 	return st, err
 }
 
-// stat fills a ProcStat, and says why the terminal is unknown when it is.
-func (Portable) stat(p *process.Process) (ProcStat, error, error) {
+// stat fills a proc.ProcStat, and says why the terminal is unknown when it is.
+func (Portable) stat(p *process.Process) (proc.ProcStat, error, error) {
 	ctx := context.Background()
-	st := ProcStat{PID: int(p.Pid), TPGID: -1}
+	st := proc.ProcStat{PID: int(p.Pid), TPGID: -1}
 	var err error
 	if st.Comm, err = p.NameWithContext(ctx); err != nil {
 		return st, nil, gone(st.PID, err)
@@ -120,7 +122,7 @@ func (Portable) stat(p *process.Process) (ProcStat, error, error) {
 	name, err := p.TerminalWithContext(ctx)
 	switch {
 	case err != nil:
-		return st, notAvailable("(gopsutil: " + err.Error() + ")"), nil
+		return st, proc.NotAvailable("(gopsutil: " + err.Error() + ")"), nil
 	case name != "":
 		var dev unix.Stat_t
 		if err := unix.Stat("/dev/"+name, &dev); err != nil {
@@ -133,16 +135,16 @@ func (Portable) stat(p *process.Process) (ProcStat, error, error) {
 }
 
 // ttyNr encodes a device number as stat's tty_nr does (minor bits 31..20
-// and 7..0, major 15..8), the form ProcStat.TTY holds on every system.
+// and 7..0, major 15..8), the form proc.ProcStat.TTY holds on every system.
 func ttyNr(rdev uint64) int {
 	maj, mnr := unix.Major(rdev), unix.Minor(rdev)
 	return int(mnr&0xff | maj<<8 | (mnr&^0xff)<<12)
 }
 
-// gone is ErrNoProcess when pid no longer exists, else err.
+// gone is proc.ErrNoProcess when pid no longer exists, else err.
 func gone(pid int, err error) error {
 	if unix.Kill(pid, 0) == unix.ESRCH {
-		return fmt.Errorf("pid %d: %w", pid, ErrNoProcess)
+		return fmt.Errorf("pid %d: %w", pid, proc.ErrNoProcess)
 	}
 	return fmt.Errorf("pid %d: %w", pid, err)
 }
@@ -171,21 +173,21 @@ func stateLetter(s string) byte {
 }
 
 // Take reads process pid.
-func (r Portable) Take(pid int) (*Snapshot, error) { return r.TakeFrom(pid, nil) }
+func (r Portable) Take(pid int) (*proc.Snapshot, error) { return r.TakeFrom(pid, nil) }
 
 // Peek is Stat: gopsutil keeps no descriptor open.
-func (r Portable) Peek(pid int) (*Peek, error) {
+func (r Portable) Peek(pid int) (*proc.Peek, error) {
 	st, err := r.Stat(pid)
 	if err != nil {
 		return nil, err
 	}
-	return &Peek{PID: pid, Stat: st, fd: -1}, nil
+	return proc.NewPeek(pid, st), nil
 }
 
 // TakeFrom reads process pid through gopsutil; first is ignored (gopsutil
-// reads its own). ErrExited when the process is another one at the end
+// reads its own). proc.ErrExited when the process is another one at the end
 // (its creation time changed).
-func (r Portable) TakeFrom(pid int, _ *Peek) (*Snapshot, error) {
+func (r Portable) TakeFrom(pid int, _ *proc.Peek) (*proc.Snapshot, error) {
 	ctx := context.Background()
 	p, err := r.open(pid)
 	if err != nil {
@@ -195,21 +197,21 @@ func (r Portable) TakeFrom(pid int, _ *Peek) (*Snapshot, error) {
 	if err != nil {
 		return nil, gone(pid, err)
 	}
-	s := &Snapshot{PID: pid}
+	s := &proc.Snapshot{PID: pid}
 	st, ttyErr, err := r.stat(p)
 	if err != nil {
 		return nil, err
 	}
 	s.Stat = st
 	if ttyErr != nil {
-		s.gap(FactTerminal, ttyErr)
+		s.SetGap(proc.FactTerminal, ttyErr)
 	}
-	s.gap(FactStartTime, notAvailable("(gopsutil gives the creation time, not ticks since boot)"))
-	s.gap(FactSignals, notAvailable("(gopsutil gives no signal masks)"))
-	s.gap(FactUmask, notAvailable("(gopsutil gives no umask)"))
+	s.SetGap(proc.FactStartTime, proc.NotAvailable("(gopsutil gives the creation time, not ticks since boot)"))
+	s.SetGap(proc.FactSignals, proc.NotAvailable("(gopsutil gives no signal masks)"))
+	s.SetGap(proc.FactUmask, proc.NotAvailable("(gopsutil gives no umask)"))
 	if runtime.GOOS == "linux" {
-		s.gap(FactNamespaces, notAvailable("(gopsutil gives no pid namespaces)"))
-		s.gap(FactCapabilities, notAvailable("(gopsutil gives no capabilities)"))
+		s.SetGap(proc.FactNamespaces, proc.NotAvailable("(gopsutil gives no pid namespaces)"))
+		s.SetGap(proc.FactCapabilities, proc.NotAvailable("(gopsutil gives no capabilities)"))
 	}
 	r.credentials(ctx, p, s)
 
@@ -228,33 +230,33 @@ func (r Portable) TakeFrom(pid int, _ *Peek) (*Snapshot, error) {
 	} else {
 		s.Cwd = pathInfo(cwd)
 	}
-	s.RootErr = notAvailable("(gopsutil gives no root directory)")
+	s.RootErr = proc.NotAvailable("(gopsutil gives no root directory)")
 	if env, err := p.EnvironWithContext(ctx); err != nil {
 		s.EnvironErr = unavailableOr(err)
 	} else {
 		s.Environ = slices.DeleteFunc(env, func(e string) bool { return e == "" }) // gopsutil keeps the block's final NUL as an empty entry
-		// NULs only (as Snapshot reads it): the process wrote over the block.
+		// NULs only (as proc.Snapshot reads it): the process wrote over the block.
 		if len(env) > 1 && len(s.Environ) == 0 {
-			s.EnvironErr = fmt.Errorf("pid %d: %d empty entries: %w", pid, len(env), ErrEnvironOverwritten)
+			s.EnvironErr = fmt.Errorf("pid %d: %d empty entries: %w", pid, len(env), proc.ErrEnvironOverwritten)
 		}
 	}
 	s.FDs, s.FDsErr = r.fds(ctx, p)
-	s.ThreadsErr = notAvailable("(gopsutil gives no per-thread signal masks)")
+	s.ThreadsErr = proc.NotAvailable("(gopsutil gives no per-thread signal masks)")
 	s.Children, s.ChildrenErr = r.children(ctx, p)
 	if st.PPID > 1 {
 		if pp, err := r.open(st.PPID); err != nil {
 			s.ParentErr = err
 		} else {
-			s.Parent = &Parent{PID: st.PPID}
+			s.Parent = &proc.Parent{PID: st.PPID}
 			s.Parent.Name, s.ParentErr = pp.NameWithContext(ctx)
 		}
 	}
-	s.SocketsErr = notAvailable("(gopsutil gives no Unix socket table)")
+	s.SocketsErr = proc.NotAvailable("(gopsutil gives no Unix socket table)")
 	if s.Zombie() {
-		s.markZombie()
+		s.MarkZombie()
 	}
 	if again, err := p.CreateTimeWithContext(ctx); err != nil || again != created {
-		return nil, fmt.Errorf("pid %d: %w", pid, ErrExited)
+		return nil, fmt.Errorf("pid %d: %w", pid, proc.ErrExited)
 	}
 	return s, nil
 }
@@ -263,19 +265,19 @@ func (r Portable) TakeFrom(pid int, _ *Peek) (*Snapshot, error) {
 // of each (Linux: real, effective, saved, file system). On darwin it gives
 // the effective uid alone; on FreeBSD its effective gid is the number of
 // groups: neither is the evidence DC502 needs.
-func (Portable) credentials(ctx context.Context, p *process.Process, s *Snapshot) {
+func (Portable) credentials(ctx context.Context, p *process.Process, s *proc.Snapshot) {
 	uids, err1 := p.UidsWithContext(ctx)
 	gids, err2 := p.GidsWithContext(ctx)
 	groups, err3 := p.GroupsWithContext(ctx)
 	switch {
 	case runtime.GOOS != "linux":
-		s.gap(FactCredentials, notAvailable("(gopsutil gives no saved user and group IDs here)"))
+		s.SetGap(proc.FactCredentials, proc.NotAvailable("(gopsutil gives no saved user and group IDs here)"))
 		return
 	case err1 != nil || err2 != nil || err3 != nil:
-		s.gap(FactCredentials, unavailableOr(errors.Join(err1, err2, err3)))
+		s.SetGap(proc.FactCredentials, unavailableOr(errors.Join(err1, err2, err3)))
 		return
 	case len(uids) < 4 || len(gids) < 4:
-		s.gap(FactCredentials, notAvailable(fmt.Sprintf("(gopsutil gave %d uids and %d gids)", len(uids), len(gids))))
+		s.SetGap(proc.FactCredentials, proc.NotAvailable(fmt.Sprintf("(gopsutil gave %d uids and %d gids)", len(uids), len(gids))))
 		return
 	}
 	for i := range 4 {
@@ -289,37 +291,37 @@ func (Portable) credentials(ctx context.Context, p *process.Process, s *Snapshot
 // fds lists the open descriptors gopsutil gives, each examined by its
 // path: the kind, device and inode of what the path names now (gopsutil
 // has no descriptor to stat). It has no descriptor flags or locks.
-func (Portable) fds(ctx context.Context, p *process.Process) ([]FD, error) {
+func (Portable) fds(ctx context.Context, p *process.Process) ([]proc.FD, error) {
 	files, err := p.OpenFilesWithContext(ctx)
 	if err != nil {
 		return nil, unavailableOr(err)
 	}
-	var out []FD
+	var out []proc.FD
 	for _, f := range files {
-		d := FD{Num: int(f.Fd), Target: f.Path}
+		d := proc.FD{Num: int(f.Fd), Target: f.Path}
 		d.Target, d.Deleted = strings.CutSuffix(f.Path, " (deleted)")
-		d.Kind = kindFromTarget(d.Target)
-		d.InfoErr = notAvailable("(gopsutil gives no descriptor flags or locks)")
-		switch kind, ino, special := parseSpecialTarget(d.Target); {
+		d.Kind = proc.KindFromTarget(d.Target)
+		d.InfoErr = proc.NotAvailable("(gopsutil gives no descriptor flags or locks)")
+		switch kind, ino, special := proc.ParseSpecialTarget(d.Target); {
 		case special:
 			d.Kind, d.Ino = kind, ino
 		case d.Deleted:
-			d.Kind, d.StatErr = FDUnknown, notAvailable("(a deleted file: gopsutil has no descriptor to examine it through)")
+			d.Kind, d.StatErr = proc.FDUnknown, proc.NotAvailable("(a deleted file: gopsutil has no descriptor to examine it through)")
 		case strings.HasPrefix(d.Target, "/"):
 			var st unix.Stat_t
 			if err := unix.Stat(d.Target, &st); err != nil {
-				d.Kind, d.StatErr = FDUnknown, err
+				d.Kind, d.StatErr = proc.FDUnknown, err
 			} else {
-				d.Kind = kindFromStat(uint32(st.Mode), d.Target)
+				d.Kind = proc.KindFromStat(uint32(st.Mode), d.Target)
 				d.Dev, d.Ino, d.Rdev = uint64(st.Dev), uint64(st.Ino), uint64(st.Rdev)
-				d.Terminal = d.Kind == FDChar && looksLikeTerminal(d.Target)
+				d.Terminal = d.Kind == proc.FDChar && looksLikeTerminal(d.Target)
 			}
 		default:
-			d.Kind, d.StatErr = FDUnknown, notAvailable("(gopsutil names it "+d.Target+")")
+			d.Kind, d.StatErr = proc.FDUnknown, proc.NotAvailable("(gopsutil names it "+d.Target+")")
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b FD) int { return a.Num - b.Num })
+	slices.SortFunc(out, func(a, b proc.FD) int { return a.Num - b.Num })
 	return out, nil
 }
 
@@ -330,14 +332,14 @@ func looksLikeTerminal(path string) bool {
 }
 
 // children lists the process's children, each with its state.
-func (r Portable) children(ctx context.Context, p *process.Process) ([]Child, error) {
+func (r Portable) children(ctx context.Context, p *process.Process) ([]proc.Child, error) {
 	kids, err := p.ChildrenWithContext(ctx)
 	if err != nil {
 		return nil, unavailableOr(err)
 	}
-	var out []Child
+	var out []proc.Child
 	for _, k := range kids {
-		c := Child{PID: int(k.Pid)}
+		c := proc.Child{PID: int(k.Pid)}
 		c.Comm, _ = k.NameWithContext(ctx)
 		if states, err := k.StatusWithContext(ctx); err == nil && len(states) > 0 {
 			c.State = stateLetter(states[0])
@@ -347,14 +349,14 @@ func (r Portable) children(ctx context.Context, p *process.Process) ([]Child, er
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b Child) int { return a.PID - b.PID })
+	slices.SortFunc(out, func(a, b proc.Child) int { return a.PID - b.PID })
 	return out, nil
 }
 
 // pathInfo is what Portable knows of a path: the path, and the device and
 // inode it names now.
-func pathInfo(path string) PathInfo {
-	pi := PathInfo{Path: path}
+func pathInfo(path string) proc.PathInfo {
+	pi := proc.PathInfo{Path: path}
 	if p, ok := strings.CutSuffix(path, " (deleted)"); ok {
 		pi.Path, pi.Deleted = p, true
 	}
@@ -366,11 +368,11 @@ func pathInfo(path string) PathInfo {
 }
 
 // unavailableOr turns gopsutil's "not implemented yet" into
-// ErrNotAvailable, and keeps any other error. gopsutil's sentinel lives in
+// proc.ErrNotAvailable, and keeps any other error. gopsutil's sentinel lives in
 // its internal/common package, out of reach: the text is matched.
 func unavailableOr(err error) error {
 	if err != nil && strings.Contains(err.Error(), "not implemented") {
-		return notAvailable("(gopsutil: not implemented)")
+		return proc.NotAvailable("(gopsutil: not implemented)")
 	}
 	return err
 }
@@ -406,8 +408,8 @@ func (r Portable) HasEnv(pid int, kv string, _ int) (bool, error) {
 	return err == nil && slices.Contains(env, kv), err
 }
 
-// fact opens pid and reads one fact of it with read: ErrNoProcess when it
-// is gone, ErrNotAvailable where gopsutil does not implement read.
+// fact opens pid and reads one fact of it with read: proc.ErrNoProcess when it
+// is gone, proc.ErrNotAvailable where gopsutil does not implement read.
 func fact[T any](r Portable, pid int, read func(*process.Process) (T, error)) (T, error) {
 	var zero T
 	p, err := r.open(pid)
@@ -422,7 +424,7 @@ func fact[T any](r Portable, pid int, read func(*process.Process) (T, error)) (T
 }
 
 // Cgroup is not read here: control groups are Linux's, and the Linux
-// reader is FS.
-func (Portable) Cgroup(pid int) (Cgroups, error) {
-	return nil, fmt.Errorf("pid %d: control groups: %w", pid, notAvailable(""))
+// reader is proc.FS.
+func (Portable) Cgroup(pid int) (proc.Cgroups, error) {
+	return nil, fmt.Errorf("pid %d: control groups: %w", pid, proc.NotAvailable(""))
 }

@@ -1,6 +1,6 @@
 //go:build !darwin
 
-package proc
+package portable
 
 // noTerminal: see kinfo_darwin.go.
 const noTerminal = ^uint64(0)

@@ -1,6 +1,6 @@
 //go:build linux
 
-package proc_test
+package portable_test
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/dcheck/dcheck/internal/hostile"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/proc/portable"
 )
 
 // TestPortableAgreesWithProc: gopsutil's reader and the /proc reader, on
@@ -36,7 +37,7 @@ func TestPortableAgreesWithProc(t *testing.T) {
 	if len(pids) < 20 {
 		t.Fatalf("only %d processes started, want at least 20", len(pids))
 	}
-	var portable proc.Portable
+	var portable portable.Portable
 	compared := 0
 	for _, pid := range pids {
 		a, err := fsys.Take(pid)
@@ -61,7 +62,7 @@ func TestPortableAgreesWithProc(t *testing.T) {
 // diffLookups lists where the two readers' quick lookups (what the
 // conformance harness uses between snapshots) disagree on pid, whose
 // snapshot is s.
-func diffLookups(fsys *proc.FS, portable proc.Portable, pid int, s *proc.Snapshot) []string {
+func diffLookups(fsys *proc.FS, portable portable.Portable, pid int, s *proc.Snapshot) []string {
 	var out []string
 	eq := func(what string, x, xerr, y, yerr any) {
 		if fmt.Sprint(x, xerr) != fmt.Sprint(y, yerr) {

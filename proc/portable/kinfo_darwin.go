@@ -1,4 +1,4 @@
-package proc
+package portable
 
 import "golang.org/x/sys/unix"
 
