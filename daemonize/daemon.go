@@ -135,10 +135,12 @@ type stageSpec struct {
 // the daemon reported through the handshake). The caller should then exit,
 // 0 or 1, without further work.
 //
-// In the daemon (and in foreground mode) it returns a nil *Child and nil
-// after setting the daemon up; the caller then does its own start-up and
-// calls Ready, or Fail. A non-nil error there has been reported to the
-// original process already: exit.
+// In the daemon it returns a nil *Child and nil after setting the daemon
+// up; the caller then does its own start-up and calls Ready, or Fail. When
+// the daemon cannot be made (its pidfile lost to another start, a step that
+// failed), Start reports why to the original process, which returns it, and
+// exits 1 without returning: nothing is written to the daemon's stderr,
+// its log by then. In foreground mode it returns the error as it is.
 func (d *Daemon) Start() (*Child, error) {
 	if spec, ok := os.LookupEnv(stageEnv); ok {
 		return nil, d.startStage(spec)
@@ -279,9 +281,13 @@ func (d *Daemon) startStage(js string) error {
 		os.Exit(1)
 	}
 	if err := d.stage2(spec); err != nil {
+		// The daemon could not be made: the original process says why
+		// and exits 1. Nothing goes to the daemon's own stderr, already
+		// its log: "already running" from a start that lost the race
+		// is the starter's to say, not the running daemon's log's.
 		hs.report(err)
 		d.Close()
-		return err
+		os.Exit(1)
 	}
 	return nil
 }

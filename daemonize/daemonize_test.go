@@ -290,6 +290,7 @@ func TestHostileStartPassesEveryRule(t *testing.T) {
 
 func TestConcurrentStartsRunOneDaemon(t *testing.T) {
 	pidfile := filepath.Join(t.TempDir(), "race.pid")
+	logfile := filepath.Join(t.TempDir(), "race.log")
 	const n = 50
 	// A reader polls the pidfile throughout: it may be missing, never empty
 	// or partial.
@@ -314,7 +315,7 @@ func TestConcurrentStartsRunOneDaemon(t *testing.T) {
 	results := make([]result, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { results[i] = gd(t, "start", "-pidfile", pidfile) })
+		wg.Go(func() { results[i] = gd(t, "start", "-pidfile", pidfile, "-log", logfile) })
 	}
 	wg.Wait()
 	close(stop)
@@ -344,6 +345,11 @@ func TestConcurrentStartsRunOneDaemon(t *testing.T) {
 	}
 	if len(seen) > 0 {
 		t.Errorf("a reader saw the pidfile empty or partial: %v", seen[:min(len(seen), 5)])
+	}
+	// A start that lost the race after its stdio went to the log says so
+	// to its starter (above), never into the running daemon's log.
+	if data, _ := os.ReadFile(logfile); bytes.Contains(data, []byte("already running")) {
+		t.Errorf("the daemon's log holds the losers' errors:\n%s", data)
 	}
 	gd(t, "stop", "-pidfile", pidfile)
 	waitGone(t, winner)
