@@ -234,8 +234,6 @@ func (h *harness) stopSpec() {
 	h.conclude("SU104", Passed, "pid %d exited after %s: %s", f.pid, f.how, f.status)
 }
 
-// pidfileGoneSpec passes only on evidence: the pidfile was there before a
-// clean stop, and is gone after it.
 // cleanStop is the stop step for a spec that judges what the stop left:
 // it concludes id unknown when no daemon was stopped, or when the stop was
 // not clean (SU104 judges that).
@@ -251,6 +249,8 @@ func (h *harness) cleanStop(id string) stopFacts {
 	return f
 }
 
+// pidfileGoneSpec passes only on evidence: the pidfile was there before a
+// clean stop, and is gone after it.
 func (h *harness) pidfileGoneSpec() {
 	if h.cfg.PidFile == "" {
 		h.conclude("SU105", Skipped, "no pidfile given")
@@ -380,10 +380,7 @@ func (h *harness) secondStartSpec() {
 	_, after, _ := h.readPidIf()
 	switch {
 	case len(extra) > 0:
-		for _, pid := range extra {
-			h.signal(pid, unix.SIGKILL)
-			h.waitExit(pid, 5*time.Second)
-		}
+		h.killAll(extra)
 		h.conclude("SU103", Failed, "a second start ran a second daemon (%s, killed)", pidList(extra))
 	case !alive(h.daemon):
 		h.conclude("SU103", Failed, "the first daemon (pid %d) died during the second start", h.daemon)
@@ -468,6 +465,15 @@ func (h *harness) sessionMembers(sid int) []int {
 // it looks until the set has stayed empty for 200 ms, two seconds at most.
 // What the first daemon starts meanwhile (a supervisor's managed program,
 // a worker) is its own, not a newcomer.
+// killAll ends pids, daemons a spec's start ran that it must not have,
+// with SIGKILL, and waits for each (5 s at most).
+func (h *harness) killAll(pids []int) {
+	for _, pid := range pids {
+		h.signal(pid, unix.SIGKILL)
+		h.waitExit(pid, 5*time.Second)
+	}
+}
+
 func (h *harness) newcomers(before []int) []int {
 	var extra []int
 	emptySince := time.Now()

@@ -177,10 +177,7 @@ func (h *harness) lsbStartSpec() {
 	_, after, _ := h.readPid()
 	switch {
 	case len(extra) > 0:
-		for _, pid := range extra {
-			h.signal(pid, unix.SIGKILL)
-			h.waitExit(pid, 5*time.Second)
-		}
+		h.killAll(extra)
 		h.conclude(id, Failed, "while pid %d ran, %s and ran a second daemon (%s, killed)", h.daemon, a, pidList(extra))
 	case !alive(h.daemon):
 		h.conclude(id, Failed, "pid %d died as %s", h.daemon, a)
@@ -324,10 +321,7 @@ func (h *harness) lsbUsageSpec() {
 	a := h.mustAction(id, unknownAction)
 	extra := h.newcomers(before)
 	if len(extra) > 0 {
-		for _, pid := range extra {
-			h.signal(pid, unix.SIGKILL)
-			h.waitExit(pid, 5*time.Second)
-		}
+		h.killAll(extra)
 		h.conclude(id, Failed, "%s and started %s (killed)", a, pidList(extra))
 	}
 	if a.timedOut || a.code != 2 && a.code != 3 {

@@ -68,7 +68,7 @@ func (h *harness) setUpSysV() {
 		return
 	}
 	// SU102 is about the instant the start command exits: the pidfile is
-	// read there, with the rest of the run stopped (freeze.go).
+	// read there, with the rest of the run stopped (tracer.go).
 	x := h.startTraced(cmd, h.cfg.StartTimeout)
 	if cmd.Process == nil {
 		h.start.err = fmt.Errorf("cannot run the start command: %v", x.err)

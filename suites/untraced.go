@@ -64,7 +64,7 @@ func (h *harness) lookAtPidFile() (int, error) {
 	return pid, err
 }
 
-// exitFacts is what the start saw, traced (freeze.go) or not.
+// exitFacts is what the start saw, traced (tracer.go) or not.
 type exitFacts struct {
 	code      int           // exit status; -1 when killed by a signal
 	signal    unix.Signal   // the signal that killed it, when one did

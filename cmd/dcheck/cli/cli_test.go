@@ -288,7 +288,7 @@ func TestScanRecordedHost(t *testing.T) {
 	}
 }
 
-// TestScanLiveHostWhileProcessesCome and Go starts and reaps processes
+// TestScanLiveHostWhileProcessesComeAndGo starts and reaps processes
 // while scanning the real /proc: vanished processes are dropped silently.
 func TestScanLiveHostWhileProcessesComeAndGo(t *testing.T) {
 	stop := make(chan struct{})
