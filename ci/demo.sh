@@ -12,9 +12,12 @@ cleanup() {
 trap cleanup EXIT
 
 # A classic daemon in shell: a new session, a background job that is not its
-# leader, cwd /, umask 022, stdio on /dev/null and a log, a flocked pidfile.
-setsid -w sh -c '
+# leader, cwd /, umask 022, stdio on /dev/null and a log, a flocked pidfile,
+# and nothing else of what started it (the descriptors a terminal or a
+# tool left open above 2 are closed: DC205 names any it finds).
+setsid -w bash -c '
   cd / && unset OLDPWD && umask 022
+  for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done
   exec 3>"$0/demo.pid" && flock -n 3
   sleep 600 </dev/null >>"$0/demo.log" 2>&1 &
   echo $! >&3' "$work" </dev/null
