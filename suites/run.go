@@ -168,28 +168,51 @@ func onInterrupt(out io.Writer) (stop func()) {
 	)
 	var state atomic.Int32
 	ch := make(chan os.Signal, len(interrupts))
+	late := make(chan os.Signal, 1) // taken by the handler after the run ended
 	done := make(chan struct{})
+	handle := func(sig os.Signal) {
+		n := sig.(syscall.Signal)
+		fmt.Fprintf(out, "dcheck: interrupted by %v: cleaning up the run\n", unix.SignalName(n))
+		cleanupAll()
+		fmt.Fprintf(out, "dcheck: the run was cleaned up; nothing was judged to the end\n")
+		os.Exit(128 + int(n))
+	}
 	signal.Notify(ch, interrupts...)
-	go func() {
+	var handler sync.WaitGroup
+	handler.Go(func() {
 		select {
 		case sig := <-ch:
 			if !state.CompareAndSwap(live, interrupted) {
-				return // the run had ended
+				late <- sig // the run ended meanwhile: stop handles it
+				return
 			}
-			n := sig.(syscall.Signal)
-			fmt.Fprintf(out, "dcheck: interrupted by %v: cleaning up the run\n", unix.SignalName(n))
-			cleanupAll()
-			fmt.Fprintf(out, "dcheck: the run was cleaned up; nothing was judged to the end\n")
-			os.Exit(128 + int(n))
+			handle(sig)
 		case <-done:
 		}
-	}()
+	})
 	return func() {
 		if !state.CompareAndSwap(live, ended) {
 			select {} // the handler is cleaning up, and will exit
 		}
 		signal.Stop(ch)
 		close(done)
+		handler.Wait()
+		// A signal that came as the run ended (Ginkgo, which takes SIGINT
+		// and SIGTERM too, may have ended it because of one) is not lost:
+		// under load, the handler had not yet taken it.
+		// The first one decides the exit status: the handler's, if it
+		// took one, else the oldest still queued (select would pick one of
+		// the two at random).
+		select {
+		case sig := <-late:
+			handle(sig)
+		default:
+		}
+		select {
+		case sig := <-ch:
+			handle(sig)
+		default:
+		}
 	}
 }
 
