@@ -259,19 +259,43 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 	}
 }
 
-// TestSU105JudgesAFreshDaemonWhenAnEarlierSpecRemovedThePidfile: three
+// TestStopSpecsJudgeAFreshDaemonWhenAnEarlierSpecDestroyedTheFirst: three
 // real daemons' second start unlinked the running daemon's pidfile (SU103
 // rightly fails), and SU105 then said unknown ("no pidfile before the
-// stop"), although each removes its pidfile when started fresh. SU105
-// now starts a daemon of its own and judges that, saying so.
-func TestSU105JudgesAFreshDaemonWhenAnEarlierSpecRemovedThePidfile(t *testing.T) {
-	dir := t.TempDir()
-	pidfile := filepath.Join(dir, "u.pid")
-	_, out, _ := verify(t, nil, append(startBudget(), "--pidfile", pidfile, "--label-filter", "SU103 || SU105", "--",
-		filepath.Join(bin, "brokendaemon"), "start", "-fault", "unlink-running-pidfile", "-pidfile", pidfile, "-log", filepath.Join(dir, "u.log"))...)
-	lines := summaryLines(out)
-	if !strings.HasPrefix(lines["SU103"], "FAIL") || !strings.HasPrefix(lines["SU105"], "PASS  judged on a fresh daemon, pid ") ||
-		!strings.Contains(lines["SU105"], "an earlier spec's start removed it") {
-		t.Errorf("SU103 %q, SU105 %q; want SU103 failed, SU105 passed on a fresh daemon, saying why\n%s", lines["SU103"], lines["SU105"], summaryOf(out))
+// stop"), although each removes its pidfile when started fresh; a daemon
+// that dies on SIGHUP (SU107 rightly fails) left SU104, SU105 and SU108
+// unknown. The specs after the damage now judge a fresh daemon of their
+// own, and say so and why.
+func TestStopSpecsJudgeAFreshDaemonWhenAnEarlierSpecDestroyedTheFirst(t *testing.T) {
+	for _, c := range []struct {
+		fault, breaks, why string
+	}{
+		{"unlink-running-pidfile", "SU103", "which the start wrote, was gone while pid "},
+		{"die-on-reload", "SU107", " died on SIGHUP (exit status 2)"},
+	} {
+		t.Run(c.fault, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			pidfile := filepath.Join(dir, "u.pid")
+			_, out, _ := verify(t, nil, append(startBudget(), "--pidfile", pidfile, "--reload", "--label-filter", "SU103 || SU107 || SU104 || SU105 || SU108", "--",
+				filepath.Join(bin, "brokendaemon"), "start", "-fault", c.fault, "-pidfile", pidfile, "-log", filepath.Join(dir, "u.log"))...)
+			lines := summaryLines(out)
+			if !strings.HasPrefix(lines[c.breaks], "FAIL") {
+				t.Errorf("%s %q, want failed\n%s", c.breaks, lines[c.breaks], summaryOf(out))
+			}
+			var fresh string
+			for _, id := range []string{"SU104", "SU105", "SU108"} {
+				l := lines[id]
+				_, note, ok := strings.Cut(l, " (judged on a fresh daemon, pid ")
+				if !strings.HasPrefix(l, "PASS") || !ok || !strings.Contains(note, c.why) {
+					t.Errorf("%s %q; want passed on a fresh daemon, saying that%s\n%s", id, l, c.why, summaryOf(out))
+				}
+				if fresh == "" {
+					fresh = note
+				} else if note != fresh {
+					t.Errorf("%s judged %q, SU104 %q: want one fresh daemon for all", id, note, fresh)
+				}
+			}
+		})
 	}
 }

@@ -115,10 +115,12 @@ type harness struct {
 	tailored      bool            // Config.Tailor has run: waivers are its
 	report        *checks.Report  // the judgement, taken once
 	reportErr     error
-	stopped       stopFacts   // the stop step, once
-	reloaded      reloadFacts // the reload step, once
-	readiness     readiness   // SU102's verdict, taken when the start command exited
-	notifiedReady bool        // supervised: READY=1 arrived
+	stopped       stopFacts       // the stop step, once
+	reloaded      reloadFacts     // the reload step, once
+	fresh         freshFacts      // the fresh start, when an earlier spec destroyed the state the next one needs (fresh.go)
+	onFresh       map[string]bool // the specs judged on the fresh daemon
+	readiness     readiness       // SU102's verdict, taken when the start command exited
+	notifiedReady bool            // supervised: READY=1 arrived
 	results       []result
 	ptm, pts      *os.File
 	leader        int      // job-control launch: the shell that leads the start's session, 0 when none
@@ -147,7 +149,7 @@ func newHarness(cfg Config) (*harness, error) {
 	rand.Read(id[:])
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
 		startTicks: bootTicks(fac),
-		waiting:    map[int]bool{}, started: map[int]bool{}, exited: map[int]unix.WaitStatus{},
+		waiting:    map[int]bool{}, started: map[int]bool{}, onFresh: map[string]bool{}, exited: map[int]unix.WaitStatus{},
 		mains: map[int]bool{}, controls: map[int]bool{},
 		notified: make(chan string, 64), heardCh: make(chan struct{})}
 	var err error

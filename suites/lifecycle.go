@@ -11,8 +11,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"golang.org/x/sys/unix"
-
-	"github.com/dcheck/dcheck/checks"
 )
 
 // stopFacts is what the stop step saw.
@@ -178,7 +176,7 @@ func (h *harness) reloadSpec() {
 	if !h.cfg.Reload {
 		h.conclude("SU107", Skipped, "not asked for (--reload)")
 	}
-	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+	if h.running("SU107") == 0 {
 		h.conclude("SU107", Unknown, "no daemon running: %s", h.noDaemonReason())
 	}
 	r := h.reloadStep()
@@ -221,7 +219,7 @@ func (h *harness) reloadSpec() {
 }
 
 func (h *harness) stopSpec() {
-	f := h.stopDaemon()
+	f := h.judgedStop("SU104")
 	switch {
 	case f.pid == 0:
 		h.conclude("SU104", Unknown, "no daemon running: %s", h.noDaemonReason())
@@ -239,7 +237,7 @@ func (h *harness) stopSpec() {
 // not clean (SU104 judges that).
 func (h *harness) cleanStop(id string) stopFacts {
 	GinkgoHelper()
-	f := h.stopDaemon()
+	f := h.judgedStop(id)
 	switch {
 	case f.pid == 0:
 		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())
@@ -257,12 +255,6 @@ func (h *harness) pidfileGoneSpec() {
 	}
 	f := h.cleanStop("SU105")
 	switch {
-	case !f.pidfileExisted && h.readiness.outcome == Passed && h.cfg.Profile != checks.ProfileSupervised:
-		// The start made it (SU102), and something since removed it (a
-		// second start, SU103, that took the running daemon's pidfile
-		// for its own): the spec judges a daemon in the state it needs.
-		h.freshPidfileGone()
-		return
 	case !f.pidfileExisted:
 		h.conclude("SU105", Unknown, "there was no %s before the stop: nothing to remove", h.cfg.PidFile)
 	}
@@ -273,32 +265,8 @@ func (h *harness) pidfileGoneSpec() {
 	h.conclude("SU105", Passed, "%s was there before the stop of pid %d, and is gone after it", h.cfg.PidFile, f.pid)
 }
 
-// freshPidfileGone is SU105 on a daemon of its own, started fresh, when
-// the first one's pidfile was gone before its stop.
-func (h *harness) freshPidfileGone() {
-	const id = "SU105"
-	why := fmt.Sprintf("the first daemon's, written by the start, was gone before the stop of pid %d: an earlier spec's start removed it", h.stopped.pid)
-	pid, err := h.startPlain("su105-fresh-start")
-	if err != nil {
-		h.conclude(id, Unknown, "%s, and a fresh start to judge failed: %v", why, err)
-	}
-	if _, err := os.Lstat(h.cfg.PidFile); err != nil {
-		h.stopQuietly(pid)
-		h.conclude(id, Unknown, "%s, and the fresh daemon, pid %d, wrote none either", why, pid)
-	}
-	exited, status, err := h.stop(pid, "su105-fresh-stop")
-	if err != nil || !exited {
-		h.stopQuietly(pid)
-		h.conclude(id, Unknown, "%s, and the fresh daemon, pid %d, did not stop cleanly: %s %v", why, pid, status, err)
-	}
-	if _, err := os.Lstat(h.cfg.PidFile); err == nil {
-		h.conclude(id, Failed, "%s is still there after a clean stop of a fresh daemon, pid %d (%s)", h.cfg.PidFile, pid, why)
-	}
-	h.conclude(id, Passed, "judged on a fresh daemon, pid %d: %s was there before its stop, and is gone after it (%s)", pid, h.cfg.PidFile, why)
-}
-
 func (h *harness) leftoversSpec() {
-	f := h.stopDaemon()
+	f := h.judgedStop("SU108")
 	if f.pid == 0 {
 		h.conclude("SU108", Unknown, "no daemon was stopped: %s", h.noDaemonReason())
 	}
@@ -366,7 +334,7 @@ func (h *harness) secondStartSpec() {
 	if h.cfg.socket != nil {
 		h.conclude("SU103", Skipped, "%s", socketOneInstance)
 	}
-	if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+	if h.running("SU103") == 0 {
 		h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
 	}
 	before := h.ours()
@@ -457,14 +425,6 @@ func (h *harness) sessionMembers(sid int) []int {
 	return out
 }
 
-// newcomers returns the processes of the run that were not in before and
-// are not the running daemon's (descended from it, or in its session): a
-// second instance, or one on its way out. A second instance that notices
-// the first (a lock, a busy port) exits on its own a moment after its
-// starter, and an intermediate fork hands over to its child as it exits:
-// it looks until the set has stayed empty for 200 ms, two seconds at most.
-// What the first daemon starts meanwhile (a supervisor's managed program,
-// a worker) is its own, not a newcomer.
 // killAll ends pids, daemons a spec's start ran that it must not have,
 // with SIGKILL, and waits for each (5 s at most).
 func (h *harness) killAll(pids []int) {
@@ -474,6 +434,14 @@ func (h *harness) killAll(pids []int) {
 	}
 }
 
+// newcomers returns the processes of the run that were not in before and
+// are not the running daemon's (descended from it, or in its session): a
+// second instance, or one on its way out. A second instance that notices
+// the first (a lock, a busy port) exits on its own a moment after its
+// starter, and an intermediate fork hands over to its child as it exits:
+// it looks until the set has stayed empty for 200 ms, two seconds at most.
+// What the first daemon starts meanwhile (a supervisor's managed program,
+// a worker) is its own, not a newcomer.
 func (h *harness) newcomers(before []int) []int {
 	var extra []int
 	emptySince := time.Now()
@@ -504,7 +472,10 @@ func (h *harness) newcomers(before []int) []int {
 func (h *harness) killStart(first int, before []int) error {
 	sids := map[int]bool{}
 	for round := 0; ; round++ {
-		candidates := append([]int{first}, descendantsOf(first)...)
+		var candidates []int
+		if first > 0 { // 0 is no daemon: its "children" are pid 1 and kthreadd
+			candidates = append([]int{first}, descendantsOf(first)...)
+		}
 		for sid := range sids {
 			candidates = append(candidates, h.sessionMembers(sid)...)
 		}

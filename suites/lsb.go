@@ -167,7 +167,7 @@ func (h *harness) lsbStartSpec() {
 		h.conclude(id, Unknown, "%s", h.noDaemonReason())
 	case s.code != 0:
 		h.conclude(id, Failed, "the first %q %s", "start", strings.TrimPrefix(s.startSummary(), "it "))
-	case h.stopped.done || h.daemon == 0 || !alive(h.daemon):
+	case h.running(id) == 0:
 		h.conclude(id, Unknown, "no daemon running: %s", h.noDaemonReason())
 	}
 	before := h.ours()
@@ -186,14 +186,14 @@ func (h *harness) lsbStartSpec() {
 	case a.timedOut || a.code != 0:
 		h.conclude(id, Failed, "while pid %d ran, %s (LSB: start when already running exits 0)", h.daemon, a)
 	}
-	h.conclude(id, Passed, "the first start exited 0 and ran pid %d; while it ran, %s, started nothing and left %s naming it", h.daemonSeen, a, h.cfg.PidFile)
+	h.conclude(id, Passed, "the first start exited 0 and ran pid %d; while pid %d ran, %s, started nothing and left %s naming it", h.daemonSeen, h.daemon, a, h.cfg.PidFile)
 }
 
 // lsbStopSpec is SU121: the stop step (the script's stop) exited 0, and
 // stop exits 0 again with nothing running.
 func (h *harness) lsbStopSpec() {
 	const id = "SU121"
-	f := h.stopDaemon()
+	f := h.judgedStop(id)
 	switch {
 	case f.pid == 0:
 		h.conclude(id, Unknown, "no daemon was stopped: %s", h.noDaemonReason())

@@ -43,7 +43,7 @@ func (h *harness) record(id, name string, o Outcome, message string) {
 func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	GinkgoHelper()
 	r := rule(id)
-	msg := fmt.Sprintf(format, a...)
+	msg := fmt.Sprintf(format, a...) + h.freshNote(r.ID)
 	if o == Failed || o == Warned || o == Unknown {
 		if w, ok := h.waiver(r.ID); ok {
 			if w.Expired {

@@ -214,7 +214,7 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 		if h.cfg.socket != nil {
 			h.conclude("SU103", Skipped, "%s", socketOneInstance)
 		}
-		if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+		if h.running("SU103") == 0 {
 			h.conclude("SU103", Unknown, "no daemon running: %s", h.noDaemonReason())
 		}
 		_, pidData, _ := h.readPid()

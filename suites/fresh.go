@@ -1,0 +1,139 @@
+package suites
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/dcheck/dcheck/checks"
+)
+
+// A spec that needs the daemon running, as the start left it, judges a
+// fresh one when an earlier spec destroyed that state: SU103's second
+// start removed the running daemon's pidfile, or SU107's reload killed it.
+// Otherwise each spec would inherit the damage of the one before it and
+// say "unknown" of what the daemon does right (the truth issue: three real
+// daemons whose second start unlinks the pidfile got SU105 unknown,
+// although each removes it on SIGTERM when started fresh).
+
+// freshFacts is the fresh start, made at most once per run.
+type freshFacts struct {
+	done bool   // it was tried
+	pid  int    // the fresh daemon; 0 when the start failed
+	why  string // what an earlier spec left of the first daemon
+	err  error  // the fresh start failed
+}
+
+// damage says what an earlier spec left of the first daemon that a spec
+// needing it running cannot judge: it is gone, or the pidfile the start
+// wrote (SU102) is gone or names another process. "" when it runs as the
+// start left it, when none ever ran (nothing was destroyed: the start's
+// specs say why), or after the stop step.
+func (h *harness) damage() string {
+	if h.daemonSeen == 0 || h.stopped.done || h.handedTo != 0 {
+		return ""
+	}
+	if pid, ok := h.fromPidFile(); ok && pid != h.daemon {
+		h.findDaemon(pid) // it re-executed itself (sshd on SIGHUP): follow it
+	}
+	if h.daemon == 0 || !alive(h.daemon) {
+		if h.gone != "" {
+			return h.gone
+		}
+		return fmt.Sprintf("the daemon, pid %d, no longer ran", h.daemonSeen)
+	}
+	if h.cfg.PidFile == "" || h.readiness.outcome != Passed {
+		return ""
+	}
+	switch pid, _, err := h.readPid(); {
+	case err != nil && !alive(pid):
+		if _, serr := os.Lstat(h.cfg.PidFile); serr != nil {
+			return fmt.Sprintf("%s, which the start wrote, was gone while pid %d ran", h.cfg.PidFile, h.daemon)
+		}
+		return fmt.Sprintf("%s, which the start wrote, no longer named pid %d, which ran: %v", h.cfg.PidFile, h.daemon, err)
+	case pid != h.daemon:
+		return fmt.Sprintf("%s, which the start wrote, named pid %d instead of pid %d, which ran", h.cfg.PidFile, pid, h.daemon)
+	}
+	return ""
+}
+
+// canStartFresh says whether a fresh daemon can be started and found: a
+// classic daemon's start command exits, and its pidfile names the daemon.
+// A supervised daemon's fresh start would be a second foreground process
+// with its own notify socket; it is not made (the spec says unknown).
+func (h *harness) canStartFresh() bool {
+	return h.cfg.Profile != checks.ProfileSupervised && h.cfg.PidFile != "" && h.foreign == 0
+}
+
+// running returns the daemon spec id, which needs one running, judges:
+// the first, or, when an earlier spec destroyed the state it needs
+// (damage), a fresh one, started once for all the specs after it; id's
+// verdict then says so. 0 when none runs; noDaemonReason then says why.
+func (h *harness) running(id string) int {
+	pid := h.runningDaemon()
+	if pid != 0 && pid == h.fresh.pid {
+		h.onFresh[id] = true
+	}
+	return pid
+}
+
+// judgedStop is the stop step for spec id, which judges the stop or what
+// it left (SU104, SU105, SU108, SU116, SU118, SU121): of the daemon
+// running would give id, so that a stop is never blamed for what an
+// earlier spec did to the daemon.
+func (h *harness) judgedStop(id string) stopFacts {
+	if !h.stopped.done {
+		h.running(id)
+	}
+	f := h.stopDaemon()
+	if f.pid != 0 && f.pid == h.fresh.pid {
+		h.onFresh[id] = true
+	}
+	return f
+}
+
+func (h *harness) runningDaemon() int {
+	live := func() int {
+		if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
+			return 0
+		}
+		return h.daemon
+	}
+	why := h.damage()
+	if why == "" || h.fresh.done || !h.canStartFresh() {
+		// Nothing to repair, or no repair to make: the daemon as it is.
+		if why != "" && h.gone == "" && live() == 0 {
+			h.gone = why
+		}
+		return live()
+	}
+	h.fresh = freshFacts{done: true, why: why}
+	// Clear what is left of the first daemon, as a crash would: the stop
+	// command may need the very pidfile that is gone, and the stop is
+	// judged on the fresh daemon. The pidfile a killed daemon leaves names
+	// a process of this run that no longer runs: removed, so that the
+	// fresh start begins from the slate the first one had.
+	if err := h.killStart(h.daemon, nil); err != nil {
+		h.fresh.err = fmt.Errorf("what was left of the first daemon would not end: %w", err)
+		h.gone = why + ", and " + h.fresh.err.Error()
+		return 0
+	}
+	h.removeStalePidFile()
+	pid, err := h.startPlain("fresh-start")
+	if err != nil {
+		h.fresh.err = err
+		h.gone = fmt.Sprintf("%s, and a fresh start to judge failed: %v", why, err)
+		return 0
+	}
+	h.fresh.pid = pid
+	h.findDaemon(pid)
+	return h.daemon
+}
+
+// freshNote, appended to id's verdict, says that it was judged on the
+// fresh daemon, and why: "" when it was judged on the first.
+func (h *harness) freshNote(id string) string {
+	if h.fresh.pid == 0 || !h.onFresh[id] {
+		return ""
+	}
+	return fmt.Sprintf(" (judged on a fresh daemon, pid %d, started because %s)", h.fresh.pid, h.fresh.why)
+}
