@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,12 +11,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/buildinfo"
@@ -54,15 +47,9 @@ const TextfileName = "dcheck.prom"
 //
 // A judged rule is one that passed or failed. A failed finding under a
 // waiver in force is 0 in dcheck_rule_failed and 1 in dcheck_rule_waived;
-// skipped rules have no series.
-//
-// The families are built directly (client_model's types), not through a
-// registry of metric vectors: with 2,000 daemons a registry spent more
-// CPU hashing and checking 30,000 series than the scan spent reading
-// /proc. The result is a prometheus.Gatherer, for WriteToTextfile and
-// expfmt. Its series share their label pairs and gauge values: read them,
-// do not change them.
-func Metrics(scan Scan) prometheus.Gatherer {
+// skipped rules have no series. The families come sorted by name, none
+// empty, as a registry gives them.
+func Metrics(scan Scan) []*Family {
 	var reports []*checks.Report
 	uninspectable := 0
 	for _, res := range scan.Results {
@@ -72,21 +59,20 @@ func Metrics(scan Scan) prometheus.Gatherer {
 		}
 		reports = append(reports, res.Report)
 	}
-	sl := newSlab()
-	build := newFamily(sl, "dcheck_build_info", "Which dcheck wrote these metrics; always 1.", "goversion", "schema", "version")
-	verdict := newFamily(sl, "dcheck_daemon_verdict", "The verdict on each daemon (pass, fail or unknown), the profile it was judged by, what supervises it and its systemd unit; always 1.", "daemon", "profile", "supervisor", "unit", "verdict")
-	failed := newFamily(sl, "dcheck_rule_failed", "1 if the daemon failed the rule (no waiver in force), 0 if it passed or the failure is waived.", "daemon", "rule", "severity")
-	waived := newFamily(sl, "dcheck_rule_waived", "1 for each finding a waiver in force accepts.", "daemon", "rule", "severity")
-	unknown := newFamily(sl, "dcheck_rule_unknown", "1 for each rule that could not be judged (what it needs could not be read).", "daemon", "rule", "severity")
+	build := NewFamily("dcheck_build_info", "Which dcheck wrote these metrics; always 1.", "goversion", "schema", "version")
+	verdict := NewFamily("dcheck_daemon_verdict", "The verdict on each daemon (pass, fail or unknown), the profile it was judged by, what supervises it and its systemd unit; always 1.", "daemon", "profile", "supervisor", "unit", "verdict")
+	failed := NewFamily("dcheck_rule_failed", "1 if the daemon failed the rule (no waiver in force), 0 if it passed or the failure is waived.", "daemon", "rule", "severity")
+	waived := NewFamily("dcheck_rule_waived", "1 for each finding a waiver in force accepts.", "daemon", "rule", "severity")
+	unknown := NewFamily("dcheck_rule_unknown", "1 for each rule that could not be judged (what it needs could not be read).", "daemon", "rule", "severity")
 	findings := 0
 	for _, r := range reports {
 		findings += len(r.Findings)
 	}
-	failed.mf.Metric = make([]*dto.Metric, 0, findings)
-	verdict.mf.Metric = make([]*dto.Metric, 0, len(reports))
-	daemons := newFamily(sl, "dcheck_scan_daemons", "Daemons judged by the last scan, per verdict.", "verdict")
+	failed.grow(findings)
+	verdict.grow(len(reports))
+	daemons := NewFamily("dcheck_scan_daemons", "Daemons judged by the last scan, per verdict.", "verdict")
 
-	build.add(1, runtime.Version(), checks.Schema, buildinfo.Version())
+	build.Add(1, runtime.Version(), checks.Schema, escape(buildinfo.Version()))
 	perVerdict := map[checks.Verdict]int{}
 	waivedTotal := 0
 	for i, name := range Names(reports) {
@@ -95,135 +81,53 @@ func Metrics(scan Scan) prometheus.Gatherer {
 		if sup := r.Supervisor; sup != nil {
 			supervisor, unit = string(sup.Kind), sup.Unit
 		}
-		verdict.add(1, name, string(r.Profile), supervisor, unit, string(r.Verdict))
+		// A value that is not printable UTF-8 (a unit name read from a
+		// container's cgroup may be anything) is written with %XX
+		// escapes: one invalid label value makes node_exporter drop the
+		// whole file. Names escapes the daemon's name already.
+		verdict.Add(1, name, string(r.Profile), escape(supervisor), escape(unit), string(r.Verdict))
 		perVerdict[r.Verdict]++
 		for _, f := range r.Findings {
 			sev := string(f.Severity)
 			switch f.Status {
 			case checks.Pass:
-				failed.add(0, name, f.ID, sev)
+				failed.Add(0, name, f.ID, sev)
 			case checks.Fail:
-				failed.add(1, name, f.ID, sev)
+				failed.Add(1, name, f.ID, sev)
 			case checks.Waived:
-				failed.add(0, name, f.ID, sev)
-				waived.add(1, name, f.ID, sev)
+				failed.Add(0, name, f.ID, sev)
+				waived.Add(1, name, f.ID, sev)
 				waivedTotal++
 			case checks.Unknown:
-				unknown.add(1, name, f.ID, sev)
+				unknown.Add(1, name, f.ID, sev)
 			}
 		}
 	}
 	for _, v := range []checks.Verdict{checks.VerdictFail, checks.VerdictPass, checks.VerdictUnknown} {
-		daemons.add(float64(perVerdict[v]), string(v))
+		daemons.Add(float64(perVerdict[v]), string(v))
 	}
-	single := func(name, help string, v float64) *dto.MetricFamily {
-		f := newFamily(sl, name, help)
-		f.add(v)
-		return f.mf
+	single := func(name, help string, v float64) *Family {
+		f := NewFamily(name, help)
+		f.Add(v)
+		return f
 	}
-	mfs := []*dto.MetricFamily{
-		build.mf, verdict.mf, failed.mf, waived.mf, unknown.mf, daemons.mf,
+	fams := []*Family{
+		build, verdict, failed, waived, unknown, daemons,
 		single("dcheck_scan_uninspectable", "Daemon-like processes the last scan could not read, so did not judge.", float64(uninspectable)),
 		single("dcheck_scan_waived_findings", "Findings waived in the last scan, all daemons together.", float64(waivedTotal)),
 		single("dcheck_scan_duration_seconds", "How long the last scan took.", scan.Duration.Seconds()),
 		single("dcheck_last_scan_timestamp_seconds", "When the last scan started, in seconds since the Unix epoch.", float64(scan.Started.UnixNano())/1e9),
 	}
-	// As a registry would give them: families by name, none empty.
-	mfs = slices.DeleteFunc(mfs, func(mf *dto.MetricFamily) bool { return len(mf.Metric) == 0 })
-	slices.SortFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, nil })
+	fams = slices.DeleteFunc(fams, func(f *Family) bool { return f.Len() == 0 })
+	slices.SortFunc(fams, func(a, b *Family) int { return strings.Compare(a.Name, b.Name) })
+	return fams
 }
 
-// family builds one gauge family; its label names are given sorted.
-type family struct {
-	mf     *dto.MetricFamily
-	labels []string
-	slab   *slab
-}
-
-// slab makes series cheaply: 2,000 daemons are 34,000 series, and made
-// one by one they were half a million allocations and 13 MB. A label pair
-// and a gauge value are shared by every series that has them (expfmt only
-// reads them), and the series themselves come in blocks.
-type slab struct {
-	metrics []dto.Metric
-	ptrs    []*dto.LabelPair
-	pairs   map[[2]string]*dto.LabelPair
-	gauges  map[float64]*dto.Gauge
-}
-
-const slabBlock = 1024
-
-func newSlab() *slab {
-	return &slab{pairs: map[[2]string]*dto.LabelPair{}, gauges: map[float64]*dto.Gauge{}}
-}
-
-// pair is the label pair; a value that is not printable UTF-8 (a unit
-// name read from a container's cgroup may be anything) is written with
-// %XX escapes: one invalid label value makes node_exporter drop the whole
-// file. Names are escaped already.
-func (sl *slab) pair(name, value string) *dto.LabelPair {
-	if safetext.Unsafe(value) {
-		value = safetext.Percent(value, "")
+func escape(v string) string {
+	if safetext.Unsafe(v) {
+		return safetext.Percent(v, "")
 	}
-	k := [2]string{name, value}
-	p, ok := sl.pairs[k]
-	if !ok {
-		p = &dto.LabelPair{Name: proto.String(name), Value: proto.String(value)}
-		sl.pairs[k] = p
-	}
-	return p
-}
-
-func (sl *slab) gauge(v float64) *dto.Gauge {
-	g, ok := sl.gauges[v]
-	if !ok {
-		g = &dto.Gauge{Value: proto.Float64(v)}
-		sl.gauges[v] = g
-	}
-	return g
-}
-
-func (sl *slab) metric(nlabels int) *dto.Metric {
-	if len(sl.metrics) == 0 {
-		sl.metrics = make([]dto.Metric, slabBlock)
-	}
-	if len(sl.ptrs) < nlabels {
-		sl.ptrs = make([]*dto.LabelPair, max(slabBlock, nlabels))
-	}
-	m := &sl.metrics[0]
-	sl.metrics = sl.metrics[1:]
-	m.Label, sl.ptrs = sl.ptrs[:nlabels:nlabels], sl.ptrs[nlabels:]
-	return m
-}
-
-func newFamily(sl *slab, name, help string, labels ...string) *family {
-	return &family{mf: &dto.MetricFamily{Name: proto.String(name), Help: proto.String(help), Type: dto.MetricType_GAUGE.Enum()}, labels: labels, slab: sl}
-}
-
-func (f *family) add(v float64, values ...string) {
-	m := f.slab.metric(len(f.labels))
-	m.Gauge = f.slab.gauge(v)
-	for i, l := range f.labels {
-		m.Label[i] = f.slab.pair(l, values[i])
-	}
-	f.mf.Metric = append(f.mf.Metric, m)
-}
-
-// WriteMetrics writes the registry's metrics in Prometheus's text
-// exposition format.
-func WriteMetrics(w io.Writer, g prometheus.Gatherer) error {
-	mfs, err := g.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return nil
+	return v
 }
 
 // WriteTextfile writes the metrics to dir/dcheck.prom for node_exporter's
@@ -233,18 +137,17 @@ func WriteMetrics(w io.Writer, g prometheus.Gatherer) error {
 // dcheck runs as root, and the textfile directory often belongs to
 // node_exporter's user: everything in it is done through the directory's
 // descriptor (internal/safepath), so that user cannot turn the write, the
-// mode or the rename onto another file. The text is parsed back with
-// expfmt first: a file node_exporter would refuse (and with it every
-// other series in the directory) is never published, and the error says
-// why (ErrUnpublishable).
-func WriteTextfile(dir string, g prometheus.Gatherer) (string, error) {
-	var buf bytes.Buffer
-	if err := WriteMetrics(&buf, g); err != nil {
+// mode or the rename onto another file. The families are checked first
+// (Check): a file node_exporter would refuse (and with it every other
+// series in the directory) is never published, and the error says why
+// (ErrUnpublishable).
+func WriteTextfile(dir string, fams []*Family) (string, error) {
+	if err := Check(fams); err != nil {
 		return "", err
 	}
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	if _, err := parser.TextToMetricFamilies(bytes.NewReader(buf.Bytes())); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnpublishable, err)
+	var buf bytes.Buffer
+	if err := WriteMetrics(&buf, fams); err != nil {
+		return "", err
 	}
 	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0)
 	if err != nil {

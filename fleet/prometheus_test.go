@@ -3,13 +3,14 @@ package fleet
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -47,12 +48,29 @@ func sampleScan() Scan {
 	}
 }
 
-func TestMetricsLintClean(t *testing.T) {
-	mfs, err := Metrics(sampleScan()).Gather()
-	if err != nil {
-		t.Fatal(err)
+// toDTO is fams as client_model's families, for expfmt and promlint.
+func toDTO(fams []*Family) []*dto.MetricFamily {
+	var mfs []*dto.MetricFamily
+	for _, f := range fams {
+		mf := &dto.MetricFamily{Name: proto.String(f.Name), Type: dto.MetricType_GAUGE.Enum()}
+		if f.Help != "" {
+			mf.Help = proto.String(f.Help)
+		}
+		for i := range f.Len() {
+			values, v := f.Series(i)
+			m := &dto.Metric{Gauge: &dto.Gauge{Value: proto.Float64(v)}}
+			for j, l := range f.Labels {
+				m.Label = append(m.Label, &dto.LabelPair{Name: proto.String(l), Value: proto.String(values[j])})
+			}
+			mf.Metric = append(mf.Metric, m)
+		}
+		mfs = append(mfs, mf)
 	}
-	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	return mfs
+}
+
+func TestMetricsLintClean(t *testing.T) {
+	problems, err := promlint.NewWithMetricFamilies(toDTO(Metrics(sampleScan()))).Lint()
 	if err != nil || len(problems) > 0 {
 		t.Errorf("promlint: %v %v", problems, err)
 	}
@@ -179,15 +197,11 @@ func TestWriteTextfileNeverPublishesWhatNodeExporterRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.ReadFile(filepath.Join(dir, TextfileName))
-	// Metrics escapes every label value; a gatherer of another writer
-	// may not.
-	bad := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		return []*dto.MetricFamily{{
-			Name: proto.String("x_total"), Type: dto.MetricType_GAUGE.Enum(),
-			Metric: []*dto.Metric{{Label: []*dto.LabelPair{{Name: proto.String("daemon"), Value: proto.String("x\xffy")}}, Gauge: &dto.Gauge{Value: proto.Float64(1)}}},
-		}}, nil
-	})
-	_, err := WriteTextfile(dir, bad)
+	// Metrics escapes every label value; families of another writer may
+	// not.
+	bad := NewFamily("x_total", "", "daemon")
+	bad.Add(1, "x\xffy")
+	_, err := WriteTextfile(dir, []*Family{bad})
 	if !errors.Is(err, ErrUnpublishable) {
 		t.Fatalf("a label value that is not UTF-8: %v, want ErrUnpublishable", err)
 	}
@@ -219,5 +233,80 @@ func TestHostileNamesArePublished(t *testing.T) {
 		if !bytes.Contains(data, []byte(want)) {
 			t.Errorf("no series with %s in\n%s", want, data)
 		}
+	}
+}
+
+// TestWriterMatchesExpfmt: the text dcheck writes itself is, byte for
+// byte, what Prometheus's own encoder (expfmt) writes for the same
+// families: the scan's, hostile names, escapes in help and label values,
+// and values that are not plain integers.
+func TestWriterMatchesExpfmt(t *testing.T) {
+	odd := NewFamily("dcheck_test_odd", "a help with a \\ backslash,\na newline and \"quotes\"", "a", "b")
+	for i, v := range []float64{0, 1, -1, 0.5, -2.25, 1e-7, 1796000000.5, 1e21, math.MaxFloat64, math.Inf(1), math.Inf(-1), math.NaN()} {
+		odd.Add(v, fmt.Sprintf("v%d \\ \" \n é", i), "")
+	}
+	var hostile []checks.ScanResult
+	for i, exe := range []string{"/tmp/x\xffy", "/tmp/a\u009b31m", "/tmp/evil\u202ecod.sh", `/tmp/q"uo\te`} {
+		r := report(500+i, uint64(i), exe)
+		hostile = append(hostile, checks.ScanResult{PID: r.PID, Report: r})
+	}
+	for name, fams := range map[string][]*Family{
+		"sample": Metrics(sampleScan()), "hostile": Metrics(Scan{Results: hostile}), "odd": {odd},
+		"empty scan": Metrics(Scan{}),
+	} {
+		var ours, theirs bytes.Buffer
+		if err := WriteMetrics(&ours, fams); err != nil {
+			t.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(&theirs, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range toDTO(fams) {
+			if err := enc.Encode(mf); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ours.String() != theirs.String() {
+			t.Errorf("%s: dcheck wrote\n%s\nexpfmt writes\n%s", name, ours.String(), theirs.String())
+		}
+		if ours.Len() == 0 {
+			t.Errorf("%s: nothing written", name)
+		}
+	}
+}
+
+// TestCheckRefusesWhatNodeExporterRefuses: each fault that makes
+// node_exporter drop a textfile is caught before it is published, and
+// named.
+func TestCheckRefusesWhatNodeExporterRefuses(t *testing.T) {
+	fam := func(name string, labels []string, values ...[]string) *Family {
+		f := NewFamily(name, "help", labels...)
+		for _, v := range values {
+			f.Add(1, v...)
+		}
+		return f
+	}
+	for _, c := range []struct {
+		name string
+		fams []*Family
+		says string
+	}{
+		{"a metric name with a dash", []*Family{fam("dcheck-x", nil, nil)}, `metric name "dcheck-x"`},
+		{"a metric name with a digit first", []*Family{fam("1x", nil, nil)}, `metric name "1x"`},
+		{"a label name with a colon", []*Family{fam("x", []string{"a:b"}, []string{"v"})}, `label name "a:b"`},
+		{"a reserved label name", []*Family{fam("x", []string{"__name"}, []string{"v"})}, `label name "__name"`},
+		{"a label value that is not UTF-8", []*Family{fam("x", []string{"d"}, []string{"\xff"})}, "is not UTF-8"},
+		{"one series twice", []*Family{fam("x", []string{"d"}, []string{"a"}, []string{"a"})}, "x{a} is given twice"},
+		{"one family twice", []*Family{fam("x", nil, nil), fam("x", nil, nil)}, "metric x is given twice"},
+	} {
+		var buf bytes.Buffer
+		WriteMetrics(&buf, c.fams)
+		parser := expfmt.NewTextParser(model.LegacyValidation)
+		_, parseErr := parser.TextToMetricFamilies(&buf)
+		err := Check(c.fams)
+		if !errors.Is(err, ErrUnpublishable) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: Check says %v; want ErrUnpublishable naming %s (expfmt's parser: %v)", c.name, err, c.says, parseErr)
+		}
+	}
+	if err := Check(Metrics(sampleScan())); err != nil {
+		t.Errorf("the scan's metrics: %v", err)
 	}
 }

@@ -16,9 +16,10 @@
 // proc/portable's Portable is a second Reader, built on gopsutil v4: the
 // reader on systems without /proc (darwin, FreeBSD), and on Linux an
 // independent check of FS (the tests compare the two, fact by fact, on
-// live processes); portable.Default picks the running system's. It is a
-// package of its own so that what needs only /proc (the daemonize
-// library) does not link gopsutil.
+// live processes). It is a package of its own so that what needs only
+// /proc (the daemonize library, and the dcheck command on Linux) does not
+// link gopsutil; proc/host's Reader picks the running system's reader,
+// built per system.
 //
 // A part that could not be read is recorded in the Snapshot's matching
 // *Err field, or as a Gap (Fact) for parts without one, never guessed: the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/safetext"
-	"github.com/dcheck/dcheck/proc/portable"
+	"github.com/dcheck/dcheck/proc/host"
 )
 
 // BeDaemon succeeds when the process (a pid, or a *checks.Report already
@@ -45,7 +45,7 @@ func (m *daemonMatcher) Match(actual any) (bool, error) {
 	case *checks.Report:
 		m.report = a
 	case int:
-		fsys, err := portable.Default()
+		fsys, err := host.Reader()
 		if err != nil {
 			return false, err
 		}

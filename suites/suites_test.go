@@ -72,7 +72,7 @@ func TestMain(m *testing.M) {
 		os.Exit(2)
 	}
 	bin = dir
-	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../fixtures/good": "gooddaemon", "./../fixtures/broken": "brokendaemon"} {
+	for pkg, name := range map[string]string{"./../cmd/dcheck": "dcheck", "./../cmd/dcheck-verify": "dcheck-verify", "./../fixtures/good": "gooddaemon", "./../fixtures/broken": "brokendaemon"} {
 		if out, err := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, name), pkg).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "building %s: %v\n%s", pkg, err, out)
 			os.Exit(2)

@@ -188,7 +188,7 @@ func bootHost(t *testing.T) string {
 		t.Fatal(err)
 	}
 	root := strings.TrimSpace(rootOut)
-	for pkg, name := range map[string]string{"../cmd/dcheck": "dcheck", "../fixtures/good": "gooddaemon", "../fixtures/broken": "brokendaemon"} {
+	for pkg, name := range map[string]string{"../cmd/dcheck": "dcheck", "../cmd/dcheck-verify": "dcheck-verify", "../fixtures/good": "gooddaemon", "../fixtures/broken": "brokendaemon"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(root, bin, name), pkg)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // the container's libc is its own
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/dcheck/dcheck/fleet"
 	"github.com/dcheck/dcheck/internal/pidtext"
 	"github.com/dcheck/dcheck/proc"
-	"github.com/dcheck/dcheck/proc/portable"
+	"github.com/dcheck/dcheck/proc/host"
 	"github.com/dcheck/dcheck/supervisor"
 )
 
@@ -54,15 +54,15 @@ func (o *checkOptions) judgeFlags(fs *flag.FlagSet) {
 // --proc, or the running system's default reader.
 func (o *checkOptions) reader() (proc.Reader, error) {
 	if o.procRoot == "" {
-		r, err := portable.Default()
+		r, err := host.Reader()
 		if err != nil {
-			return nil, usagef("%s: %v (give --proc DIR)", proc.DefaultMount, err)
+			return nil, Usagef("%s: %v (give --proc DIR)", proc.DefaultMount, err)
 		}
 		return r, nil
 	}
 	fsys, err := proc.NewFS(o.procRoot)
 	if err != nil {
-		return nil, usagef("--proc: %v", err)
+		return nil, Usagef("--proc: %v", err)
 	}
 	return fsys, nil
 }
@@ -93,13 +93,13 @@ func bindCheckFlags(fs *flag.FlagSet, o *checkOptions) {
 
 func runCheck(args []string, io IO) error {
 	var o checkOptions
-	fs := newFlagSet("dcheck", io, helpText{
-		usage: "dcheck [flags] PID\n       dcheck [flags] --pidfile FILE",
-		about: `Judges one running process as a daemon against every static rule, and the
+	fs := NewFlags("dcheck", io, Help{
+		Usage: "dcheck [flags] PID\n       dcheck [flags] --pidfile FILE",
+		About: `Judges one running process as a daemon against every static rule, and the
 pidfile too when one is given. Flags may come before or after the pid.
 Exit 0 pass, 1 fail, 2 usage error, 3 could not inspect (verdict unknown);
 with -o nagios the Nagios plugin API's codes.`,
-		examples: []string{
+		Examples: []string{
 			"dcheck 4242                          # judge pid 4242 as a classic (SysV) daemon",
 			"dcheck --pidfile /run/nginx.pid      # read the pid from the pidfile, and judge the pidfile",
 			"dcheck --profile supervised -o json 4242",
@@ -107,15 +107,15 @@ with -o nagios the Nagios plugin API's codes.`,
 		},
 	})
 	bindCheckFlags(fs.FlagSet, &o)
-	pos, err := parseArgs(fs, args)
+	pos, err := ParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
 	case len(pos) > 1:
-		return usagef("one PID at a time, got %d arguments (%q)", len(pos), pos)
+		return Usagef("one PID at a time, got %d arguments (%q)", len(pos), pos)
 	case len(pos) == 0 && o.pidFile == "":
-		return usagef("no PID given (and no --pidfile to read one from)")
+		return Usagef("no PID given (and no --pidfile to read one from)")
 	case len(pos) == 1:
 		pid, err := parsePID(pos[0])
 		if err != nil {
@@ -131,7 +131,7 @@ with -o nagios the Nagios plugin API's codes.`,
 func parsePID(s string) (int, error) {
 	pid, err := pidtext.Parse([]byte(s))
 	if err != nil {
-		return 0, usagef("invalid pid %q: %v (want decimal digits alone, such as 4242)", s, err)
+		return 0, Usagef("invalid pid %q: %v (want decimal digits alone, such as 4242)", s, err)
 	}
 	return pid, nil
 }
@@ -143,28 +143,28 @@ func (o *checkOptions) policy(formats []string) (checks.Policy, error) {
 	if o.profile != "" {
 		prof, err := checks.ParseProfile(o.profile)
 		if err != nil {
-			return pol, usagef("--profile: %v", err)
+			return pol, Usagef("--profile: %v", err)
 		}
 		pol.Profile, pol.ProfileFrom = prof, checks.ProfileFromFlag
 	}
 	if !slices.Contains(formats, o.output) {
-		return pol, usagef("-o: unknown format %q (want %s)", o.output, strings.Join(formats, ", "))
+		return pol, Usagef("-o: unknown format %q (want %s)", o.output, strings.Join(formats, ", "))
 	}
 	if o.config != "" {
 		f, err := config.Load(o.config)
 		if err != nil {
-			return pol, usagef("--config: %v", err)
+			return pol, Usagef("--config: %v", err)
 		}
 		pol.Tailor = f.Tailor
 	}
 	if o.reaper < 0 {
-		return pol, usagef("--reaper %d: want a positive pid", o.reaper)
+		return pol, Usagef("--reaper %d: want a positive pid", o.reaper)
 	}
 	pol.Reaper = o.reaper
 	if o.umask != "" {
 		u, err := strconv.ParseUint(o.umask, 8, 32)
 		if err != nil || u > 0o777 {
-			return pol, usagef("--umask %q: want an octal mode from 0000 to 0777", o.umask)
+			return pol, Usagef("--umask %q: want an octal mode from 0000 to 0777", o.umask)
 		}
 		u32 := uint32(u)
 		pol.Umask = &u32
@@ -173,7 +173,7 @@ func (o *checkOptions) policy(formats []string) (checks.Policy, error) {
 	for _, p := range o.inherited {
 		id, err := checks.StatFileID(p)
 		if err != nil {
-			return pol, usagef("--inherited: %v", err)
+			return pol, Usagef("--inherited: %v", err)
 		}
 		pol.Inherited = append(pol.Inherited, id)
 	}

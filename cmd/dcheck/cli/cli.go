@@ -59,7 +59,7 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+func Usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // exitError carries an exit code other than usage with its message; with
 // no message it is a verdict the command has reported already (see
@@ -127,7 +127,23 @@ func Main(args []string, io IO) ExitCode {
 			}
 		}
 	}
-	err := run(args, io)
+	return exitCode(all, run(args, io), io)
+}
+
+// RunCommand runs one command of dcheck's as Main runs it, and decides its
+// exit code in the same place: dcheck-verify, the conformance suite's
+// program, runs "dcheck verify" with it. name is the command's ("verify").
+func RunCommand(name string, run func(args []string, io IO) error, args []string, io IO) ExitCode {
+	return exitCode(append([]string{name}, args...), run(args, io), io)
+}
+
+// ExitWith is an error that Main turns into code, printing err on the
+// error stream when it is not nil.
+func ExitWith(code ExitCode, err error) error { return &exitError{code, err} }
+
+// exitCode is the one place that turns what a command returned into the
+// exit code, printing the error; all is the whole command line.
+func exitCode(all []string, err error, io IO) ExitCode {
 	var ue *usageError
 	var ee *exitError
 	switch {
@@ -135,7 +151,7 @@ func Main(args []string, io IO) ExitCode {
 		return ExitPass
 	case errors.As(err, &ee) && ee.err == nil:
 		return ee.code // a verdict, reported already
-	case nagiosMode(args):
+	case nagiosMode(all):
 		// A Nagios-compatible scheduler reads stdout and the exit code
 		// only: whatever stopped the check is UNKNOWN, said there.
 		msg := err.Error()
@@ -220,7 +236,7 @@ func runHelp(args []string, io IO) error {
 				return c.run([]string{"--help"}, io)
 			}
 		}
-		return usagef("help: no command %q (the commands are listed by 'dcheck help')", args[0])
+		return Usagef("help: no command %q (the commands are listed by 'dcheck help')", args[0])
 	}
 	fmt.Fprint(io.Out, overview)
 	fmt.Fprintln(io.Out, "\nCommands:")
@@ -230,29 +246,29 @@ func runHelp(args []string, io IO) error {
 	return nil
 }
 
-// flags is a command's flag set and its help. Parse errors come back as
+// Flags is a command's flag set and its help. Parse errors come back as
 // values (Main prints them on one line); --help prints the help to Out.
-type flags struct {
+type Flags struct {
 	*flag.FlagSet
 	io   IO
-	help helpText
+	help Help
 }
 
-// helpText is what "dcheck help CMD" and "dcheck CMD --help" print: the
+// Help is what "dcheck help CMD" and "dcheck CMD --help" print: the
 // usage line, a paragraph, the flags, and examples.
-type helpText struct {
-	usage    string   // "dcheck scan [flags]"
-	about    string   // what it does, and its exit codes when they differ
-	examples []string // command lines, each with a comment
+type Help struct {
+	Usage    string   // "dcheck scan [flags]"
+	About    string   // what it does, and its exit codes when they differ
+	Examples []string // command lines, each with a comment
 }
 
-// newFlagSet returns the flag set of command name, which prints nothing
+// NewFlags returns the flag set of command name, which prints nothing
 // while parsing.
-func newFlagSet(name string, io IO, help helpText) *flags {
+func NewFlags(name string, io IO, help Help) *Flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stdio.Discard)
 	fs.Usage = func() {}
-	return &flags{FlagSet: fs, io: io, help: help}
+	return &Flags{FlagSet: fs, io: io, help: help}
 }
 
 // longFlag is a flag of more than one letter as PrintDefaults begins its
@@ -260,9 +276,9 @@ func newFlagSet(name string, io IO, help helpText) *flags {
 var longFlag = regexp.MustCompile(`(?m)^  -([a-zA-Z][a-zA-Z0-9-]+)`)
 
 // printHelp writes the help to Out.
-func (f *flags) printHelp() {
+func (f *Flags) printHelp() {
 	w := f.io.Out
-	fmt.Fprintf(w, "Usage: %s\n\n%s\n", f.help.usage, strings.TrimSpace(f.help.about))
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", f.help.Usage, strings.TrimSpace(f.help.About))
 	hasFlags := false
 	f.VisitAll(func(*flag.Flag) { hasFlags = true })
 	if hasFlags {
@@ -276,18 +292,18 @@ func (f *flags) printHelp() {
 		// -o, -v.
 		fmt.Fprint(w, longFlag.ReplaceAllString(b.String(), "  --$1"))
 	}
-	if len(f.help.examples) > 0 {
+	if len(f.help.Examples) > 0 {
 		fmt.Fprintln(w, "\nExamples:")
-		for _, e := range f.help.examples {
+		for _, e := range f.help.Examples {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
 	}
 }
 
-// parseArgs parses flags that may come before, between or after the
+// ParseArgs parses flags that may come before, between or after the
 // positional arguments ("dcheck 4242 -o json"), and returns the positional
 // ones. Everything after "--" is positional.
-func parseArgs(fs *flags, args []string) ([]string, error) {
+func ParseArgs(fs *Flags, args []string) ([]string, error) {
 	var pos, rest []string
 	for i, a := range args {
 		if a == "--" {
@@ -301,7 +317,7 @@ func parseArgs(fs *flags, args []string) ([]string, error) {
 				fs.printHelp()
 				return nil, err
 			}
-			return nil, usagef("%s", err)
+			return nil, Usagef("%s", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

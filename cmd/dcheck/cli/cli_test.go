@@ -47,9 +47,9 @@ func tree(t *testing.T, names ...string) string {
 
 func TestParseArgsTakesFlagsAnywhere(t *testing.T) {
 	var o checkOptions
-	fs := newFlagSet("x", IO{Out: io.Discard, Err: io.Discard}, helpText{})
+	fs := NewFlags("x", IO{Out: io.Discard, Err: io.Discard}, Help{})
 	bindCheckFlags(fs.FlagSet, &o)
-	pos, err := parseArgs(fs, []string{"-o", "json", "4242", "--strict", "--inherited", "/a", "--inherited=/b", "--", "-5"})
+	pos, err := ParseArgs(fs, []string{"-o", "json", "4242", "--strict", "--inherited", "/a", "--inherited=/b", "--", "-5"})
 	if err != nil {
 		t.Fatal(err)
 	}

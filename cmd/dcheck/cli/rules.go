@@ -8,17 +8,17 @@ import (
 )
 
 func runRules(args []string, io IO) error {
-	fs := newFlagSet("dcheck rules", io, helpText{
-		usage:    "dcheck rules",
-		about:    "Lists the rule catalogue: ID, name, kind, severity in each profile, and the text it comes from.",
-		examples: []string{"dcheck rules", "dcheck explain DC103   # one rule in full"},
+	fs := NewFlags("dcheck rules", io, Help{
+		Usage:    "dcheck rules",
+		About:    "Lists the rule catalogue: ID, name, kind, severity in each profile, and the text it comes from.",
+		Examples: []string{"dcheck rules", "dcheck explain DC103   # one rule in full"},
 	})
-	pos, err := parseArgs(fs, args)
+	pos, err := ParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("rules takes no arguments (did you mean 'dcheck explain %s'?)", pos[0])
+		return Usagef("rules takes no arguments (did you mean 'dcheck explain %s'?)", pos[0])
 	}
 	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tKIND\tSYSV\tSUPERVISED\tSPEC")
@@ -29,22 +29,22 @@ func runRules(args []string, io IO) error {
 }
 
 func runExplain(args []string, io IO) error {
-	fs := newFlagSet("dcheck explain", io, helpText{
-		usage:    "dcheck explain ID|NAME...",
-		about:    "Explains rules: why each exists, how it is checked, and how to fix a failure.",
-		examples: []string{"dcheck explain DC103", "dcheck explain not-session-leader SU102"},
+	fs := NewFlags("dcheck explain", io, Help{
+		Usage:    "dcheck explain ID|NAME...",
+		About:    "Explains rules: why each exists, how it is checked, and how to fix a failure.",
+		Examples: []string{"dcheck explain DC103", "dcheck explain not-session-leader SU102"},
 	})
-	pos, err := parseArgs(fs, args)
+	pos, err := ParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("explain which rule? Give an ID such as DC103 ('dcheck rules' lists them)")
+		return Usagef("explain which rule? Give an ID such as DC103 ('dcheck rules' lists them)")
 	}
 	for i, id := range pos {
 		r, ok := checks.Lookup(id)
 		if !ok {
-			return usagef("unknown rule %q ('dcheck rules' lists them)", id)
+			return Usagef("unknown rule %q ('dcheck rules' lists them)", id)
 		}
 		if i > 0 {
 			fmt.Fprintln(io.Out)

@@ -16,9 +16,9 @@ import (
 
 func runScan(args []string, io IO) error {
 	var o checkOptions
-	fs := newFlagSet("dcheck scan", io, helpText{
-		usage: "dcheck scan [flags]",
-		about: `Judges every process whose parent is the reaper (pid 1, or --reaper), a
+	fs := NewFlags("dcheck scan", io, Help{
+		Usage: "dcheck scan [flags]",
+		About: `Judges every process whose parent is the reaper (pid 1, or --reaper), a
 supervisor (supervisord, runsv, s6-supervise, supervise, a container
 runtime's shim or a container's init), or that is a container's own pid 1,
 and that has no controlling terminal, kernel threads excluded, one row
@@ -28,7 +28,7 @@ warnings that do not, NOTED the failed info rules, WAIVED the waived ones.
 Exit 0 if every one passed, 1 if any failed, 3 if any could not be judged or
 none was found; with --textfile, 0 once the file is written; with -o nagios,
 the plugin API's codes.`,
-		examples: []string{
+		Examples: []string{
 			"dcheck scan                                              # the table",
 			"dcheck scan -o json                                      # one report per line",
 			"dcheck scan --textfile /var/lib/prometheus/node-exporter # for node_exporter",
@@ -40,32 +40,32 @@ the plugin API's codes.`,
 	var processTimeout, scanTimeout time.Duration
 	fs.DurationVar(&processTimeout, "process-timeout", 5*time.Second, "the most one process may take to read and judge (`duration`); one that takes longer is counted uninspectable (0: no bound)")
 	fs.DurationVar(&scanTimeout, "timeout", time.Minute, "the most the scan may take (`duration`): daemons not reached by then are counted uninspectable (0: no bound)")
-	pos, err := parseArgs(fs, args)
+	pos, err := ParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("scan takes no arguments, got %q", pos)
+		return Usagef("scan takes no arguments, got %q", pos)
 	}
 	pol, err := o.policy(scanFormats)
 	if err != nil {
 		return err
 	}
 	if processTimeout < 0 || scanTimeout < 0 {
-		return usagef("--process-timeout and --timeout take a duration of 0 or more")
+		return Usagef("--process-timeout and --timeout take a duration of 0 or more")
 	}
 	pol.ProcessTimeout, pol.ScanTimeout = processTimeout, scanTimeout
 	if o.textfile != "" && o.output != "text" {
-		return usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
+		return Usagef("--textfile writes metrics and prints nothing: it does not go with -o %s", o.output)
 	}
 	if o.textfile != "" {
 		// A directory that is not there is the command line's mistake,
 		// told before the scan (cron's alerting reads exit 2 as such);
 		// one that cannot be written is found when it is written.
 		if st, err := os.Stat(o.textfile); err != nil && errors.Is(err, os.ErrNotExist) {
-			return usagef("--textfile %s: no such directory (node_exporter's --collector.textfile.directory, which must exist)", o.textfile)
+			return Usagef("--textfile %s: no such directory (node_exporter's --collector.textfile.directory, which must exist)", o.textfile)
 		} else if err == nil && !st.IsDir() {
-			return usagef("--textfile %s: not a directory", o.textfile)
+			return Usagef("--textfile %s: not a directory", o.textfile)
 		}
 	}
 	fsys, err := o.reader()

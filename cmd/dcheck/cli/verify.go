@@ -3,74 +3,71 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 
-	"github.com/dcheck/dcheck/config"
-	"github.com/dcheck/dcheck/suites"
+	"golang.org/x/sys/unix"
 )
 
-// verifyOptions are the flags of "dcheck verify".
-type verifyOptions struct {
-	cfg     suites.Config
-	reports suites.Reports
-	config  string // --config FILE
+// VerifyProgram is the conformance suite's program, which "dcheck verify"
+// runs: it is its own binary so that every other command starts without
+// Ginkgo, Gomega and the suite (see the README's Performance section).
+const VerifyProgram = "dcheck-verify"
+
+// verifyPath, when set, is the dcheck-verify to run (the tests build one);
+// otherwise it is found beside the running dcheck, then on PATH.
+var verifyPath string
+
+// findVerify finds dcheck-verify: beside the running dcheck (as make build,
+// go install ./cmd/... and a package install all put it), then on PATH.
+func findVerify() (string, error) {
+	if verifyPath != "" {
+		return verifyPath, nil
+	}
+	var beside string
+	if self, err := os.Executable(); err == nil {
+		if self, err = filepath.EvalSymlinks(self); err == nil {
+			beside = filepath.Join(filepath.Dir(self), VerifyProgram)
+			if st, err := os.Stat(beside); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+				return beside, nil
+			}
+		}
+	}
+	if path, err := exec.LookPath(VerifyProgram); err == nil {
+		return path, nil
+	}
+	where := "on PATH"
+	if beside != "" {
+		where = "at " + beside + " or on PATH"
+	}
+	return "", fmt.Errorf("verify: the conformance suite's program, %s, is not installed (looked %s): install it beside dcheck with 'go install github.com/dcheck/dcheck/cmd/...' (from a clone: 'go install ./cmd/...', or 'make build' for bin/)", VerifyProgram, where)
 }
 
+// runVerify is "dcheck verify": dcheck-verify with the same arguments.
+// Run with the process's own standard streams (the dcheck command), it
+// replaces this process, so that it is the very process its caller
+// started, signals and exit status included. Run with other writers (a
+// test, a program calling Main), it runs as a child writing to them, and
+// its exit code is the command's.
 func runVerify(args []string, io IO) error {
-	o := verifyOptions{cfg: suites.NewConfig()}
-	fs := newFlagSet("dcheck verify", io, helpText{
-		usage: "dcheck verify [flags] -- START COMMAND...",
-		about: `Starts the daemon in a hostile environment, judges it with every rule, drives
-its lifecycle (second start, SIGHUP, stop, kill -9 and restart, eight starts
-at once) and cleans up. Exit 0 if every spec passed, 1 if any failed, 2 on a
-usage error, 3 if nothing was judged.`,
-		examples: []string{
-			"dcheck verify --pidfile /tmp/d.pid -- /usr/local/bin/mydaemon start -pidfile /tmp/d.pid",
-			"dcheck verify --profile supervised -- /usr/local/bin/mydaemon run",
-			"dcheck verify --label-filter 'SU102 || DC103' --pidfile /tmp/d.pid -- ./mydaemon start",
-			"dcheck verify --launch job-control --pidfile /tmp/d.pid -- ./mydaemon start   # as typed at a shell prompt",
-			"dcheck verify --init-script /etc/init.d/nginx --pidfile /run/nginx.pid   # and its actions (SU120-SU124)",
-			"dcheck verify --unit /lib/systemd/system/nginx.service --dropin port.conf   # as systemd runs it (SU113-SU116)",
-			"dcheck verify --unit dbus.service --socket dbus.socket   # socket-activated (SU117)",
-		},
-	})
-	o.cfg.BindFlags(fs.FlagSet, "")
-	fs.StringVar(&o.reports.LabelFilter, "label-filter", "", "run only the specs whose labels match `expr` (Ginkgo syntax: \"DC103 || SU104\")")
-	fs.StringVar(&o.reports.JUnit, "junit-report", "", "write a JUnit XML report to `file`")
-	fs.StringVar(&o.reports.JSON, "json-report", "", "write a Ginkgo JSON report to `file`")
-	fs.BoolVar(&o.reports.Verbose, "v", false, "verbose Ginkgo output")
-	fs.StringVar(&o.config, "config", "", "`file` of per-daemon expectations and waivers (YAML): the entry matching the daemon applies, its waivers to lifecycle specs too")
-	start, err := parseArgs(fs, args)
+	path, err := findVerify()
 	if err != nil {
-		return err
+		return ExitWith(ExitUninspectable, err)
 	}
-	if len(start) == 0 && o.cfg.InitScript == "" && o.cfg.Unit == "" {
-		return usagef("verify: no start command (give it after --, or --init-script, or --unit)")
+	if io.Out == os.Stdout && io.Err == os.Stderr {
+		err := unix.Exec(path, append([]string{VerifyProgram}, args...), os.Environ())
+		return ExitWith(ExitUninspectable, fmt.Errorf("verify: running %s: %w", path, err))
 	}
-	o.cfg.Start = start
-	if o.config != "" {
-		f, err := config.Load(o.config)
-		if err != nil {
-			return usagef("--config: %v", err)
-		}
-		o.cfg.Tailor = f.Tailor
-	}
-	o.cfg.Out = io.Out
-	o.reports.Color = io.Color
-	if err := o.cfg.Validate(); err != nil {
-		return usagef("verify: %v", err)
-	}
-	passed, err := suites.RunStandalone(o.cfg, o.reports)
-	if errors.Is(err, suites.ErrConfig) {
-		return usagef("verify: %v", err)
-	}
-	if errors.Is(err, suites.ErrNothingJudged) {
-		return &exitError{ExitUninspectable, fmt.Errorf("verify: %w: the label filter matched no spec that could judge the daemon", err)}
-	}
-	if err != nil {
-		return &exitError{ExitFail, err}
-	}
-	if !passed {
-		return withCode(ExitFail, nil)
+	cmd := exec.Command(path, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, io.Out, io.Err
+	err = cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee) && ee.ExitCode() >= 0:
+		return ExitWith(ExitCode(ee.ExitCode()), nil) // it said why
+	case err != nil:
+		return ExitWith(ExitUninspectable, fmt.Errorf("verify: running %s: %w", path, err))
 	}
 	return nil
 }

@@ -24,22 +24,22 @@ type versionInfo struct {
 
 func runVersion(args []string, io IO) error {
 	var o versionOptions
-	fs := newFlagSet("dcheck version", io, helpText{
-		usage: "dcheck version [-o json]",
-		about: `Which dcheck this is: module version, VCS revision and time, Go version,
+	fs := NewFlags("dcheck version", io, Help{
+		Usage: "dcheck version [-o json]",
+		About: `Which dcheck this is: module version, VCS revision and time, Go version,
 report schema, and a digest of the rule catalogue. Also: dcheck --version.`,
-		examples: []string{"dcheck version", "dcheck version -o json"},
+		Examples: []string{"dcheck version", "dcheck version -o json"},
 	})
 	fs.StringVar(&o.output, "o", "text", "output `format`: text or json")
-	pos, err := parseArgs(fs, args)
+	pos, err := ParseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usagef("version takes no arguments, got %q", pos)
+		return Usagef("version takes no arguments, got %q", pos)
 	}
 	if o.output != "text" && o.output != "json" {
-		return usagef("-o: unknown format %q (want text or json)", o.output)
+		return Usagef("-o: unknown format %q (want text or json)", o.output)
 	}
 	return o.run(io)
 }
