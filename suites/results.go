@@ -44,6 +44,7 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	GinkgoHelper()
 	r := rule(id)
 	msg := fmt.Sprintf(format, a...) + h.freshNote(r.ID)
+	o = severityDecides(r, h.cfg.Profile, o)
 	if o == Failed || o == Warned || o == Unknown {
 		if w, ok := h.waiver(r.ID); ok {
 			if w.Expired {
@@ -72,6 +73,19 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 	case Waived:
 		Skip(r.ID + " " + r.Name + ": " + msg)
 	}
+}
+
+// severityDecides is the one place that decides whether a defect fails
+// the spec or warns: the catalogue's severity of the rule in the run's
+// profile. A spec concludes Failed for the defect its rule names; a
+// warning-level rule (SU112 and SU116 for a supervised daemon) turns that
+// into Warned. A spec concludes Warned itself only for a lesser defect of
+// an error-level rule (SU103's second start that refused but exited 0).
+func severityDecides(r *checks.Rule, p checks.Profile, o Outcome) Outcome {
+	if o == Failed && r.Severity(p) == checks.Warning {
+		return Warned
+	}
+	return o
 }
 
 // entryVisibility keeps report entries (snapshots, exit statuses, notes)

@@ -214,7 +214,7 @@ func (h *harness) stoppingSpec() {
 			return
 		}
 	}
-	h.conclude(id, Warned, "pid %d exited after %s (%s) without sending STOPPING=1%s", f.pid, f.how, f.status, h.unheardNote("STOPPING=1"))
+	h.conclude(id, Failed, "pid %d exited after %s (%s) without sending STOPPING=1%s", f.pid, f.how, f.status, h.unheardNote("STOPPING=1")) // a warning, as the catalogue says
 }
 
 // reloadNotifiedSpec is SU115: a notify daemon announces its reload with
