@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/dcheck/dcheck/internal/pidsafety"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -43,7 +44,7 @@ time or a port there) and are not judged. Skipped when no pidfile is given.`,
 
 var rulePidFileSafe = &Rule{
 	ID: "DC302", Name: "pidfile-safe", Kind: Static,
-	Title: "the pidfile is a regular file reached without a symlink, owned by root or the daemon, writable only by its owner, in a directory others cannot write (unless sticky)",
+	Title: "the pidfile is a regular file reached without a symlink, owned by root or the daemon, writable only by its owner, in a directory of root or the daemon that no other user can write (unless sticky)",
 	Spec:  "daemon(7) SysV step 12; systemd.service(5) PIDFile=",
 	SysV:  Error, Supervised: Error,
 	Doc: `Whatever reads the pidfile trusts it: an init script or systemd sends signals
@@ -54,8 +55,10 @@ unprivileged user for this reason.
 
 dcheck checks that the path's last component is not a symbolic link, that the
 file is a regular file owned by root or by the daemon's user, that neither
-group nor others may write it, and that its directory is not writable by
-others unless it has the sticky bit. Skipped when no pidfile is given or none
+group nor others may write it, and that its directory belongs to root or the
+daemon's user and is not writable by others, nor by a group other than root's,
+unless it has the sticky bit. The daemonize library refuses a pidfile by the
+same definition (internal/pidsafety). Skipped when no pidfile is given or none
 exists (DC301 says why).`,
 	Hint: "create the pidfile with O_NOFOLLOW and mode 0644 in a directory only the daemon's user can write, such as /run/NAME/",
 	Check: func(ev *Evidence, pol *Policy) Result {
@@ -73,23 +76,19 @@ exists (DC301 says why).`,
 		if !pf.Mode.IsRegular() {
 			problems = append(problems, fmt.Sprintf("not a regular file but %s", proc.DescribeMode(pf.Mode)))
 		}
+		// internal/pidsafety is the one definition, daemonize's too.
 		uids := ev.Process.Status.UIDs
-		if pf.UID != 0 && pf.UID != uids[0] && pf.UID != uids[1] {
-			problems = append(problems, fmt.Sprintf("owned by uid %d, neither root nor the daemon's uid %d", pf.UID, uids[1]))
-		}
-		if perm := pf.Mode.Perm(); perm&0o022 != 0 {
-			problems = append(problems, fmt.Sprintf("mode %04o lets group or others write it", perm))
-		}
-		switch {
-		case pf.DirErr != nil:
+		owners := []uint32{uint32(uids[0]), uint32(uids[1])}
+		problems = append(problems, pidsafety.FileProblems(pidsafety.Stat{UID: uint32(pf.UID), Mode: unixMode(pf.Mode)}, pf.Path, owners...)...)
+		if pf.DirErr != nil {
 			problems = append(problems, fmt.Sprintf("cannot examine its directory: %v", pf.DirErr))
-		case pf.DirMode.Perm()&0o002 != 0 && pf.DirMode&fs.ModeSticky == 0:
-			problems = append(problems, fmt.Sprintf("directory %s is writable by others and not sticky (mode %04o)", pf.DirPath, pf.DirMode.Perm()))
+		} else {
+			problems = append(problems, pidsafety.DirProblems(pidsafety.Stat{UID: uint32(pf.DirUID), GID: uint32(pf.DirGID), Mode: unixMode(pf.DirMode)}, pf.DirPath, owners...)...)
 		}
 		if len(problems) > 0 {
 			return fail("%s", strings.Join(problems, "; "))
 		}
-		return pass("%s: regular file, mode %04o, uid %d", pf.Path, pf.Mode.Perm(), pf.UID)
+		return pass("%s: regular file, mode %04o, uid %d, in %s (mode %04o, uid %d)", pf.Path, pf.Mode.Perm(), pf.UID, pf.DirPath, unixMode(pf.DirMode), pf.DirUID)
 	},
 }
 
@@ -148,4 +147,13 @@ entry in /proc/locks on that inode). Skipped when no pidfile is given.`,
 		}
 		return fail("fd %d is %s, but no lock is held on it", open[0].Num, pf.Path)
 	},
+}
+
+// unixMode is m's permission and sticky bits as st_mode has them.
+func unixMode(m fs.FileMode) uint32 {
+	mode := uint32(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		mode |= 0o1000
+	}
+	return mode
 }

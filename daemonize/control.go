@@ -7,11 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/pidsafety"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -73,8 +75,7 @@ func StatusOf(pidfile string) (Status, error) {
 func statusOf(pidfile string) (Status, *os.File, error) {
 	// The directory first: what an unsafe one holds at the path is not to
 	// be trusted, be it a file, a symlink or nothing.
-	sticky, err := checkPidFileDir(pidfile)
-	if err != nil {
+	if err := checkPidFileDir(pidfile); err != nil {
 		return Status{}, nil, err
 	}
 	f, err := openPidFile(pidfile, os.O_RDONLY)
@@ -84,7 +85,7 @@ func statusOf(pidfile string) (Status, *os.File, error) {
 	if err != nil {
 		return Status{}, nil, err
 	}
-	if err := checkPidFileOwner(pidfile, f, sticky); err != nil {
+	if err := checkPidFile(pidfile, f); err != nil {
 		f.Close()
 		return Status{}, nil, err
 	}
@@ -105,44 +106,37 @@ func statusOf(pidfile string) (Status, *os.File, error) {
 	}
 }
 
-// checkPidFileDir refuses a pidfile that another user could replace, as
-// systemd refuses an unsafe PIDFile=: one in a directory owned by another
-// user, or writable by group or others without the sticky bit. It reports
-// whether others may write the directory under the sticky bit (then the
-// pidfile's owner matters: checkPidFileOwner).
-func checkPidFileDir(path string) (sticky bool, err error) {
+// checkPidFileDir refuses a pidfile that another user could replace, by
+// the definition dcheck's DC302 judges with (internal/pidsafety): a
+// directory owned by another user, or writable by group or others without
+// the sticky bit.
+func checkPidFileDir(path string) error {
 	dir := filepath.Dir(path)
 	var d unix.Stat_t
 	if err := unix.Stat(dir, &d); errors.Is(err, unix.ENOENT) {
-		return false, nil // no directory, no pidfile: the open says so
+		return nil // no directory, no pidfile: the open says so
 	} else if err != nil {
-		return false, &fs.PathError{Op: "stat", Path: dir, Err: err}
+		return &fs.PathError{Op: "stat", Path: dir, Err: err}
 	}
-	othersWrite := d.Mode&0o022 != 0
-	switch {
-	case !trustedUID(d.Uid):
-		return false, fmt.Errorf("%w: %s: its directory %s belongs to uid %d, who could replace it", ErrUnsafePidFile, path, dir, d.Uid)
-	case othersWrite && d.Mode&unix.S_ISVTX == 0:
-		return false, fmt.Errorf("%w: %s: its directory %s (mode %04o) is writable by other users", ErrUnsafePidFile, path, dir, d.Mode&0o7777)
-	}
-	return othersWrite, nil
-}
-
-// checkPidFileOwner refuses, in a sticky directory others can write, a
-// pidfile owned by another user: they created it, and write what they like.
-func checkPidFileOwner(path string, f *os.File, sticky bool) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return &fs.PathError{Op: "fstat", Path: path, Err: err}
-	}
-	if sticky && !trustedUID(st.Uid) {
-		return fmt.Errorf("%w: %s belongs to uid %d, neither root nor the caller", ErrUnsafePidFile, path, st.Uid)
+	if p := pidsafety.DirProblems(pidsafety.Stat{UID: d.Uid, GID: d.Gid, Mode: d.Mode}, dir, uint32(os.Geteuid())); len(p) > 0 {
+		return fmt.Errorf("%w: %s: %s", ErrUnsafePidFile, path, strings.Join(p, "; "))
 	}
 	return nil
 }
 
-// trustedUID: root, or the caller.
-func trustedUID(uid uint32) bool { return uid == 0 || uid == uint32(os.Geteuid()) }
+// checkPidFile refuses, through its descriptor, a pidfile another user
+// can write: owned by another user (in a sticky directory they made it),
+// or writable by group or others.
+func checkPidFile(path string, f *os.File) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if p := pidsafety.FileProblems(pidsafety.Stat{UID: st.Uid, GID: st.Gid, Mode: st.Mode}, path, uint32(os.Geteuid())); len(p) > 0 {
+		return fmt.Errorf("%w: %s", ErrUnsafePidFile, strings.Join(p, "; "))
+	}
+	return nil
+}
 
 // Stopped is what Stop did.
 type Stopped struct {

@@ -20,10 +20,13 @@ var (
 	// daemon has been killed.
 	ErrStartTimeout = errors.New("daemon not ready in time")
 
-	// ErrUnsafePidFile is wrapped by the error StatusOf and Stop return for
-	// a pidfile that another user could replace or rewrite: in a directory
-	// owned by another user, or writable by others without the sticky bit,
-	// or owned by another user. Its pid is not trusted, nor signalled.
+	// ErrUnsafePidFile is wrapped by the error Start, StatusOf and Stop
+	// return for a pidfile that another user could replace or rewrite: in a
+	// directory owned by another user, or writable by group or others
+	// without the sticky bit; or itself owned by another user, or writable
+	// by group or others (internal/pidsafety, the definition DC302 judges
+	// by). Start creates none there; StatusOf and Stop trust no pid in it,
+	// and signal none.
 	ErrUnsafePidFile = errors.New("unsafe pidfile")
 
 	// ErrExitedEarly is wrapped by the *StepError Start returns when the

@@ -47,6 +47,11 @@ type claim struct {
 // claimPidFile is step 1 and 2, in the original process.
 func claimPidFile(path string) (*claim, error) {
 	c := &claim{path: path}
+	// A pidfile another user could replace or write would name whatever
+	// they like to whoever trusts it (DC302, by the same definition).
+	if err := checkPidFileDir(path); err != nil {
+		return nil, err
+	}
 	switch st, err := os.Lstat(path); {
 	case err == nil && st.Mode()&fs.ModeSymlink != 0:
 		target, _ := os.Readlink(path)
@@ -54,6 +59,10 @@ func claimPidFile(path string) (*claim, error) {
 	case err == nil:
 		f, err := openPidFile(path, os.O_RDWR)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkPidFile(path, f); err != nil {
+			f.Close()
 			return nil, err
 		}
 		if err := lockNB(f); err != nil {

@@ -40,6 +40,7 @@ type PidFile struct {
 	DirPath    string      // Directory holding the pidfile
 	DirMode    fs.FileMode // Its type and permission bits, including the sticky bit
 	DirUID     int         // Its owner
+	DirGID     int         // Its group
 	DirErr     error       // Why the directory could not be examined, or nil
 	Content    []byte      // Its first line, at most 64 bytes of it
 	PID        int         // The pid it holds, when Err is nil
@@ -160,7 +161,7 @@ func ReadPidFile(path string) (*PidFile, error) {
 	if err := unix.Stat(p.DirPath, &dst); err != nil {
 		p.DirErr = &fs.PathError{Op: "stat", Path: p.DirPath, Err: err}
 	} else {
-		p.DirMode, p.DirUID = fileMode(uint32(dst.Mode)), int(dst.Uid)
+		p.DirMode, p.DirUID, p.DirGID = fileMode(uint32(dst.Mode)), int(dst.Uid), int(dst.Gid)
 	}
 	var lst unix.Stat_t
 	if err := unix.Lstat(path, &lst); err != nil {
