@@ -57,10 +57,10 @@ func TestConsoleOutput(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (go test -run TestConsoleOutput -update writes it)", err)
+				t.Fatalf("%v (make docs writes it)", err)
 			}
 			if out != string(want) {
-				t.Errorf("console output differs from %s:\n--- got\n%s--- want\n%s", path, out, want)
+				t.Errorf("console output differs from %s (make docs rewrites it):\n--- got\n%s--- want\n%s", path, out, want)
 			}
 			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
 			if last := lines[len(lines)-1]; !regexp.MustCompile(`^\d+ passed, \d+ failed`).MatchString(last) {

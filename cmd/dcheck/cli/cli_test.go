@@ -187,7 +187,7 @@ func TestGoldenOutput(t *testing.T) {
 				}
 				want, _ := os.ReadFile(golden)
 				if out != string(want) {
-					t.Errorf("output differs from %s (go test -update rewrites it):\n%s", golden, out)
+					t.Errorf("output differs from %s (make docs rewrites it):\n%s", golden, out)
 				}
 				wantCode := map[string]ExitCode{"double-fork": ExitPass, "on-terminal": ExitFail, "zombie": ExitFail}[c.fixture]
 				if code != wantCode {
@@ -393,7 +393,7 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
+		t.Fatalf("%v (make docs writes it)", err)
 	}
 	if got != string(want) {
 		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", name, got, want)
