@@ -118,7 +118,7 @@ func checkPidFileDir(path string) error {
 	} else if err != nil {
 		return &fs.PathError{Op: "stat", Path: dir, Err: err}
 	}
-	if p := pidsafety.DirProblems(pidsafety.Stat{UID: d.Uid, GID: d.Gid, Mode: d.Mode}, dir, uint32(os.Geteuid())); len(p) > 0 {
+	if p := pidsafety.DirProblems(pidsafety.Stat{UID: uint32(d.Uid), GID: uint32(d.Gid), Mode: uint32(d.Mode)}, dir, uint32(os.Geteuid())); len(p) > 0 {
 		return fmt.Errorf("%w: %s: %s", ErrUnsafePidFile, path, strings.Join(p, "; "))
 	}
 	return nil
@@ -132,7 +132,7 @@ func checkPidFile(path string, f *os.File) error {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
-	if p := pidsafety.FileProblems(pidsafety.Stat{UID: st.Uid, GID: st.Gid, Mode: st.Mode}, path, uint32(os.Geteuid())); len(p) > 0 {
+	if p := pidsafety.FileProblems(pidsafety.Stat{UID: uint32(st.Uid), GID: uint32(st.Gid), Mode: uint32(st.Mode)}, path, uint32(os.Geteuid())); len(p) > 0 {
 		return fmt.Errorf("%w: %s", ErrUnsafePidFile, strings.Join(p, "; "))
 	}
 	return nil
