@@ -60,6 +60,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	// A child run of this binary that runs the suite in-process, with a
+	// spec injected (TestAKillingSpecChangesNoOtherOutcome).
+	if start := os.Getenv("DCHECK_TEST_INJECTED_RUN"); start != "" {
+		os.Exit(injectedRun(start))
+	}
 	// A child run of this binary (TestNoColourIntoAFile) uses the
 	// parent's binaries.
 	if dir := os.Getenv("DCHECK_TEST_BIN"); dir != "" {
