@@ -28,6 +28,7 @@ import (
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
 // markerEnv marks every process a run starts, and so every process they
@@ -72,8 +73,8 @@ type harness struct {
 	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
 	killOrder  []int                   // the keys of killed, in the order they were seen
 	stopReaper func()
-	actions    int         // init-script actions run so far, for their output files
-	runtime    runtimeDirs // --unit: what the run did to the RuntimeDirectory= paths
+	actions    int               // init-script actions run so far, for their output files
+	runtime    sdemu.RuntimeDirs // --unit: what the run did to the RuntimeDirectory= paths
 	// stopSurvivors, under --unit with KillMode=control-group, are the
 	// processes ("pid (comm)") still running when the stop's timeout was
 	// over, before they were killed as systemd kills them (SU108).

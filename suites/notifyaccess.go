@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 	"github.com/dcheck/dcheck/unitfile"
 )
 
@@ -123,7 +124,7 @@ func (h *harness) unheardNote(kv string) string {
 // so).
 func (h *harness) daemonUID() int {
 	if svc := h.unit(); svc != nil && svc.User != "" {
-		if cred, _, err := credential(svc.User, ""); err == nil {
+		if cred, _, err := sdemu.Credential(svc.User, ""); err == nil {
 			return int(cred.Uid)
 		}
 	}

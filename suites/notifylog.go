@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
 // notifyMsg is one sd_notify message the harness received as the
@@ -68,11 +70,11 @@ func (h *harness) listenNotify() error {
 	// arrived, by the kernel's clock: a reader that a loaded machine
 	// schedules late must not make a daemon's watchdog look late.
 	if rc, err := h.notify.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) { creditSender(int(fd)) })
+		rc.Control(func(fd uintptr) { sdemu.CreditSender(int(fd)) })
 	}
 	go func() {
 		buf := make([]byte, 4096)
-		oob := make([]byte, notifyOOBSize)
+		oob := make([]byte, sdemu.NotifyOOBSize)
 		for {
 			n, oobn, _, _, err := h.notify.ReadMsgUnix(buf, oob)
 			if err != nil {
@@ -98,7 +100,7 @@ func (h *harness) listenNotify() error {
 func (h *harness) logNotify(msg string, oob []byte) bool {
 	m := notifyMsg{at: time.Now(), fields: strings.Split(strings.TrimRight(msg, "\n"), "\n")}
 	var uid int
-	m.pid, uid, m.at = notifySender(oob, m.at)
+	m.pid, uid, m.at = sdemu.NotifySender(oob, m.at)
 	if seq, ok := strings.CutPrefix(msg, syncMarker+"="); ok && m.pid == os.Getpid() {
 		if n, err := strconv.Atoi(seq); err == nil {
 			h.hearUpTo(n)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 	"github.com/dcheck/dcheck/unitfile"
 )
 
@@ -90,7 +90,7 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	home := "/root"
 	if (svc.User != "" || svc.Group != "") && !c.FullPrivileges && !c.KeepsRoot {
-		cred, dir, err := credential(svc.User, svc.Group)
+		cred, dir, err := sdemu.Credential(svc.User, svc.Group)
 		if err != nil {
 			out.Close()
 			return nil, err
@@ -125,53 +125,12 @@ func (h *harness) startUnitCmd(cmd *exec.Cmd, role map[int]bool) error {
 	return h.startCmdAs(cmd, role)
 }
 
-// credential resolves User= and Group= as systemd does: the user's uid,
-// its primary group unless Group= names another, its supplementary groups.
-func credential(userName, group string) (*syscall.Credential, string, error) {
-	cred := &syscall.Credential{}
-	home := "/"
-	if userName != "" {
-		u, err := lookupUser(userName)
-		if err != nil {
-			return nil, "", fmt.Errorf("the unit's User=%s: %w", userName, err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred.Uid, cred.Gid, home = uint32(uid), uint32(gid), u.HomeDir
-		if ids, err := u.GroupIds(); err == nil {
-			for _, id := range ids {
-				if n, err := strconv.Atoi(id); err == nil {
-					cred.Groups = append(cred.Groups, uint32(n))
-				}
-			}
-		}
-	}
-	if group != "" {
-		g, err := user.LookupGroup(group)
-		if err != nil {
-			if g, err = user.LookupGroupId(group); err != nil {
-				return nil, "", fmt.Errorf("the unit's Group=%s: %w", group, err)
-			}
-		}
-		gid, _ := strconv.Atoi(g.Gid)
-		cred.Gid = uint32(gid)
-	}
-	return cred, home, nil
-}
-
-func lookupUser(name string) (*user.User, error) {
-	if u, err := user.Lookup(name); err == nil {
-		return u, nil
-	}
-	return user.LookupId(name)
-}
-
 // prepareUnit is what systemd does before ExecStart=, on every start of
 // the inactive unit: the runtime directories, then each ExecStartPre= in
 // order. A failing one (without the "-" prefix) fails the start.
 func (h *harness) prepareUnit() error {
 	svc := h.unit()
-	if err := h.runtime.prepare(svc); err != nil {
+	if err := h.runtime.Prepare(svc); err != nil {
 		return err
 	}
 	for i, c := range svc.ExecStartPre {
@@ -336,7 +295,7 @@ var errNoReload = errors.New("the unit has no ExecReload= and is not Type=notify
 // systemd does when the service stops, and gives those that were there
 // their mode and owner back.
 func (h *harness) removeRuntimeDirs() {
-	for _, err := range h.runtime.remove() {
+	for _, err := range h.runtime.Remove() {
 		fmt.Fprintf(h.cfg.Out, "cleanup: RuntimeDirectory=: %v\n", err)
 	}
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package suites
+package sdemu
 
 import (
 	"errors"
@@ -29,8 +29,8 @@ func TestRuntimeDirectoryNeverFollowsTheDaemonsLink(t *testing.T) {
 	}
 	attacker.Reachable(top)
 	svc := &unitfile.Service{User: "nobody", RuntimeDirectory: []string{"foo", "foo/sub"}, RuntimeDirectoryMode: 0o750}
-	r := &runtimeDirs{root: run}
-	if err := r.prepare(svc); err != nil {
+	r := &RuntimeDirs{Root: run}
+	if err := r.Prepare(svc); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"foo", "foo/sub"} {
@@ -42,12 +42,12 @@ func TestRuntimeDirectoryNeverFollowsTheDaemonsLink(t *testing.T) {
 	if out, err := attacker.Run(t, `cd "$1" && rmdir foo/sub && ln -s "$2" foo/sub`, run, victim); err != nil {
 		t.Fatalf("the daemon's swap: %v %s", err, out)
 	}
-	err := r.prepare(svc)
+	err := r.Prepare(svc)
 	if !errors.Is(err, safepath.ErrSymlink) {
 		t.Errorf("the next start: %v, want a refusal of the link (ErrSymlink)", err)
 	}
 	attacker.Untouched(t, victim)
-	if errs := r.remove(); len(errs) > 0 {
+	if errs := r.Remove(); len(errs) > 0 {
 		t.Errorf("cleanup: %v", errs)
 	}
 	if _, err := os.Lstat(filepath.Join(run, "foo")); !errors.Is(err, os.ErrNotExist) {
@@ -68,14 +68,14 @@ func TestRuntimeDirectoryThatWasThereIsGivenBack(t *testing.T) {
 	}
 	os.Chmod(there, 0o700)
 	os.WriteFile(filepath.Join(there, "keep"), nil, 0o600)
-	r := &runtimeDirs{root: run}
-	if err := r.prepare(&unitfile.Service{User: "nobody", RuntimeDirectory: []string{"there"}}); err != nil {
+	r := &RuntimeDirs{Root: run}
+	if err := r.Prepare(&unitfile.Service{User: "nobody", RuntimeDirectory: []string{"there"}}); err != nil {
 		t.Fatal(err)
 	}
 	if st := statOf(t, there); st.UID != attacker.Nobody || st.Mode != 0o755 {
 		t.Errorf("during the run: %+v, want nobody's, 0755 (systemd's default mode)", st)
 	}
-	if errs := r.remove(); len(errs) > 0 {
+	if errs := r.Remove(); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	if st := statOf(t, there); st.UID != 0 || st.Mode != 0o700 {
@@ -100,18 +100,18 @@ func TestRuntimeDirectoryInASharedDirectory(t *testing.T) {
 	if out, err := attacker.Run(t, `mkdir "$1/foo"`, lock); err != nil {
 		t.Fatalf("%v %s", err, out)
 	}
-	r := &runtimeDirs{root: run}
-	err := r.prepare(&unitfile.Service{RuntimeDirectory: []string{"lock/foo"}})
+	r := &RuntimeDirs{Root: run}
+	err := r.Prepare(&unitfile.Service{RuntimeDirectory: []string{"lock/foo"}})
 	if !errors.Is(err, safepath.ErrUntrusted) {
 		t.Errorf("another user's lock/foo: %v, want ErrUntrusted", err)
 	}
 	if st := statOf(t, filepath.Join(lock, "foo")); st.UID != attacker.Nobody {
 		t.Errorf("lock/foo changed hands: %+v", st)
 	}
-	if err := r.prepare(&unitfile.Service{RuntimeDirectory: []string{"lock/mine"}}); err != nil {
+	if err := r.Prepare(&unitfile.Service{RuntimeDirectory: []string{"lock/mine"}}); err != nil {
 		t.Errorf("a new lock/mine: %v", err)
 	}
-	r.remove()
+	r.Remove()
 	if _, err := os.Lstat(filepath.Join(lock, "mine")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock/mine is still there: %v", err)
 	}

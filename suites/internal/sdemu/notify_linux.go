@@ -1,4 +1,4 @@
-package suites
+package sdemu
 
 import (
 	"time"
@@ -7,10 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// creditSender asks the kernel to attach each message's sender
+// CreditSender asks the kernel to attach each message's sender
 // (SCM_CREDENTIALS) and arrival time (SCM_TIMESTAMPNS) to the datagrams
 // the notify socket fd receives.
-func creditSender(fd int) {
+func CreditSender(fd int) {
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 }
@@ -18,12 +18,12 @@ func creditSender(fd int) {
 // sizeofTimespec is the size of SCM_TIMESTAMPNS's data.
 const sizeofTimespec = int(unsafe.Sizeof(unix.Timespec{}))
 
-// notifyOOBSize is room for both control messages.
-var notifyOOBSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(sizeofTimespec)
+// NotifyOOBSize is room for both control messages.
+var NotifyOOBSize = unix.CmsgSpace(unix.SizeofUcred) + unix.CmsgSpace(sizeofTimespec)
 
-// notifySender is the sender's pid and uid (0 and -1 when not sent) and
+// NotifySender is the sender's pid and uid (0 and -1 when not sent) and
 // the arrival time (at when not sent) in a datagram's control messages.
-func notifySender(oob []byte, at time.Time) (pid, uid int, _ time.Time) {
+func NotifySender(oob []byte, at time.Time) (pid, uid int, _ time.Time) {
 	uid = -1
 	cmsgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {

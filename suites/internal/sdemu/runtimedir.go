@@ -1,4 +1,4 @@
-package suites
+package sdemu
 
 import (
 	"errors"
@@ -25,9 +25,10 @@ import (
 // its end; a directory that was there before is given back its mode and
 // owner, so the run leaves the host as it found it.
 
-// runtimeDirs is what the run did to the unit's runtime directories.
-type runtimeDirs struct {
-	root  string         // where they live: "" is /run (tests use another)
+// RuntimeDirs is what the run did to the unit's runtime directories. Its
+// zero value is ready to use, below /run.
+type RuntimeDirs struct {
+	Root  string         // where they live: "" is /run (tests use another)
 	dirs  []*runtimeDir  // in the unit's order, each recorded once
 	trust safepath.Trust // root and the unit's user: who may own a directory on the way
 }
@@ -39,22 +40,22 @@ type runtimeDir struct {
 	was  *safepath.Stat // the last component's mode and owner before the run first changed it; nil if the run made it
 }
 
-func (r *runtimeDirs) base() string {
-	if r.root == "" {
+func (r *RuntimeDirs) base() string {
+	if r.Root == "" {
 		return "/run"
 	}
-	return r.root
+	return r.Root
 }
 
-// prepare makes or fixes each of svc's runtime directories.
-func (r *runtimeDirs) prepare(svc *unitfile.Service) error {
+// Prepare makes or fixes each of svc's runtime directories.
+func (r *RuntimeDirs) Prepare(svc *unitfile.Service) error {
 	if len(svc.RuntimeDirectory) == 0 {
 		return nil
 	}
 	uid, gid := -1, -1
 	r.trust = nil
 	if svc.User != "" || svc.Group != "" {
-		cred, _, err := credential(svc.User, svc.Group)
+		cred, _, err := Credential(svc.User, svc.Group)
 		if err != nil {
 			return err
 		}
@@ -97,7 +98,7 @@ func (r *runtimeDirs) prepare(svc *unitfile.Service) error {
 
 // record finds or adds rel's record, noting the outermost component the
 // run made on its first walk.
-func (r *runtimeDirs) record(rel string, walked []safepath.Made) *runtimeDir {
+func (r *RuntimeDirs) record(rel string, walked []safepath.Made) *runtimeDir {
 	i := slices.IndexFunc(r.dirs, func(d *runtimeDir) bool { return d.rel == rel })
 	if i < 0 {
 		r.dirs = append(r.dirs, &runtimeDir{rel: rel})
@@ -118,10 +119,10 @@ func (r *runtimeDirs) record(rel string, walked []safepath.Made) *runtimeDir {
 	return rd
 }
 
-// remove removes what the run made and gives a directory that was there
+// Remove removes what the run made and gives a directory that was there
 // before its mode and owner back, innermost first. It reports what it
 // could not do; the run goes on with its cleanup.
-func (r *runtimeDirs) remove() []error {
+func (r *RuntimeDirs) Remove() []error {
 	if len(r.dirs) == 0 {
 		return nil
 	}
