@@ -268,17 +268,22 @@ func TestSU102IsDecidedByEvidence(t *testing.T) {
 // own, and say so and why.
 func TestStopSpecsJudgeAFreshDaemonWhenAnEarlierSpecDestroyedTheFirst(t *testing.T) {
 	for _, c := range []struct {
-		fault, breaks, why string
+		name, mode, fault, breaks, why string
 	}{
-		{"unlink-running-pidfile", "SU103", "which the start wrote, was gone while pid "},
-		{"die-on-reload", "SU107", " died on SIGHUP (exit status 2)"},
+		{"unlink-running-pidfile", "start", "unlink-running-pidfile", "SU103", "which the start wrote, was gone while pid "},
+		{"die-on-reload", "start", "die-on-reload", "SU107", " died on SIGHUP (exit status 2)"},
+		{"die-on-reload, supervised", "run", "die-on-reload", "SU107", " died on SIGHUP (exit status 2)"},
 	} {
-		t.Run(c.fault, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			pidfile := filepath.Join(dir, "u.pid")
-			_, out, _ := verify(t, nil, append(startBudget(), "--pidfile", pidfile, "--reload", "--label-filter", "SU103 || SU107 || SU104 || SU105 || SU108", "--",
-				filepath.Join(bin, "brokendaemon"), "start", "-fault", c.fault, "-pidfile", pidfile, "-log", filepath.Join(dir, "u.log"))...)
+			args := append(startBudget(), "--pidfile", pidfile, "--reload", "--label-filter", "SU103 || SU107 || SU104 || SU105 || SU108")
+			if c.mode == "run" {
+				args = append(args, "--profile", "supervised")
+			}
+			_, out, _ := verify(t, nil, append(args, "--",
+				filepath.Join(bin, "brokendaemon"), c.mode, "-fault", c.fault, "-pidfile", pidfile, "-log", filepath.Join(dir, "u.log"))...)
 			lines := summaryLines(out)
 			if !strings.HasPrefix(lines[c.breaks], "FAIL") {
 				t.Errorf("%s %q, want failed\n%s", c.breaks, lines[c.breaks], summaryOf(out))

@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -57,11 +58,50 @@ func (h *harness) damage() string {
 }
 
 // canStartFresh says whether a fresh daemon can be started and found: a
-// classic daemon's start command exits, and its pidfile names the daemon.
-// A supervised daemon's fresh start would be a second foreground process
-// with its own notify socket; it is not made (the spec says unknown).
+// classic daemon's start command exits and its pidfile names the daemon;
+// a supervised daemon is the process started, in the foreground, as the
+// first one was.
 func (h *harness) canStartFresh() bool {
-	return h.cfg.Profile != checks.ProfileSupervised && h.cfg.PidFile != "" && h.foreign == 0
+	if h.cfg.Profile == checks.ProfileSupervised {
+		return h.fg != nil && h.handedTo == 0
+	}
+	return h.cfg.PidFile != "" && h.foreign == 0
+}
+
+// startFresh starts the fresh daemon as the first one was started.
+func (h *harness) startFresh() (int, error) {
+	if h.cfg.Profile != checks.ProfileSupervised {
+		return h.startPlain("fresh-start")
+	}
+	if h.unit() != nil {
+		if err := h.prepareUnit(); err != nil {
+			return 0, err
+		}
+	}
+	for drained := false; !drained; { // the first daemon's, heard before it died
+		select {
+		case <-h.notified:
+		default:
+			drained = true
+		}
+	}
+	cmd, err := h.launchStart("fresh-start", nil)
+	if err != nil {
+		return 0, fmt.Errorf("cannot run the start command: %w", err)
+	}
+	h.watchForeground(cmd)
+	_, mainpid, exited := h.waitReady(context.Background(), h.readyWait())
+	pid := cmd.Process.Pid
+	switch {
+	case exited:
+		how := <-h.fgDone
+		h.fgDone <- how
+		return 0, fmt.Errorf("the fresh daemon, pid %d, exited during its start (%s)%s", pid, how, h.printed("fresh-start"))
+	case mainpid != 0 && mainpid != pid && h.ofRun(mainpid):
+		return 0, fmt.Errorf("the fresh daemon, pid %d, handed the service to pid %d, which it forked (SU111)", pid, mainpid)
+	}
+	h.track(pid)
+	return pid, nil
 }
 
 // running returns the daemon spec id, which needs one running, judges:
@@ -118,7 +158,7 @@ func (h *harness) runningDaemon() int {
 		return 0
 	}
 	h.removeStalePidFile()
-	pid, err := h.startPlain("fresh-start")
+	pid, err := h.startFresh()
 	if err != nil {
 		h.fresh.err = err
 		h.gone = fmt.Sprintf("%s, and a fresh start to judge failed: %v", why, err)

@@ -172,31 +172,9 @@ func (h *harness) setUpSupervised() {
 		return
 	}
 	h.start.launched = true
-	h.fg, h.fgDone = cmd, make(chan string, 1)
+	h.watchForeground(cmd)
 	h.watchScheduling()
-	go func() {
-		code, _, err := h.waitCmd(cmd, 24*time.Hour)
-		switch {
-		case err != nil:
-			h.fgDone <- err.Error()
-		case code < 0:
-			how := "killed by a signal"
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				how = "killed by " + unix.SignalName(ws.Signal())
-			}
-			h.fgDone <- how
-		default:
-			h.fgDone <- fmt.Sprintf("exit status %d", code)
-		}
-	}()
-	wait := h.cfg.StartTimeout
-	if svc := h.unit(); (svc != nil && !svc.Type.Notifies() || h.notify == nil) && h.cfg.PidFile == "" {
-		// Type=simple or exec, or no NOTIFY_SOCKET to offer: started once
-		// it runs; nothing will say more. A second shows one that forks
-		// away and exits.
-		wait = min(wait, time.Second)
-	}
-	notified, mainpid, exited := h.waitReady(context.Background(), wait)
+	notified, mainpid, exited := h.waitReady(context.Background(), h.readyWait())
 	if svc := h.unit(); notified && svc != nil && svc.Type.Notifies() {
 		h.probeReady() // READY=1: what systemd takes as the start's end
 	}
@@ -227,6 +205,40 @@ func (h *harness) setUpSupervised() {
 	}
 	h.track(h.daemon)
 	h.judge()
+}
+
+// watchForeground makes cmd, a supervised daemon's started process, the
+// foreground daemon (h.fg), and says how it ends on h.fgDone.
+func (h *harness) watchForeground(cmd *exec.Cmd) {
+	h.fg, h.fgDone = cmd, make(chan string, 1)
+	done := h.fgDone
+	go func() {
+		code, _, err := h.waitCmd(cmd, 24*time.Hour)
+		switch {
+		case err != nil:
+			done <- err.Error()
+		case code < 0:
+			how := "killed by a signal"
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				how = "killed by " + unix.SignalName(ws.Signal())
+			}
+			done <- how
+		default:
+			done <- fmt.Sprintf("exit status %d", code)
+		}
+	}()
+}
+
+// readyWait is how long a supervised start waits to be ready.
+func (h *harness) readyWait() time.Duration {
+	wait := h.cfg.StartTimeout
+	if svc := h.unit(); (svc != nil && !svc.Type.Notifies() || h.notify == nil) && h.cfg.PidFile == "" {
+		// Type=simple or exec, or no NOTIFY_SOCKET to offer: started once
+		// it runs; nothing will say more. A second shows one that forks
+		// away and exits.
+		wait = min(wait, time.Second)
+	}
+	return wait
 }
 
 // startSummary says how the start command ended, in a user's words.
