@@ -81,8 +81,12 @@ func (h *harness) conclude(id string, o Outcome, format string, a ...any) {
 // warning-level rule (SU112 and SU116 for a supervised daemon) turns that
 // into Warned. A spec concludes Warned itself only for a lesser defect of
 // an error-level rule (SU103's second start that refused but exited 0).
+//
+// A static rule's outcome comes from its finding, whose severity the
+// judgement decides (DC202 is an error when the daemon kept the very umask
+// its known starter gave it): staticOutcome, not this.
 func severityDecides(r *checks.Rule, p checks.Profile, o Outcome) Outcome {
-	if o == Failed && r.Severity(p) == checks.Warning {
+	if o == Failed && r.Kind == checks.Lifecycle && r.Severity(p) == checks.Warning {
 		return Warned
 	}
 	return o

@@ -33,6 +33,13 @@ func TestTheCatalogueDecidesWarnOrFail(t *testing.T) {
 			}
 		}
 	}
+	// A static rule's finding carries the severity the judgement gave it
+	// (DC202, a warning in the catalogue, is an error when the daemon kept
+	// its known starter's umask): it is not overruled.
+	dc202, _ := checks.Lookup("DC202")
+	if got := severityDecides(dc202, checks.ProfileSysV, Failed); got != Failed {
+		t.Errorf("DC202's failure became %s", got)
+	}
 	if warnings == 0 {
 		t.Fatal("no lifecycle rule is a warning in any profile: the test judged nothing")
 	}
