@@ -71,7 +71,7 @@ func (h *harness) setUpSysV() {
 	// read there, with the rest of the run stopped (tracer.go).
 	x := h.startTraced(cmd, h.cfg.StartTimeout)
 	if cmd.Process == nil {
-		h.start.err = fmt.Errorf("cannot run the start command: %v", x.err)
+		h.start.err = fmt.Errorf("cannot run the start command: %v", x.Err)
 		return
 	}
 	h.start.launched = true
@@ -79,10 +79,10 @@ func (h *harness) setUpSysV() {
 		h.leader = cmd.Process.Pid // job control: bash leads the session, and waits
 		cmd.ExtraFiles[5].Close()  // the hold pipe's read end is the leader's alone
 	}
-	code, timedOut, pidAtExit, pidErr := x.code, x.timedOut, x.pid, x.pidErr
-	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, x.err, x.took
-	h.start.signal = x.signal
-	h.start.frozen, h.start.freezeErr = x.frozen, x.freezeErr
+	code, timedOut, pidAtExit, pidErr := x.Code, x.TimedOut, x.PID, x.PIDErr
+	h.start.code, h.start.timedOut, h.start.err, h.start.took = code, timedOut, x.Err, x.Took
+	h.start.signal = x.Signal
+	h.start.frozen, h.start.freezeErr = x.Frozen, x.FreezeErr
 	if h.pts != nil {
 		h.pts.Close()
 		h.pts = nil
@@ -90,8 +90,8 @@ func (h *harness) setUpSysV() {
 	h.findDaemon(pidAtExit)
 	h.recordReadiness(pidAtExit, pidErr)
 	if h.cfg.PidFile != "" && !timedOut {
-		h.readiness.message += " (" + x.howLooked() + ")"
-		if h.readiness.outcome == Passed && errors.Is(x.freezeErr, errNotFrozen) {
+		h.readiness.message += " (" + howLooked(x) + ")"
+		if h.readiness.outcome == Passed && errors.Is(x.FreezeErr, errNotFrozen) {
 			// A pidfile missing after the exit was missing at it; one
 			// present may have been written just after.
 			h.readiness = readiness{Unknown, h.readiness.message + ", but " + errNotFrozen.Error()}
@@ -115,7 +115,7 @@ func (h *harness) setUpSysV() {
 	// failed has no daemon to judge: the reasons quote what it printed, so
 	// that is gathered first.
 	h.start.terminal = h.holdsTerminal()
-	failed := timedOut || code != 0 || x.err != nil
+	failed := timedOut || code != 0 || x.Err != nil
 	if failed {
 		h.gatherOutput()
 	}

@@ -20,7 +20,7 @@ func (h *harness) startTraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
 	if !h.can.freeze || fsys == nil {
 		return h.startUntraced(cmd, timeout)
 	}
-	f := tracer.Run(cmd, timeout, tracer.Hooks{
+	return tracer.Run(cmd, timeout, tracer.Hooks{
 		FS:            fsys,
 		Start:         h.startOnThisThread,
 		Signal:        h.signal,
@@ -34,6 +34,4 @@ func (h *harness) startTraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
 		},
 		JobControl: h.cfg.Launch == LaunchJobControl,
 	})
-	return exitFacts{code: f.Code, signal: f.Signal, timedOut: f.TimedOut, err: f.Err, frozen: f.Frozen,
-		pid: f.PID, pidErr: f.PIDErr, took: f.Took, freezeErr: f.FreezeErr, held: f.Held, heldAtExit: f.HeldAtExit}
 }

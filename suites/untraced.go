@@ -10,8 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/dcheck/dcheck/suites/internal/tracer"
 	"github.com/dcheck/dcheck/unitfile"
 )
 
@@ -31,17 +30,17 @@ func (h *harness) startUntraced(cmd *exec.Cmd, timeout time.Duration) exitFacts 
 		var f exitFacts
 		began := time.Now()
 		if err := h.startOnThisThread(cmd); err != nil {
-			f.err = err
+			f.Err = err
 			done <- f
 			return
 		}
 		code, timedOut, err := h.waitCmd(cmd, timeout)
-		f.took = time.Since(began)
-		f.pid, f.pidErr = h.lookAtPidFile()
-		f.code, f.timedOut, f.err, f.freezeErr = code, timedOut, err, errNotFrozen
+		f.Took = time.Since(began)
+		f.PID, f.PIDErr = h.lookAtPidFile()
+		f.Code, f.TimedOut, f.Err, f.FreezeErr = code, timedOut, err, errNotFrozen
 		if ps := cmd.ProcessState; ps != nil {
 			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				f.signal = ws.Signal()
+				f.Signal = ws.Signal()
 			}
 		}
 		done <- f
@@ -64,36 +63,24 @@ func (h *harness) lookAtPidFile() (int, error) {
 	return pid, err
 }
 
-// exitFacts is what the start saw, traced (tracer.go) or not.
-type exitFacts struct {
-	code      int           // exit status; -1 when killed by a signal
-	signal    unix.Signal   // the signal that killed it, when one did
-	timedOut  bool          // killed after the start timeout
-	err       error         // the start command could not be started or waited for
-	frozen    int           // how many processes of the run were stopped for the look
-	pid       int           // what the pidfile held at the exit (0: none)
-	pidErr    error         // why it held none
-	took      time.Duration // launch to exit
-	freezeErr error         // a process that would not stop in time; errNotFrozen when untraced
-
-	held       int   // processes forked during the start, held until the start command waited, then let go
-	heldAtExit []int // of them, those still held when it exited: they had not run at all
-}
+// exitFacts is what the start saw, traced (tracer.go) or not: one type,
+// the tracer's.
+type exitFacts = tracer.Facts
 
 // howLooked says how the pidfile was looked at, for SU102's message.
-func (f exitFacts) howLooked() string {
-	if errors.Is(f.freezeErr, errNotFrozen) {
+func howLooked(f exitFacts) string {
+	if errors.Is(f.FreezeErr, errNotFrozen) {
 		return "looked at as soon as the start command's exit was seen, the rest of the run going on"
 	}
-	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.frozen, "other process", "other processes"))
-	if f.freezeErr != nil {
-		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.freezeErr)
+	how := fmt.Sprintf("looked at in the start command's exit stop, %s of the run stopped", plural(f.Frozen, "other process", "other processes"))
+	if f.FreezeErr != nil {
+		how = fmt.Sprintf("looked at in the start command's exit stop, but %v", f.FreezeErr)
 	}
-	if f.held > 0 {
-		how += fmt.Sprintf("; %s it forked held until it waited", plural(f.held, "process", "processes"))
+	if f.Held > 0 {
+		how += fmt.Sprintf("; %s it forked held until it waited", plural(f.Held, "process", "processes"))
 	}
-	if len(f.heldAtExit) > 0 {
-		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.heldAtExit))
+	if len(f.HeldAtExit) > 0 {
+		how += fmt.Sprintf("; it exited before %s, which it forked, had run at all", pidList(f.HeldAtExit))
 	}
 	return how
 }
