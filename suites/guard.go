@@ -1,8 +1,6 @@
 package suites
 
 import (
-	"errors"
-	"fmt"
 	"iter"
 	"maps"
 	"os"
@@ -10,25 +8,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/suites/internal/guard"
 )
 
-// The harness runs other people's daemons, often as root, and a daemon
-// controls what the harness learns of it: its pidfile can name any pid.
-// So the harness signals a process only when both hold:
-//
-//  1. It is not protected: never pid 1 (or 0 and below, which kill(2) takes
-//     for groups), the harness itself, an ancestor of the harness, or a
-//     member of the harness's session (its caller's shell and tools).
-//  2. It belongs to this run: started after the run began, and either
-//     descended from the harness (what the run launched, and every orphan
-//     of it, which the harness adopts as child subreaper) or carrying the
-//     run's marker in its environment.
-//
-// signal below is the one place in this package that sends a signal. It
-// opens a pidfd first, then checks, then signals through the pidfd, so a
-// pid that is reused between the check and the signal cannot be hit.
+// The run's guard (suites/internal/guard) decides whether the harness may
+// signal a process, and sends every signal: never pid 1, the harness, its
+// ancestors or its session; only what this run started.
 
 // clockTicks is USER_HZ, the unit of stat field 22 (start time): 100 on
 // every Linux architecture (include/asm-generic/param.h).
@@ -45,94 +31,15 @@ func bootTicks(f facilities) uint64 {
 	return sinceBoot(clockTicks)
 }
 
-// signal sends sig to pid if the rules above allow it. A process that has
+// signal sends sig to pid if the guard allows it. A process that has
 // already exited is no error.
-func (h *harness) signal(pid int, sig unix.Signal) error {
-	refuse := func(why string) error {
-		err := &notSignalledError{PID: pid, Signal: sig, Why: why}
-		h.mu.Lock()
-		h.refused = append(h.refused, err.Error())
-		h.mu.Unlock()
-		return err
-	}
-	if why := h.protected(pid); why != "" {
-		return refuse(why)
-	}
-	ph, err := pidfd.Open(pid)
-	if errors.Is(err, unix.ESRCH) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("pidfd_open(%d): %w", pid, err)
-	}
-	defer ph.Close()
-	// Checked after the pidfd is open: if the pid is the checked process
-	// now, the pidfd is that process.
-	if why := h.protected(pid); why != "" {
-		return refuse(why)
-	}
-	if !h.ofRun(pid) {
-		return refuse("this run did not start it")
-	}
-	err = ph.Signal(sig)
-	if errors.Is(err, unix.ESRCH) {
-		return nil
-	}
-	return err
-}
+func (h *harness) signal(pid int, sig unix.Signal) error { return h.guard.Signal(pid, sig) }
 
 // protected says why pid may never be signalled, or "".
-func (h *harness) protected(pid int) string {
-	me := os.Getpid()
-	switch {
-	case pid <= 0:
-		return "not a single process"
-	case pid == 1:
-		return "pid 1 (init of this pid namespace)"
-	case pid == me:
-		return "the harness itself"
-	}
-	for a := range ancestors(me) {
-		if a.PID == pid {
-			return "an ancestor of the harness"
-		}
-	}
-	own, err := unix.Getsid(0)
-	if sid, serr := unix.Getsid(pid); err == nil && serr == nil && sid == own {
-		return "in the harness's own session"
-	}
-	return ""
-}
+func (h *harness) protected(pid int) string { return h.guard.Protected(pid) }
 
-// ofRun reports whether pid belongs to this run (rule 2 above).
-func (h *harness) ofRun(pid int) bool {
-	st, ok := procStat(pid)
-	if !ok || st.StartTime+1 < h.startTicks {
-		return false // gone, or older than the run
-	}
-	me := os.Getpid()
-	for a := range ancestors(pid) {
-		if a.PID == me {
-			return true
-		}
-		if a.StartTime+1 < h.startTicks {
-			break // a parent older than the run is not of it
-		}
-	}
-	return h.carriesMarker(pid)
-}
-
-// carriesMarker reports whether pid's environment holds the run's marker.
-// The marker is set when a process is started, so it is never far from the
-// start: the first 1 MiB is read.
-func (h *harness) carriesMarker(pid int) bool {
-	l := looks()
-	if l == nil || !can().environ {
-		return false
-	}
-	ok, err := l.HasEnv(pid, markerEnv+"="+h.runID, 1<<20)
-	return err == nil && ok
-}
+// ofRun reports whether pid belongs to this run.
+func (h *harness) ofRun(pid int) bool { return h.guard.OfRun(pid) }
 
 // descendantsOf lists pid's children, their children, and so on.
 func descendantsOf(pid int) []int {
@@ -164,19 +71,9 @@ func descendsFrom(pid, ancestor int) bool {
 	return false
 }
 
-// ancestors yields the stat of pid's parent, its parent, and so on, up to
-// but not including pid 1 (or the first one that cannot be read). The one
-// walk up the parent chain that the guard and SU103 share.
-func ancestors(pid int) iter.Seq[proc.ProcStat] {
-	return func(yield func(proc.ProcStat) bool) {
-		st, ok := procStat(pid)
-		for depth := 0; ok && st.PPID > 1 && depth < 1<<12; depth++ {
-			if st, ok = procStat(st.PPID); !ok || !yield(st) {
-				return
-			}
-		}
-	}
-}
+// ancestors yields the stat of pid's parent, its parent, and so on, up
+// to but not including pid 1 (guard.Ancestors, on the running system).
+func ancestors(pid int) iter.Seq[proc.ProcStat] { return guard.Ancestors(looks(), pid) }
 
 // runProcesses lists every live process of the run that the harness can
 // find: those it started, those it adopted, those carrying its marker or in

@@ -28,6 +28,7 @@ import (
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/suites/internal/guard"
 	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
@@ -69,7 +70,7 @@ type harness struct {
 	started    map[int]bool            // every pid the harness started or adopted
 	before     string                  // the pidfile as it was before the run started anything; "" when absent
 	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
-	refused    []string                // signals the guard refused to send (guard.go), for the summary
+	guard      *guard.Guard            // decides, and sends, every signal of the run (guard.go)
 	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
 	killOrder  []int                   // the keys of killed, in the order they were seen
 	stopReaper func()
@@ -153,6 +154,7 @@ func newHarness(cfg Config) (*harness, error) {
 		waiting:    map[int]bool{}, started: map[int]bool{}, onFresh: map[string]bool{}, exited: map[int]unix.WaitStatus{},
 		mains: map[int]bool{}, controls: map[int]bool{},
 		notified: make(chan string, 64), heardCh: make(chan struct{})}
+	h.guard = &guard.Guard{Look: look, Marker: markerEnv + "=" + h.runID, Environ: fac.environ, StartTicks: h.startTicks}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
@@ -683,7 +685,7 @@ func (h *harness) marked(sid int) []int {
 		if pid == me || pid == h.leader || !ok || !st.Alive() {
 			continue
 		}
-		if (sid != 0 && st.Session == sid) || h.carriesMarker(pid) {
+		if (sid != 0 && st.Session == sid) || h.guard.CarriesMarker(pid) {
 			out = append(out, pid)
 		}
 	}

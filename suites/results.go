@@ -179,7 +179,7 @@ func (h *harness) printSummary() {
 	counts := map[Outcome]int{}
 	h.mu.Lock()
 	results := slices.Clone(h.results)
-	refused := slices.Compact(slices.Clone(h.refused))
+	refused := slices.Compact(h.guard.Refused())
 	h.mu.Unlock()
 	also := sameUnknowns(results)
 	for _, r := range results {
