@@ -131,6 +131,9 @@ func (h *harness) judgedStop(id string) stopFacts {
 	return f
 }
 
+// runningDaemon is running's answer, for every spec alike: the first
+// daemon when it is as the start left it, else the fresh one, started on
+// the first call that finds the damage.
 func (h *harness) runningDaemon() int {
 	live := func() int {
 		if h.stopped.done || h.daemon == 0 || !alive(h.daemon) {
@@ -152,7 +155,11 @@ func (h *harness) runningDaemon() int {
 	// judged on the fresh daemon. The pidfile a killed daemon leaves names
 	// a process of this run that no longer runs: removed, so that the
 	// fresh start begins from the slate the first one had.
-	if err := h.killStart(h.daemon, nil); err != nil {
+	var spare []int // the job-control launch's shell leads the terminal's session
+	if h.leader != 0 {
+		spare = append(spare, h.leader)
+	}
+	if err := h.killStart(h.daemon, spare); err != nil {
 		h.fresh.err = fmt.Errorf("what was left of the first daemon would not end: %w", err)
 		h.gone = why + ", and " + h.fresh.err.Error()
 		return 0
