@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/suites/internal/guard"
 )
 
 // TestMarkedNeverTakesTheHarnessSession guards the cleanup: a supervised
@@ -31,6 +33,7 @@ func TestMarkedNeverTakesTheHarnessSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &harness{runID: "no-process-carries-this"}
+	h.guard = &guard.Guard{Look: looks(), Marker: markerEnv + "=" + h.runID, Environ: can().environ}
 	if got := h.marked(own); slices.Contains(got, sibling.Process.Pid) || slices.Contains(got, os.Getppid()) {
 		t.Errorf("marked(own session %d) = %v: it includes the harness's own session", own, got)
 	}
