@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/internal/pidsafety"
-	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/internal/procdir"
 )
 
 // State is what a pidfile says of its daemon.
@@ -209,9 +210,5 @@ func holdsFile(pid int, f *os.File) (bool, error) {
 	if err := unix.Fstat(int(f.Fd()), &want); err != nil {
 		return false, err
 	}
-	fsys, err := proc.NewFS("")
-	if err != nil {
-		return false, err
-	}
-	return fsys.Holds(pid, uint64(want.Dev), uint64(want.Ino))
+	return procdir.Holds(procdir.Mount+"/"+strconv.Itoa(pid)+"/fd", uint64(want.Dev), uint64(want.Ino))
 }

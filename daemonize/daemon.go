@@ -21,8 +21,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/procdir"
 	"github.com/dcheck/dcheck/internal/sessionenv"
-	"github.com/dcheck/dcheck/proc"
 )
 
 // DefaultUmask is the umask a SysV daemon gets when Daemon.Umask is nil:
@@ -561,16 +561,12 @@ func isSessionLeader(pid int) bool {
 // up and the block ends in NULs. It does nothing if the entry is absent or
 // the block cannot be written.
 func scrubExecEnv(name string) {
-	fsys, err := proc.NewFS("")
-	if err != nil {
-		return
-	}
-	st, err := fsys.Stat(os.Getpid())
-	start, end := int64(st.EnvStart), int64(st.EnvEnd)
+	envStart, envEnd, err := procdir.EnvRange(os.Getpid())
+	start, end := int64(envStart), int64(envEnd)
 	if err != nil || end <= start || end-start > 1<<22 {
 		return
 	}
-	mem, err := fsys.OpenMem(os.Getpid(), os.O_RDWR)
+	mem, err := os.OpenFile(procdir.Mount+"/self/mem", os.O_RDWR, 0)
 	if err != nil {
 		return
 	}
@@ -602,13 +598,9 @@ func scrubExecEnv(name string) {
 // left (or after 10 s more). The members are found by getsid(2) on every
 // pid in /proc: a session gives no list of its own.
 func killSession(sid int, grace time.Duration) {
-	fsys, err := proc.NewFS("")
-	if err != nil {
-		return
-	}
 	members := func() []int {
 		var out []int
-		pids, _ := fsys.PIDs()
+		pids, _ := procdir.Numeric(procdir.Mount)
 		for _, pid := range pids {
 			if pid == os.Getpid() {
 				continue

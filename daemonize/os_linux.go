@@ -2,13 +2,12 @@ package daemonize
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/dcheck/dcheck/internal/procdir"
 	"github.com/dcheck/dcheck/internal/sigaction"
-	"github.com/dcheck/dcheck/proc"
 )
 
 // resetSignals gives every signal the default disposition back where it
@@ -40,11 +39,7 @@ func closeOnExecAbove(n int) error {
 		return nil
 	}
 	// Before Linux 5.11: one fcntl per open descriptor.
-	fsys, derr := proc.NewFS("")
-	var fds []int
-	if derr == nil {
-		fds, derr = fsys.FDNums(os.Getpid())
-	}
+	fds, derr := procdir.Numeric(procdir.Mount + "/self/fd")
 	if derr != nil {
 		return fmt.Errorf("close_range: %v; %w", err, derr)
 	}

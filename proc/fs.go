@@ -7,13 +7,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/procdir"
 )
 
 // DefaultMount is where the running system's proc filesystem is mounted.
@@ -127,19 +126,12 @@ func (f *FS) PIDs() ([]int, error) {
 }
 
 // numericNames lists the names in the open directory fd (at path) that are
-// numbers: pids, tids or descriptors, ascending.
+// numbers: pids, tids or descriptors, ascending (internal/procdir, which
+// daemonize shares).
 func numericNames(fd int, path string) ([]int, error) {
-	var nums []int
-	err := readDirNames(fd, isProc(path+"/"), func(name string) {
-		if n, err := strconv.Atoi(name); err == nil && n >= 0 {
-			nums = append(nums, n)
-		}
-	})
-	if err != nil {
-		return nil, &fs.PathError{Op: "readdir", Path: path, Err: err}
-	}
-	slices.Sort(nums)
-	return nums, nil
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	return procdir.NumericNames(fd, path, *bp)
 }
 
 // cutLine splits data after its first line, dropping the newline.
@@ -148,41 +140,6 @@ func cutLine(data []byte) (line, rest []byte) {
 		return data[:i], data[i+1:]
 	}
 	return data, nil
-}
-
-// readDirNames calls fn with every name in the open directory fd but "."
-// and "..". proc says fd is a directory of /proc, whose getdents fills the
-// buffer while entries remain.
-func readDirNames(fd int, proc bool, fn func(name string)) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
-	var names []string
-	for {
-		n, err := unix.ReadDirent(fd, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n <= 0 {
-			return nil
-		}
-		names = names[:0]
-		_, _, names = unix.ParseDirent(buf[:n], -1, names)
-		for _, name := range names {
-			fn(name)
-		}
-		// Under /proc, getdents stops only when the next entry (at most 280
-		// bytes) does not fit: with room to spare, the directory has ended,
-		// and the read that would return 0 is saved. Other file systems
-		// may return less while entries remain (ext4 did, under load, for
-		// a fixture tree of a hundred pids): they are read to the end.
-		if proc && runtime.GOOS == "linux" && n < len(buf)-512 {
-			return nil
-		}
-	}
 }
 
 // readFileBounded reads at most max bytes of the file at path, into buf
@@ -261,7 +218,7 @@ func readAllBounded(fd int, proc bool, max int, buf []byte) ([]byte, error) {
 
 // isProc reports whether path is in a proc file system that dcheck reads:
 // fixture trees are ordinary files, read to the end.
-func isProc(path string) bool { return strings.HasPrefix(path, DefaultMount+"/") }
+func isProc(path string) bool { return procdir.Under(path) }
 
 // readFull reads into buf until it is full or the file ends.
 func readFull(fd int, buf []byte) (int, error) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/procdir"
 )
 
 // The small lookups other packages need between full snapshots: a name, an
@@ -85,18 +87,7 @@ func (f *FS) FDNums(pid int) ([]int, error) {
 // Holds reports whether the process has a descriptor open on the file
 // dev/ino (by the open file, never by its path).
 func (f *FS) Holds(pid int, dev, ino uint64) (bool, error) {
-	nums, err := f.FDNums(pid)
-	if err != nil {
-		return false, err
-	}
-	dir := f.path(strconv.Itoa(pid), "fd")
-	for _, n := range nums {
-		var st unix.Stat_t
-		if unix.Stat(dir+"/"+strconv.Itoa(n), &st) == nil && uint64(st.Dev) == dev && uint64(st.Ino) == ino {
-			return true, nil
-		}
-	}
-	return false, nil
+	return procdir.Holds(f.path(strconv.Itoa(pid), "fd"), dev, ino)
 }
 
 // HasEnv reports whether the process's exec environment holds the entry

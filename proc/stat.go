@@ -1,13 +1,14 @@
 package proc
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
 	"math"
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/procdir"
 )
 
 // ProcStat is /proc/PID/stat, see proc_pid_stat(5). Field numbers are the
@@ -143,19 +144,13 @@ func (s ProcStat) LeaderExited() bool { return s.State == 'Z' && s.Threads > 1 }
 // parseStat parses the contents of /proc/PID/stat.
 func parseStat(data []byte) (ProcStat, error) {
 	var s ProcStat
-	open := bytes.IndexByte(data, '(')
-	closing := bytes.LastIndexByte(data, ')')
-	if open < 0 || closing < open {
-		return s, fmt.Errorf("%w: stat: no (comm) field", ErrParse)
-	}
-	pid, err := strconv.Atoi(string(bytes.TrimSpace(data[:open])))
+	var fields [64][]byte // 52 today: no allocation per parse
+	pid, comm, rest, err := procdir.SplitStat(data, fields[:0])
 	if err != nil {
-		return s, fmt.Errorf("%w: stat: field 1 (pid): %q", ErrParse, bytes.TrimSpace(data[:open]))
+		return s, fmt.Errorf("%w: stat: %v", ErrParse, err)
 	}
 	s.PID = pid
-	s.Comm = string(data[open+1 : closing])
-	var fields [64][]byte // 52 today: no allocation per parse
-	rest := appendFields(fields[:0], data[closing+1:])
+	s.Comm = string(comm)
 	// rest[0] is field 3.
 	if len(rest) < 22 {
 		return s, fmt.Errorf("%w: stat: %d fields after comm, want at least 22", ErrParse, len(rest))
@@ -263,25 +258,6 @@ func parseDecimal(b []byte) (uint64, bool) {
 		u = u*10 + d
 	}
 	return u, true
-}
-
-// appendFields is bytes.Fields into dst, splitting at ASCII white space
-// (all that stat holds after comm).
-func appendFields(dst [][]byte, b []byte) [][]byte {
-	start := -1
-	for i, c := range b {
-		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-		switch {
-		case space && start >= 0:
-			dst, start = append(dst, b[start:i]), -1
-		case !space && start < 0:
-			start = i
-		}
-	}
-	if start >= 0 {
-		dst = append(dst, b[start:])
-	}
-	return dst
 }
 
 // Tasks lists the thread IDs of process pid (/proc/PID/task), ascending.
