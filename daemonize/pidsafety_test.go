@@ -34,10 +34,10 @@ func TestPidfileSafetyHasOneDefinition(t *testing.T) {
 		dc302Says, dSays string
 	}{
 		{"root's directory, root's pidfile", 0o755, 0, 0, 0o644, 0, true, "", ""},
-		{"a directory others can write", 0o777, 0, 0, 0o644, 0, false, "writable by others and not sticky", "writable by others"},
+		{"a directory others can write", 0o777, 0, 0, 0o644, 0, false, "writable by others", "writable by others"},
 		{"a directory its group can write", 0o775, 0, nobody, 0o644, 0, false, "writable by group 65534", "writable by group 65534"},
 		{"a directory root's group can write", 0o775, 0, 0, 0o644, 0, true, "", ""},
-		{"a directory nobody owns", 0o755, nobody, 0, 0o644, 0, false, "belongs to uid 65534", "belongs to uid 65534"},
+		{"a directory nobody owns", 0o755, nobody, 0, 0o644, 0, false, "owned by uid 65534", "owned by uid 65534"},
 		{"a sticky directory, root's pidfile", os.ModeSticky | 0o777, 0, 0, 0o644, 0, true, "", ""},
 		{"a sticky directory, nobody's pidfile", os.ModeSticky | 0o777, 0, 0, 0o644, nobody, false, "belongs to uid 65534", "belongs to uid 65534"},
 		{"nobody's pidfile in root's directory", 0o755, 0, 0, 0o644, nobody, false, "belongs to uid 65534", "belongs to uid 65534"},

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dcheck/dcheck/internal/safepath"
 )
 
 // Stat is what the definition reads of the pidfile or its directory, as
@@ -20,42 +22,25 @@ type Stat struct {
 }
 
 const (
-	sticky     = 0o1000
 	groupWrite = 0o020
 	otherWrite = 0o002
 )
 
 func trusted(uid uint32, owners []uint32) bool {
-	if uid == 0 {
-		return true
-	}
-	for _, o := range owners {
-		if uid == o {
-			return true
-		}
-	}
-	return false
+	return uid == 0 || slices.Contains(owners, uid)
 }
 
-// DirProblems says, each in a few words, what lets another user replace
-// a pidfile in the directory dir (its path): it belongs to a user other
-// than root and owners, or group (other than root's group 0) or others
-// may write it without the sticky bit. None when it is safe. owners are
-// the users trusted besides root: the daemon's, or daemonize's caller.
+// DirProblems says what lets another user replace a pidfile in the
+// directory dir (its path), by safepath's one rule for a directory
+// another user could change: it belongs to a user other than root and
+// owners, or group (other than root's group 0) or others may write it
+// without the sticky bit. None when it is safe. owners are the users
+// trusted besides root: the daemon's, or daemonize's caller.
 func DirProblems(d Stat, dir string, owners ...uint32) []string {
-	var p []string
-	perm := d.Mode & 0o7777
-	if !trusted(d.UID, owners) {
-		p = append(p, fmt.Sprintf("its directory %s belongs to uid %d, who could replace it", dir, d.UID))
+	if err := safepath.Trust(owners).CheckMode(dir, d.UID, d.GID, d.Mode); err != nil {
+		return []string{"its directory " + err.Error()}
 	}
-	switch {
-	case perm&sticky != 0:
-	case perm&otherWrite != 0:
-		p = append(p, fmt.Sprintf("its directory %s (mode %04o) is writable by others and not sticky", dir, perm))
-	case perm&groupWrite != 0 && d.GID != 0:
-		p = append(p, fmt.Sprintf("its directory %s (mode %04o) is writable by group %d and not sticky", dir, perm, d.GID))
-	}
-	return p
+	return nil
 }
 
 // FileProblems says what lets another user write the pidfile at path: it

@@ -66,20 +66,28 @@ func (t Trust) has(uid uint32) bool {
 }
 
 // check says whether the directory st (at path) can be changed by nobody
-// but root and the trusted users: they own it, and neither group nor
-// others may write it unless it is sticky. A group-writable directory of
-// group 0 is root's.
+// but root and the trusted users (CheckMode).
 func (t Trust) check(path string, st *unix.Stat_t) error {
-	if !t.has(st.Uid) {
-		return fmt.Errorf("%s (owned by uid %d): %w", path, st.Uid, ErrUntrusted)
+	return t.CheckMode(path, uint32(st.Uid), uint32(st.Gid), uint32(st.Mode))
+}
+
+// CheckMode says whether a directory at path, of owner uid, group gid and
+// st_mode mode, can be changed by nobody but root and the trusted users:
+// they own it, and neither group nor others may write it unless it is
+// sticky. A group-writable directory of group 0 is root's. This is the
+// one rule for a directory another user could change: the walks here, and
+// the pidfile's directory (internal/pidsafety: daemonize and DC302).
+func (t Trust) CheckMode(path string, uid, gid, mode uint32) error {
+	if !t.has(uid) {
+		return fmt.Errorf("%s (owned by uid %d): %w", path, uid, ErrUntrusted)
 	}
-	perm := st.Mode & 0o7777
+	perm := mode & 0o7777
 	sticky := perm&unix.S_ISVTX != 0
 	if perm&0o002 != 0 && !sticky {
 		return fmt.Errorf("%s (mode %04o, writable by others): %w", path, perm, ErrUntrusted)
 	}
-	if perm&0o020 != 0 && st.Gid != 0 && !sticky {
-		return fmt.Errorf("%s (mode %04o, writable by group %d): %w", path, perm, st.Gid, ErrUntrusted)
+	if perm&0o020 != 0 && gid != 0 && !sticky {
+		return fmt.Errorf("%s (mode %04o, writable by group %d): %w", path, perm, gid, ErrUntrusted)
 	}
 	return nil
 }
