@@ -3,6 +3,12 @@
 // writers and returns an error only. Main alone turns errors (a usage
 // error, a verdict through withCode, a failure) into exit codes; main only
 // calls Main.
+//
+// "dcheck verify" is the conformance suite's program, dcheck-verify, which
+// dcheck runs (verify.go); its command lives in cli/verify and is written
+// with what this package exports for it: Flags and Help (a command's
+// flags and help), ParseArgs, Usagef and ExitWith (its errors), and
+// RunCommand, which decides its exit code as Main does.
 package cli
 
 import (
