@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/checks"
+	"github.com/dcheck/dcheck/internal/safepath"
 	"github.com/dcheck/dcheck/proc"
 )
 
@@ -95,7 +96,7 @@ func (h *harness) concurrentStartsSpec() {
 		}
 		// A pidfile the stop left behind is SU105's finding; the race is
 		// tried from a clean slate, as after a reboot with /run emptied.
-		if err := os.Remove(h.cfg.PidFile); err != nil {
+		if err := safepath.Unlink(h.cfg.PidFile); err != nil {
 			h.conclude(id, Unknown, "cannot remove the stale pidfile the stop left: %v", err)
 		}
 		note = fmt.Sprintf("; the stale %s the stop left was removed first (SU105)", h.cfg.PidFile)

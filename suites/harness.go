@@ -25,6 +25,7 @@ import (
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/hostile"
 	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/safepath"
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/proc"
@@ -941,7 +942,7 @@ func (h *harness) removeStalePidFile() {
 	if err != nil || !ours || alive(pid) {
 		return
 	}
-	if err := os.Remove(h.cfg.PidFile); err == nil {
+	if err := safepath.Unlink(h.cfg.PidFile); err == nil {
 		fmt.Fprintf(h.cfg.Out, "removed %s: it named pid %d, which this run started and which no longer runs\n", h.cfg.PidFile, pid)
 	}
 }

@@ -11,6 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/safepath"
 )
 
 // The LSB init-script specs (SU120-SU124): the script's actions, each run
@@ -124,7 +126,7 @@ func (h *harness) stoppedSlate(id string) string {
 	case err == nil && alive(pid):
 		h.conclude(id, Unknown, "%s names pid %d, which still runs: no stopped daemon to start from", h.cfg.PidFile, pid)
 	}
-	if err := os.Remove(h.cfg.PidFile); err != nil {
+	if err := safepath.Unlink(h.cfg.PidFile); err != nil {
 		h.conclude(id, Unknown, "cannot remove the stale pidfile the stop left: %v", err)
 	}
 	return fmt.Sprintf("; the stale %s the stop left was removed first (SU105)", h.cfg.PidFile)

@@ -80,7 +80,7 @@ func (h *harness) closeSockets() {
 	for _, p := range h.sockets {
 		p.file.Close()
 		if p.made != "" {
-			os.Remove(p.made)
+			safepath.Unlink(p.made)
 		}
 		removeDirs(p.dirs)
 	}
@@ -211,7 +211,7 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	}
 	if err := unix.Listen(fd, backlog); err != nil {
 		if p.made != "" {
-			os.Remove(p.made)
+			safepath.Unlink(p.made)
 		}
 		return fail(fmt.Errorf("listen: %w", err))
 	}

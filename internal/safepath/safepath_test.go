@@ -206,3 +206,41 @@ func TestReadRegularNeverWaits(t *testing.T) {
 	}
 	attacker.Untouched(t, victim)
 }
+
+// TestUnlinkNeverFollowsALinkOnTheWay: nobody owns the pidfile's
+// directory and turns a component of the path into a link to where a root
+// file of the pidfile's name lies; removing the pidfile by path (as the
+// harness's teardown did, with os.Remove) removed the root file. Unlink
+// refuses the link and the root file stays; a link at the last component
+// is removed itself, its target untouched; the daemon's own file is
+// removed; a missing one is no error.
+func TestUnlinkNeverFollowsALinkOnTheWay(t *testing.T) {
+	top, victim := tree(t)
+	run := attacker.Dir(t, top, "run")
+	name := filepath.Base(victim)
+	if out, err := attacker.Run(t, `cd "$1" && ln -s "$2" sub && ln -s "$3" last.pid && echo 1 >own.pid`, run, filepath.Dir(victim), victim); err != nil {
+		t.Fatalf("attacker: %v %s", err, out)
+	}
+	if err := Unlink(filepath.Join(run, "sub", name)); !errors.Is(err, ErrSymlink) {
+		t.Errorf("a path through a planted link: %v, want ErrSymlink", err)
+	}
+	if err := Unlink(filepath.Join(run, "last.pid")); err != nil {
+		t.Errorf("a link at the last component: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(run, "last.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the link at the last component is still there: %v", err)
+	}
+	attacker.Untouched(t, victim)
+	if err := Unlink(filepath.Join(run, "own.pid")); err != nil {
+		t.Errorf("the daemon's own file: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(run, "own.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("own.pid is still there: %v", err)
+	}
+	if err := Unlink(filepath.Join(run, "own.pid")); err != nil {
+		t.Errorf("removing what is gone: %v", err)
+	}
+	if err := Unlink("relative/x.pid"); !errors.Is(err, ErrComponent) {
+		t.Errorf("a relative path: %v, want ErrComponent", err)
+	}
+}
