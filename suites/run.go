@@ -150,7 +150,9 @@ var colourMarkup = regexp.MustCompile(`\{\{[a-z/-]*\}\}`)
 var interrupts = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
 
 // onInterrupt makes the first of SIGINT, SIGTERM and SIGHUP end the run
-// with its full cleanup, until the returned function is called: nothing of
+// with its full cleanup, until the returned function is called (for
+// RunStandalone, whose process exits after it: the signals stay caught to
+// the end, see stop): nothing of
 // the run left running, no pidfile it made, no temporary directory; then
 // the process exits with 128 + the signal's number (130, 143, 129), as a
 // shell reports a command the signal ended. Later signals, of any mix, are
@@ -194,7 +196,12 @@ func onInterrupt(out io.Writer) (stop func()) {
 		if !state.CompareAndSwap(live, ended) {
 			select {} // the handler is cleaning up, and will exit
 		}
-		signal.Stop(ch)
+		// The signals stay caught until the process exits: stopping the
+		// notification gave them back their default action, and a late
+		// SIGHUP of timeout(1)'s group round killed dcheck mid-cleanup,
+		// leaving the run behind (1 run of a loaded make test). One that
+		// comes after this is dropped: the run is over, and the process
+		// about to exit.
 		close(done)
 		handler.Wait()
 		// A signal that came as the run ended (Ginkgo, which takes SIGINT
