@@ -3,6 +3,7 @@
 package buildinfo
 
 import (
+	gobuildinfo "debug/buildinfo"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -20,12 +21,25 @@ type Info struct {
 
 // Read returns the binary's build information, read once.
 var Read = sync.OnceValue(func() Info {
-	info := Info{GoVersion: runtime.Version()}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return info
+		return Info{GoVersion: runtime.Version()}
 	}
-	info.Module, info.Version = bi.Main.Path, bi.Main.Version
+	return from(bi)
+})
+
+// ReadFile returns the build information recorded in the Go binary at
+// path (dcheck-verify's, for dcheck).
+func ReadFile(path string) (Info, error) {
+	bi, err := gobuildinfo.ReadFile(path)
+	if err != nil {
+		return Info{}, err
+	}
+	return from(bi), nil
+}
+
+func from(bi *debug.BuildInfo) Info {
+	info := Info{Module: bi.Main.Path, Version: bi.Main.Version, GoVersion: bi.GoVersion}
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
@@ -37,23 +51,35 @@ var Read = sync.OnceValue(func() Info {
 		}
 	}
 	return info
-})
+}
 
 // Version is the version in one word: the module version dcheck was built
 // at; for a build from a checkout, "devel" and the commit ("devel
 // 1a2b3c4d5e6f", "+dirty" with uncommitted changes); "devel" when the
 // toolchain recorded neither.
-func Version() string {
-	info := Read()
-	if v := info.Version; v != "" && v != "(devel)" {
+func Version() string { return Read().Word() }
+
+// Word is i's version in one word, as Version says it.
+func (i Info) Word() string {
+	if v := i.Version; v != "" && v != "(devel)" {
 		return v
 	}
-	if info.Revision == "" {
+	if i.Revision == "" {
 		return "devel"
 	}
-	v := "devel " + info.Revision[:min(12, len(info.Revision))]
-	if info.Modified {
+	v := "devel " + i.Revision[:min(12, len(i.Revision))]
+	if i.Modified {
 		v += "+dirty"
 	}
 	return v
+}
+
+// Same reports whether a and b were built from the same source as far as
+// the toolchain recorded it: the same version word (module version, or
+// commit and whether the checkout was modified). A build that recorded
+// neither ("devel": go run, a test's build) is taken for the same:
+// nothing says otherwise.
+func Same(a, b Info) bool {
+	wa, wb := a.Word(), b.Word()
+	return wa == "devel" || wb == "devel" || wa == wb
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/buildinfo"
 )
 
 // VerifyProgram is the conformance suite's program, which "dcheck verify"
@@ -55,6 +57,9 @@ func runVerify(args []string, io IO) error {
 	if err != nil {
 		return ExitWith(ExitUninspectable, err)
 	}
+	if err := sameBuild(path); err != nil {
+		return ExitWith(ExitUninspectable, err)
+	}
 	if io.Out == os.Stdout && io.Err == os.Stderr {
 		err := unix.Exec(path, append([]string{VerifyProgram}, args...), os.Environ())
 		return ExitWith(ExitUninspectable, fmt.Errorf("verify: running %s: %w", path, err))
@@ -68,6 +73,22 @@ func runVerify(args []string, io IO) error {
 		return ExitWith(ExitCode(ee.ExitCode()), nil) // it said why
 	case err != nil:
 		return ExitWith(ExitUninspectable, fmt.Errorf("verify: running %s: %w", path, err))
+	}
+	return nil
+}
+
+// sameBuild refuses a dcheck-verify from another build than this dcheck:
+// its catalogue, and so the rules it judges by, may not be the ones that
+// "dcheck rules" and "dcheck explain" describe. What a binary does not
+// record (a build from a checkout without VCS information, or a wrapper
+// that is no Go binary) is not held against it.
+func sameBuild(path string) error {
+	theirs, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return nil // not a Go binary (a wrapper): nothing to compare
+	}
+	if ours := buildinfo.Read(); !buildinfo.Same(ours, theirs) {
+		return fmt.Errorf("verify: %s is from another build (%s) than this dcheck (%s): install both from one, with 'go install github.com/dcheck/dcheck/cmd/...' (or 'make build')", path, theirs.Word(), ours.Word())
 	}
 	return nil
 }
