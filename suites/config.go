@@ -235,6 +235,14 @@ func (c *Config) Validate() error {
 		c.resolved = append(c.resolved, path+" → "+c.Start[0])
 	}
 	for i, arg := range c.Start[1:] {
+		// A unit's ExecStart= and an init script's command line are passed
+		// as written, as systemd and the init system pass them: "run" in
+		// "brokendaemon run" is a word, whatever file of that name is
+		// where dcheck runs (dcheck verify --unit, run from /, once
+		// reported it as /run).
+		if c.Unit != "" || c.InitScript != "" {
+			break
+		}
 		if arg == "" || filepath.IsAbs(arg) || strings.HasPrefix(arg, "-") {
 			continue
 		}

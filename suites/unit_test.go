@@ -17,6 +17,7 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/fixtures"
+	"github.com/dcheck/dcheck/suites"
 )
 
 // Tests of dcheck verify --unit. The matrix proves SU113 to SU116
@@ -360,5 +361,35 @@ func TestUnitGetsNoDescriptorDcheckInherited(t *testing.T) {
 	}
 	if len(r.Process.FDs) != 3 {
 		t.Errorf("the daemon holds %d descriptors, want 0, 1 and 2: %+v", len(r.Process.FDs), r.Process.FDs)
+	}
+}
+
+// TestUnitArgumentsArePassedAsWritten: systemd passes ExecStart='s words as
+// written. Run from /, dcheck verify --unit took brokendaemon's "run" for
+// the directory /run (found by the real systemd host), and its summary
+// named a command the unit does not have. A start command typed after --
+// still has its file arguments resolved (the start runs elsewhere).
+func TestUnitArgumentsArePassedAsWritten(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	unit := filepath.Join(dir, "word.service")
+	os.WriteFile(unit, []byte("[Service]\nType=simple\nExecStart=/bin/sleep run\n"), 0o644)
+	c := suites.NewConfig()
+	c.Unit, c.Dir = unit, dir
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Start, " "); got != "/bin/sleep run" {
+		t.Errorf("the unit's command is %q, want /bin/sleep run as written", got)
+	}
+	typed := suites.NewConfig()
+	typed.Start, typed.Dir = []string{"/bin/ls", "run"}, dir
+	if err := typed.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "run"); typed.Start[1] != want {
+		t.Errorf("a typed start command's argument is %q, want %q", typed.Start[1], want)
 	}
 }
