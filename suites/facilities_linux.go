@@ -22,8 +22,3 @@ func sinceBoot(hz uint64) uint64 {
 	}
 	return uint64(ts.Sec)*hz + uint64(ts.Nsec)/(1e9/hz)
 }
-
-// streamSocket is a new stream socket of family, close-on-exec.
-func streamSocket(family int) (int, error) {
-	return unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-}

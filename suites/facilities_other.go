@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // hostFacilities: none of Linux's. darwin's gopsutil reads another
@@ -26,15 +23,3 @@ func becomeSubreaper() error {
 
 // sinceBoot: no process start times are read here (bootTicks).
 func sinceBoot(uint64) uint64 { return 0 }
-
-// streamSocket is a new stream socket of family, close-on-exec (set under
-// the fork lock: no SOCK_CLOEXEC here).
-func streamSocket(family int) (int, error) {
-	syscall.ForkLock.RLock()
-	defer syscall.ForkLock.RUnlock()
-	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fd)
-	}
-	return fd, err
-}

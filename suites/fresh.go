@@ -80,7 +80,7 @@ func (h *harness) startFresh() (int, error) {
 	}
 	for drained := false; !drained; { // the first daemon's, heard before it died
 		select {
-		case <-h.notified:
+		case <-h.notify.Heard():
 		default:
 			drained = true
 		}

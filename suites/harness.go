@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -59,8 +58,7 @@ type harness struct {
 	subreaper bool
 	sentinel  *os.File
 	sentID    checks.FileID
-	notify    *net.UnixConn // supervised: the harness plays the supervisor
-	notified  chan string
+	notify    *sdemu.NotifySocket // supervised: the harness plays the supervisor (notify.go); nil when it offers none
 
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
@@ -81,27 +79,14 @@ type harness struct {
 	// processes ("pid (comm)") still running when the stop's timeout was
 	// over, before they were killed as systemd kills them (SU108).
 	stopSurvivors []string
-	notifyLog     []notifyMsg // every sd_notify message received from the run, in order
-	// strangers are the sd_notify messages that came from processes
-	// outside the run ("pid N (comm): READY=1"), ignored and reported.
-	strangers []string
-	// mains and controls are the unit's processes NotifyAccess= lets
-	// speak (notifyaccess.go): each start's main process, and one an
-	// accepted MAINPID= named; the Exec*= commands running now.
-	mains, controls map[int]bool
-	unheard         []unheardMsg   // messages of the run NotifyAccess= refused, the first maxUnheard
-	notifyMark      *net.UnixConn  // connected to the notify socket once, at its creation: syncNotify's markers
-	sched           []schedSample  // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
-	schedDone       chan struct{}  // closed when SU114 no longer needs samples; nil when none are taken
-	syncSeq         int            // the last syncNotify marker sent
-	heard           int            // the last syncNotify marker the reader reached
-	heardCh         chan struct{}  // closed, and replaced, each time heard grows
-	sockets         []passedSocket // --socket: the listening sockets passed to each start
-	probes          []probeResult  // --probe: each address, at the unit's readiness
-	probed          bool           // the probes were made (once)
-	gone            string         // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
-	startedAt       time.Time      // when the start command was launched
-	readyAt         time.Time      // supervised: when READY=1 (or the pidfile) said it was ready
+	sched         []schedSample           // --unit with WatchdogSec=: how long the daemon had waited for a CPU, sampled while SU114 watches
+	schedDone     chan struct{}           // closed when SU114 no longer needs samples; nil when none are taken
+	sockets       []sdemu.ListeningSocket // --socket: the listening sockets passed to each start
+	probes        []probeResult           // --probe: each address, at the unit's readiness
+	probed        bool                    // the probes were made (once)
+	gone          string                  // how the daemon ended before the stop step, when a spec saw it: "pid N died on SIGHUP (...)"
+	startedAt     time.Time               // when the start command was launched
+	readyAt       time.Time               // supervised: when READY=1 (or the pidfile) said it was ready
 
 	// What the run has learnt (setup.go, lifecycle.go).
 	start         startFacts      // how the start command went
@@ -153,8 +138,7 @@ func newHarness(cfg Config) (*harness, error) {
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
 		startTicks: bootTicks(fac),
 		waiting:    map[int]bool{}, started: map[int]bool{}, onFresh: map[string]bool{}, exited: map[int]unix.WaitStatus{},
-		mains: map[int]bool{}, controls: map[int]bool{},
-		notified: make(chan string, 64), heardCh: make(chan struct{})}
+	}
 	h.guard = &guard.Guard{Look: look, Marker: markerEnv + "=" + h.runID, Environ: fac.environ, StartTicks: h.startTicks}
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
@@ -216,26 +200,25 @@ func (h *harness) track(pid int) {
 }
 
 // startCmd starts cmd, remembering that os/exec will wait for it.
-func (h *harness) startCmd(cmd *exec.Cmd) error { return h.startCmdAs(cmd, nil) }
+func (h *harness) startCmd(cmd *exec.Cmd) error { return h.startCmdAs(cmd, sdemu.Other) }
 
-// startCmdAs is startCmd recording the new pid in role (h.mains or
-// h.controls) too, under the lock the notify reader takes: a message the
-// command sends at once is judged knowing who sent it.
-func (h *harness) startCmdAs(cmd *exec.Cmd, role map[int]bool) error {
+// startCmdAs is startCmd giving the new process role at the notify
+// socket too, with its reader held: a message the command sends at once
+// is judged knowing who sent it.
+func (h *harness) startCmdAs(cmd *exec.Cmd, role sdemu.Role) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return errInterrupted
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	h.waiting[cmd.Process.Pid] = true
-	h.started[cmd.Process.Pid] = true
-	if role != nil {
-		role[cmd.Process.Pid] = true
-	}
-	return nil
+	return h.notify.Start(role, func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		h.waiting[cmd.Process.Pid] = true
+		h.started[cmd.Process.Pid] = true
+		return cmd.Process.Pid, nil
+	})
 }
 
 // waitCmd waits for cmd up to timeout; on timeout it kills cmd (that one
@@ -346,7 +329,7 @@ func (h *harness) launchHostile(argv []string) (*exec.Cmd, error) {
 // thread's, and so is a tracee (cmd.SysProcAttr.Ptrace).
 func (h *harness) startOnThisThread(cmd *exec.Cmd) error {
 	if h.unit() != nil { // systemd starts a service with no signal blocked
-		return h.startUnitCmd(cmd, nil)
+		return h.startUnitCmd(cmd, sdemu.Other)
 	}
 	if !h.can.sigmask {
 		return h.startCmd(cmd)
@@ -382,7 +365,7 @@ func (h *harness) launchPlainIn(dir string, argv []string, name string, files ..
 	cmd.Stdout, cmd.Stderr = out, out
 	extra := []string{}
 	if h.notify != nil {
-		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
+		extra = append(extra, "NOTIFY_SOCKET="+h.notify.Addr())
 	}
 	// A supervisor's clean environment: no login-session variables.
 	cmd.Env = slices.DeleteFunc(h.env(extra...), sessionenv.InEntry)
@@ -906,12 +889,7 @@ func (h *harness) cleanupOnceOnly() {
 	if h.ptm != nil {
 		h.ptm.Close()
 	}
-	if h.notifyMark != nil {
-		h.notifyMark.Close()
-	}
-	if h.notify != nil {
-		h.notify.Close()
-	}
+	h.notify.Close()
 	if h.sentinel != nil {
 		h.sentinel.Close()
 	}
@@ -960,7 +938,7 @@ func (h *harness) waitReady(ctx context.Context, timeout time.Duration) (notifie
 	var grace <-chan time.Time // READY=1 may follow the pidfile: wait a second for it
 	for {
 		select {
-		case msg := <-h.notified:
+		case msg := <-h.notify.Heard():
 			for _, line := range strings.Split(msg, "\n") {
 				if k, v, _ := strings.Cut(line, "="); k == "MAINPID" {
 					mainpid, _ = strconv.Atoi(v)

@@ -225,13 +225,10 @@ func (h *harness) printSummary() {
 	if len(h.start.killed) > 0 {
 		fmt.Fprintf(h.cfg.Out, "note: during the start, %s%s\n", strings.Join(h.start.killed, ", "), h.hangupHint())
 	}
-	h.mu.Lock()
-	strangers := slices.Clone(h.strangers)
-	h.mu.Unlock()
-	if len(strangers) > 0 {
+	if strangers := h.notify.Strangers(); len(strangers) > 0 {
 		fmt.Fprintf(h.cfg.Out, "note: ignored sd_notify messages from processes outside the run: %s\n", strings.Join(strangers, "; "))
 	}
-	if unheard := h.unheardSummary(); unheard != "" {
+	if unheard := h.notify.RefusedSummary(); unheard != "" {
 		fmt.Fprintf(h.cfg.Out, "note: sd_notify messages of the run not heard, as systemd would not hear them: %s\n", unheard)
 	}
 	waived := ""

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/dcheck/dcheck/proc"
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
 // socketActivationSpec is SU117: the daemon keeps the sockets it was
@@ -32,17 +33,17 @@ func (h *harness) socketActivationSpec() {
 	}
 	var problems, seen []string
 	for i, p := range h.sockets {
-		what := fmt.Sprintf("fd %d (ListenStream=%s)", 3+i, p.listen.Line)
-		if held[p.ino] == "" {
+		what := fmt.Sprintf("fd %d (ListenStream=%s)", 3+i, p.Listen.Line)
+		if held[p.Ino] == "" {
 			problems = append(problems, what+" is open nowhere in the daemon: it closed the socket it was passed")
 			continue
 		}
 		evidence, err := h.probeAccept(p, tree)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("%s, held as %s: %v", what, held[p.ino], err))
+			problems = append(problems, fmt.Sprintf("%s, held as %s: %v", what, held[p.Ino], err))
 			continue
 		}
-		seen = append(seen, fmt.Sprintf("%s, held as %s: %s", what, held[p.ino], evidence))
+		seen = append(seen, fmt.Sprintf("%s, held as %s: %s", what, held[p.Ino], evidence))
 	}
 	if len(own) > 0 {
 		note := "it listens on " + strings.Join(own, ", ") + " itself, which no socket unit passed"
@@ -63,9 +64,9 @@ func (h *harness) socketActivationSpec() {
 // socket it was passed in place, the very file the run bound.
 func (h *harness) socketFileSpec() {
 	const id = "SU118"
-	var files []passedSocket
+	var files []sdemu.ListeningSocket
 	for _, p := range h.sockets {
-		if p.made != "" {
+		if p.Made != "" {
 			files = append(files, p)
 		}
 	}
@@ -76,16 +77,16 @@ func (h *harness) socketFileSpec() {
 	var kept, problems []string
 	for _, p := range files {
 		var st unix.Stat_t
-		err := unix.Lstat(p.made, &st)
+		err := unix.Lstat(p.Made, &st)
 		switch {
 		case errors.Is(err, unix.ENOENT):
-			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is gone", p.made, p.listen.Line))
+			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is gone", p.Made, p.Listen.Line))
 		case err != nil:
-			h.conclude(id, Unknown, "after pid %d exited, %s could not be examined: %v", f.pid, p.made, err)
-		case uint64(st.Dev) != p.madeDev || uint64(st.Ino) != p.madeIno:
-			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is another file, inode %d (the run bound inode %d)", p.made, p.listen.Line, st.Ino, p.madeIno))
+			h.conclude(id, Unknown, "after pid %d exited, %s could not be examined: %v", f.pid, p.Made, err)
+		case uint64(st.Dev) != p.MadeDev || uint64(st.Ino) != p.MadeIno:
+			problems = append(problems, fmt.Sprintf("%s (ListenStream=%s) is another file, inode %d (the run bound inode %d)", p.Made, p.Listen.Line, st.Ino, p.MadeIno))
 		default:
-			kept = append(kept, fmt.Sprintf("%s, inode %d", p.made, st.Ino))
+			kept = append(kept, fmt.Sprintf("%s, inode %d", p.Made, st.Ino))
 		}
 	}
 	if len(problems) > 0 {
@@ -143,11 +144,11 @@ const clashNote = ", the address of a passed socket"
 
 // clashes reports whether s listens at the address of a passed socket.
 func (h *harness) clashes(s proc.Socket) bool {
-	return slices.ContainsFunc(h.sockets, func(p passedSocket) bool {
-		if p.listen.Network == "unix" {
-			return s.Proto == "unix" && s.Local == p.listen.Address
+	return slices.ContainsFunc(h.sockets, func(p sdemu.ListeningSocket) bool {
+		if p.Listen.Network == "unix" {
+			return s.Proto == "unix" && s.Local == p.Listen.Address
 		}
-		return s.Proto != "unix" && overlaps(s.Local, p.listen.Address)
+		return s.Proto != "unix" && overlaps(s.Local, p.Listen.Address)
 	})
 }
 
@@ -162,7 +163,7 @@ func overlaps(a, b string) bool {
 
 // passed reports whether ino is one of the run's passed sockets.
 func (h *harness) passed(ino uint64) bool {
-	return slices.ContainsFunc(h.sockets, func(p passedSocket) bool { return p.ino == ino })
+	return slices.ContainsFunc(h.sockets, func(p sdemu.ListeningSocket) bool { return p.Ino == ino })
 }
 
 // probeAccept connects to a passed socket as a client would and waits, up
@@ -170,8 +171,8 @@ func (h *harness) passed(ino uint64) bool {
 // holds the accepted socket, or has answered or closed it (nothing else
 // holds the listening socket but the harness, which never accepts). It
 // returns what was seen.
-func (h *harness) probeAccept(p passedSocket, tree []int) (string, error) {
-	network, addr := dialAddress(p.listen.Network, p.listen.Address)
+func (h *harness) probeAccept(p sdemu.ListeningSocket, tree []int) (string, error) {
+	network, addr := dialAddress(p.Listen.Network, p.Listen.Address)
 	conn, err := net.DialTimeout(network, addr, h.cfg.StartTimeout)
 	if err != nil {
 		return "", fmt.Errorf("a client could not connect to %s: %v", addr, err)
@@ -199,7 +200,7 @@ func (h *harness) probeAccept(p passedSocket, tree []int) (string, error) {
 		}
 		if time.Now().After(deadline) {
 			queued := ""
-			if pending(p.file) {
+			if pending(p.File) {
 				queued = " in its accept queue"
 			}
 			return "", fmt.Errorf("a connection to %s waited %v%s and nothing accepted it", addr, h.cfg.StartTimeout, queued)
@@ -210,19 +211,19 @@ func (h *harness) probeAccept(p passedSocket, tree []int) (string, error) {
 // acceptedBy says which process of tree holds the accepted end of the
 // client's connection to p (client is its local address), as "pid P fd
 // N"; "" when none does. A Unix socket accepted on p shows p's path.
-func (h *harness) acceptedBy(p passedSocket, client string, tree []int) string {
+func (h *harness) acceptedBy(p sdemu.ListeningSocket, client string, tree []int) string {
 	table, err := h.fs.Sockets(tree[0])
 	if err != nil {
 		return ""
 	}
 	match := func(s proc.Socket) bool {
-		if s.Listening || s.Inode == p.ino {
+		if s.Listening || s.Inode == p.Ino {
 			return false
 		}
-		if p.listen.Network == "unix" {
-			return s.Proto == "unix" && s.Local == p.listen.Address
+		if p.Listen.Network == "unix" {
+			return s.Proto == "unix" && s.Local == p.Listen.Address
 		}
-		return s.Proto != "unix" && s.Remote == client && samePort(s.Local, p.listen.Address)
+		return s.Proto != "unix" && s.Remote == client && samePort(s.Local, p.Listen.Address)
 	}
 	for _, pid := range tree {
 		fds, err := h.fs.SocketFDs(pid)

@@ -202,12 +202,12 @@ func supervisedSpecs(hp **harness, unit, socket bool) {
 		case h.notify == nil:
 			h.conclude("SU112", Unknown, "no NOTIFY_SOCKET was offered: a message is evidence only when credited to its sender's pid, which needs Linux (SO_PASSCRED)")
 		case !h.notifiedReady:
-			h.conclude("SU112", Failed, "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)%s", h.cfg.StartTimeout, h.unheardNote("READY=1"))
+			h.conclude("SU112", Failed, "no READY=1 on NOTIFY_SOCKET (readiness was taken from the pidfile, or the start timeout %v)%s", h.cfg.StartTimeout, h.notify.RefusedNote("READY=1"))
 			return // SU112 is a warning (the catalogue): it passes the spec unless Strict, one outcome only
 		}
 		from := ""
-		if ready := h.notifications("READY=1"); len(ready) > 0 && ready[0].pid != 0 {
-			from = fmt.Sprintf(" from pid %d", ready[0].pid)
+		if ready := h.notify.With("READY=1"); len(ready) > 0 && ready[0].PID != 0 {
+			from = fmt.Sprintf(" from pid %d", ready[0].PID)
 		}
 		h.conclude("SU112", Passed, "READY=1 received on NOTIFY_SOCKET%s", from)
 	})

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -26,11 +25,6 @@ import (
 // User= and Group=, UMask=, WorkingDirectory=, RuntimeDirectory=; the
 // stop by ExecStop= then KillSignal=, the reload by ExecReload=.
 
-// umaskMu serializes the umask a unit's command is forked with: os/exec
-// has no per-command umask, so the harness sets its own for the instant
-// of the fork.
-var umaskMu sync.Mutex
-
 // unit is the service unit the run follows, or nil.
 func (h *harness) unit() *unitfile.Service { return h.cfg.service }
 
@@ -44,7 +38,7 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	// whatever its Type= (its pings must reach the manager); the others
 	// with NotifyAccess=exec or all.
 	if h.notify != nil && svc.Access().Hears(main) {
-		extra = append(extra, "NOTIFY_SOCKET="+h.notify.LocalAddr().String())
+		extra = append(extra, "NOTIFY_SOCKET="+h.notify.Addr())
 	}
 	// What systemd 252 gives the main process, compared with it in
 	// supervisor/oracle_test.go: WATCHDOG_USEC and WATCHDOG_PID with
@@ -71,7 +65,7 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 	}
 	if len(pidVars) > 0 {
 		keepPWD := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "PWD=") })
-		prefix = append(prefix[:len(prefix):len(prefix)], pidShim(pidVars, keepPWD)...)
+		prefix = append(prefix[:len(prefix):len(prefix)], sdemu.PidShim(pidVars, keepPWD)...)
 	}
 	path, argv, err := c.Expand(unitfile.EnvMap(env))
 	if err != nil {
@@ -112,17 +106,13 @@ func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []s
 }
 
 // startUnitCmd starts a prepared unit command with the unit's umask, and
-// closes the harness's copy of its output file. role is h.mains or
-// h.controls: whose messages NotifyAccess= may let the run hear.
-func (h *harness) startUnitCmd(cmd *exec.Cmd, role map[int]bool) error {
+// closes the harness's copy of its output file. role is what the command
+// is to NotifyAccess=.
+func (h *harness) startUnitCmd(cmd *exec.Cmd, role sdemu.Role) error {
 	if f, ok := cmd.Stdout.(*os.File); ok {
 		defer f.Close()
 	}
-	umaskMu.Lock()
-	defer umaskMu.Unlock()
-	old := unix.Umask(int(h.unit().Umask()))
-	defer unix.Umask(old)
-	return h.startCmdAs(cmd, role)
+	return sdemu.WithUmask(uint32(h.unit().Umask()), func() error { return h.startCmdAs(cmd, role) })
 }
 
 // prepareUnit is what systemd does before ExecStart=, on every start of
@@ -150,14 +140,10 @@ func (h *harness) runUnitCmd(c unitfile.Command, name string, extra []string, ti
 	if err != nil {
 		return -1, false, err
 	}
-	if err := h.startUnitCmd(cmd, h.controls); err != nil {
+	if err := h.startUnitCmd(cmd, sdemu.Control); err != nil {
 		return -1, false, err
 	}
-	defer func() {
-		h.mu.Lock()
-		delete(h.controls, cmd.Process.Pid)
-		h.mu.Unlock()
-	}()
+	defer h.notify.Ended(cmd.Process.Pid)
 	return h.waitCmd(cmd, timeout)
 }
 
@@ -172,7 +158,7 @@ func (h *harness) launchStart(name string, prefix []string, files ...*os.File) (
 	if err != nil {
 		return nil, err
 	}
-	return cmd, h.startUnitCmd(cmd, h.mains)
+	return cmd, h.startUnitCmd(cmd, sdemu.Main)
 }
 
 // unitGroup lists what systemd's control group for the service would hold

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 	"github.com/dcheck/dcheck/unitfile"
 )
 
@@ -73,19 +72,19 @@ func (h *harness) typeMatchesSpec() {
 		h.conclude(id, Passed, "Type=%s: the started process, pid %d, is the daemon and stays (%v after its start)%s", svc.Type, main, s.took.Round(time.Millisecond), note)
 		return
 	}
-	ready := h.notifications("READY=1")
+	ready := h.notify.With("READY=1")
 	if len(ready) == 0 {
-		h.conclude(id, Failed, "Type=%s, but no READY=1 arrived within the start timeout %v: systemd would fail the unit and stop it%s", svc.Type, h.cfg.StartTimeout, h.unheardNote("READY=1"))
+		h.conclude(id, Failed, "Type=%s, but no READY=1 arrived within the start timeout %v: systemd would fail the unit and stop it%s", svc.Type, h.cfg.StartTimeout, h.notify.RefusedNote("READY=1"))
 	}
-	// What NotifyAccess= refused is not in ready (notifyaccess.go): a
+	// What NotifyAccess= refused is not in ready (sdemu.NotifySocket): a
 	// READY=1 from another pid was heard with exec or all.
 	first := ready[0]
 	sender, pronoun := fmt.Sprintf("the main pid %d", main), "it"
-	if first.pid != main && first.pid != 0 {
-		sender = fmt.Sprintf("pid %d (heard with NotifyAccess=%s)", first.pid, svc.Access())
+	if first.PID != main && first.PID != 0 {
+		sender = fmt.Sprintf("pid %d (heard with NotifyAccess=%s)", first.PID, svc.Access())
 		pronoun = sender
 	}
-	at := first.at.Sub(h.startedAt).Round(time.Millisecond)
+	at := first.At.Sub(h.startedAt).Round(time.Millisecond)
 	answered, refused := h.probeVerdict()
 	if refused != "" {
 		h.conclude(id, Failed, "Type=%s: %s sent READY=1 %v after its start, but a connection to %s then failed: systemd would start what is ordered after the service before it serves", svc.Type, sender, at, refused)
@@ -127,9 +126,9 @@ func (h *harness) watchdogSpec() {
 	// the run nine minutes to say so.
 	for time.Now().Before(until) && alive(main) {
 		last := from
-		for _, m := range h.notifications("WATCHDOG=1") {
-			if (m.pid == main || m.pid == 0) && m.at.After(last) {
-				last = m.at
+		for _, m := range h.notify.With("WATCHDOG=1") {
+			if (m.PID == main || m.PID == 0) && m.At.After(last) {
+				last = m.At
 			}
 		}
 		if time.Since(last) > period+period/4 {
@@ -147,9 +146,9 @@ func (h *harness) watchdogSpec() {
 		close(h.schedDone) // no more samples needed
 	}
 	var pings []time.Time
-	for _, m := range h.notifications("WATCHDOG=1") {
-		if (m.pid == main || m.pid == 0) && !m.at.After(until) && !m.at.Before(from) {
-			pings = append(pings, m.at)
+	for _, m := range h.notify.With("WATCHDOG=1") {
+		if (m.PID == main || m.PID == 0) && !m.At.After(until) && !m.At.Before(from) {
+			pings = append(pings, m.At)
 		}
 	}
 	// The longest wait decides what systemd would do; the usual one, the
@@ -174,7 +173,7 @@ func (h *harness) watchdogSpec() {
 	}
 	switch {
 	case len(pings) == 0:
-		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v%s", main, until.Sub(from).Round(time.Millisecond), period, period.Microseconds(), period, h.unheardNote("WATCHDOG=1"))
+		h.conclude(id, Failed, "no WATCHDOG=1 from pid %d in %v (WatchdogSec=%v, WATCHDOG_USEC=%d): systemd would kill it after %v%s", main, until.Sub(from).Round(time.Millisecond), period, period.Microseconds(), period, h.notify.RefusedNote("WATCHDOG=1"))
 	case gap > period:
 		waited, seen := h.waitedForCPU(gapFrom, gapFrom.Add(gap))
 		// The machine is to blame only if it kept the daemon from
@@ -208,13 +207,13 @@ func (h *harness) stoppingSpec() {
 	}
 	f := h.cleanStop(id)
 	h.syncNotify() // what it sent before it exited, all of it
-	for _, m := range h.notifications("STOPPING=1") {
-		if (m.pid == f.pid || m.pid == 0) && !m.at.Before(f.began) {
-			h.conclude(id, Passed, "pid %d sent STOPPING=1 %v after %s, and exited within TimeoutStopSec (%s)", f.pid, m.at.Sub(f.began).Round(time.Millisecond), f.how, f.status)
+	for _, m := range h.notify.With("STOPPING=1") {
+		if (m.PID == f.pid || m.PID == 0) && !m.At.Before(f.began) {
+			h.conclude(id, Passed, "pid %d sent STOPPING=1 %v after %s, and exited within TimeoutStopSec (%s)", f.pid, m.At.Sub(f.began).Round(time.Millisecond), f.how, f.status)
 			return
 		}
 	}
-	h.conclude(id, Failed, "pid %d exited after %s (%s) without sending STOPPING=1%s", f.pid, f.how, f.status, h.unheardNote("STOPPING=1")) // a warning, as the catalogue says
+	h.conclude(id, Failed, "pid %d exited after %s (%s) without sending STOPPING=1%s", f.pid, f.how, f.status, h.notify.RefusedNote("STOPPING=1")) // a warning, as the catalogue says
 }
 
 // reloadNotifiedSpec is SU115: a notify daemon announces its reload with
@@ -244,56 +243,42 @@ func (h *harness) reloadNotifiedSpec() {
 	}
 	// Messages give no event the harness can wait on here: look until
 	// READY=1 follows RELOADING=1, the daemon ends, or the start timeout.
-	var reloading, ready *notifyMsg
+	var reloading, ready *sdemu.Msg
 	for deadline := time.Now().Add(h.cfg.StartTimeout); ; time.Sleep(20 * time.Millisecond) {
 		reloading, ready = nil, nil
-		h.mu.Lock()
-		for i := range h.notifyLog {
-			m := &h.notifyLog[i]
-			if m.at.Before(r.began) || m.pid != r.pid && m.pid != 0 {
+		log := h.notify.Log()
+		for i := range log {
+			m := &log[i]
+			if m.At.Before(r.began) || m.PID != r.pid && m.PID != 0 {
 				continue
 			}
-			if reloading == nil && m.has("RELOADING=1") {
+			if reloading == nil && m.Has("RELOADING=1") {
 				reloading = m
-			} else if reloading != nil && m.has("READY=1") {
+			} else if reloading != nil && m.Has("READY=1") {
 				ready = m
 				break
 			}
 		}
-		h.mu.Unlock()
 		if ready != nil || !alive(r.pid) || time.Now().After(deadline) {
 			break
 		}
 	}
 	switch {
 	case reloading == nil:
-		h.conclude(id, bad, "no RELOADING=1 from pid %d after %s (Type=%s)%s", r.pid, r.how, svc.Type, h.unheardNote("RELOADING=1"))
+		h.conclude(id, bad, "no RELOADING=1 from pid %d after %s (Type=%s)%s", r.pid, r.how, svc.Type, h.notify.RefusedNote("RELOADING=1"))
 		return // a warning passes the spec unless Strict: one outcome only
-	case monotonicUsec(reloading) == "" && svc.Type == unitfile.NotifyReload:
+	case reloading.MonotonicUsec() == "" && svc.Type == unitfile.NotifyReload:
 		h.conclude(id, Failed, "RELOADING=1 from pid %d came without MONOTONIC_USEC= (Type=notify-reload: systemd 253 and later require it)", r.pid)
 	case ready == nil:
-		h.conclude(id, bad, "RELOADING=1 from pid %d %v after %s, and no READY=1 after it within %v: systemd would wait for the reload to end%s", r.pid, reloading.at.Sub(r.began).Round(time.Millisecond), r.how, h.cfg.StartTimeout, h.unheardNote("READY=1"))
+		h.conclude(id, bad, "RELOADING=1 from pid %d %v after %s, and no READY=1 after it within %v: systemd would wait for the reload to end%s", r.pid, reloading.At.Sub(r.began).Round(time.Millisecond), r.how, h.cfg.StartTimeout, h.notify.RefusedNote("READY=1"))
 		return
 	}
-	usec := "MONOTONIC_USEC=" + monotonicUsec(reloading)
-	if monotonicUsec(reloading) == "" {
+	usec := "MONOTONIC_USEC=" + reloading.MonotonicUsec()
+	if reloading.MonotonicUsec() == "" {
 		usec = "no MONOTONIC_USEC, which only Type=notify-reload needs"
 	}
 	h.conclude(id, Passed, "pid %d sent RELOADING=1 (%s) %v after %s, and READY=1 %v later", r.pid, usec,
-		reloading.at.Sub(r.began).Round(time.Millisecond), r.how, ready.at.Sub(reloading.at).Round(time.Millisecond))
-}
-
-// monotonicUsec is the MONOTONIC_USEC= of a message, "" when absent or not
-// a number.
-func monotonicUsec(m *notifyMsg) string {
-	for _, f := range m.fields {
-		if v, ok := strings.CutPrefix(f, "MONOTONIC_USEC="); ok {
-			if _, err := strconv.ParseUint(v, 10, 64); err == nil {
-				return v
-			}
-		}
-	}
-	return ""
+		reloading.At.Sub(r.began).Round(time.Millisecond), r.how, ready.At.Sub(reloading.At).Round(time.Millisecond))
 }
 
 // schedSample is how long the daemon's threads had waited, in all, for a

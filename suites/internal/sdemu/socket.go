@@ -1,4 +1,4 @@
-package suites
+package sdemu
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -17,36 +16,43 @@ import (
 	"github.com/dcheck/dcheck/unitfile"
 )
 
-// Socket activation (dcheck verify --unit --socket): the harness opens the
-// socket unit's listening sockets as systemd does, once for the run (they
-// outlive every start and stop of the service, as the socket unit's do),
-// and passes them to each start of ExecStart= as descriptors 3, 4, ...
-// with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID (sd_listen_fds(3)).
+// Socket activation, as systemd does it for a socket unit: each
+// listening socket opened once (ListenOn), to be passed to each start of
+// the service as descriptors 3, 4, ... with LISTEN_FDS, LISTEN_FDNAMES
+// and LISTEN_PID (sd_listen_fds(3)), and closed, its file removed, when
+// the socket unit stops (Close).
 
-// socketOneInstance is why SU103 and SU109 are not asked under --socket:
-// what they start, systemd never does, and the run would have to give the
-// sockets to two daemons at once (which both serve them) or to none (and
-// the second binds the unit's addresses on the host).
-const socketOneInstance = "with socket activation systemd runs one instance and passes the sockets to it alone: a start of an active unit does nothing, and starts of one unit do not overlap"
-
-// passedSocket is one listening socket the run passes.
-type passedSocket struct {
-	listen unitfile.Listen
-	file   *os.File // the harness's descriptor: blocking, as systemd passes it
-	ino    uint64   // the socket's inode, "socket:[INO]" in the daemon's fds
-	made   string   // a file system socket the run created, removed at the cleanup
-	dirs   []string // the directories made for it, innermost first, removed if empty
-	// made's device and inode once bound: SU118 finds the same file after
-	// the daemon's exit.
-	madeDev, madeIno uint64
+// ListeningSocket is one listening socket of a socket unit.
+type ListeningSocket struct {
+	Listen unitfile.Listen
+	File   *os.File // the supervisor's descriptor: blocking, as systemd passes it
+	Ino    uint64   // the socket's inode, "socket:[INO]" in the daemon's fds
+	Made   string   // a file system socket ListenOn created, removed by Close
+	// MadeDev and MadeIno are Made's device and inode once bound: a spec
+	// finds the same file after the daemon's exit.
+	MadeDev, MadeIno uint64
+	dirs             []string // the directories made for it, innermost first, removed by Close if empty
 }
 
-// pidShim sets each of vars (LISTEN_PID, WATCHDOG_PID) to the shell's own
+// Close closes the socket and removes the file system socket ListenOn
+// created, and the directories it made for it while they are empty, as
+// systemd does when the socket unit stops.
+func (p ListeningSocket) Close() {
+	if p.File != nil {
+		p.File.Close()
+	}
+	if p.Made != "" {
+		safepath.Unlink(p.Made)
+	}
+	removeDirs(p.dirs)
+}
+
+// PidShim sets each of vars (LISTEN_PID, WATCHDOG_PID) to the shell's own
 // pid, which the exec gives the daemon: os/exec cannot set an environment
 // variable after the fork, and sd_listen_fds(3) ignores the descriptors
 // without LISTEN_PID. The shell would also export PWD, which systemd never
 // sets: it is unset again unless the unit's environment has it.
-func pidShim(vars []string, keepPWD bool) []string {
+func PidShim(vars []string, keepPWD bool) []string {
 	var script strings.Builder
 	for _, v := range vars {
 		fmt.Fprintf(&script, "%s=$$; export %s; ", v, v)
@@ -58,63 +64,13 @@ func pidShim(vars []string, keepPWD bool) []string {
 	return []string{"/bin/sh", "-c", script.String(), "sh"}
 }
 
-// openSockets opens the listening sockets of the run's socket unit.
-func (h *harness) openSockets() error {
-	sock := h.cfg.socket
-	if sock == nil {
-		return nil
-	}
-	for _, l := range sock.Listen {
-		p, err := listenOn(l, sock)
-		if err != nil {
-			return fmt.Errorf("socket %s: ListenStream=%s: %w", sock.Name, l.Line, err)
-		}
-		h.sockets = append(h.sockets, p)
-	}
-	return nil
-}
-
-// closeSockets closes the run's listening sockets and removes the file
-// system sockets it created, as systemd does when the socket unit stops.
-func (h *harness) closeSockets() {
-	for _, p := range h.sockets {
-		p.file.Close()
-		if p.made != "" {
-			safepath.Unlink(p.made)
-		}
-		removeDirs(p.dirs)
-	}
-}
-
-// socketEnv is what a start of ExecStart= gets besides the descriptors
-// (LISTEN_PID comes from pidShim).
-func (h *harness) socketEnv() []string {
-	if len(h.sockets) == 0 {
-		return nil
-	}
-	names := make([]string, len(h.sockets))
-	for i := range names {
-		names[i] = h.cfg.socket.FDName()
-	}
-	return []string{"LISTEN_FDS=" + strconv.Itoa(len(h.sockets)), "LISTEN_FDNAMES=" + strings.Join(names, ":")}
-}
-
-// socketFiles are the descriptors passed to a start, in order.
-func (h *harness) socketFiles() []*os.File {
-	out := make([]*os.File, len(h.sockets))
-	for i, p := range h.sockets {
-		out[i] = p.file
-	}
-	return out
-}
-
-// listenOn opens one listening socket as systemd would: SO_REUSEADDR,
+// ListenOn opens one listening socket as systemd would: SO_REUSEADDR,
 // IPV6_V6ONLY as BindIPv6Only= says, SO_REUSEPORT with ReusePort=, the
 // Backlog=, and for a file system socket its directories (DirectoryMode=)
 // and its mode (SocketMode=), replacing a stale socket file. The socket
 // stays blocking: the daemon gets it as systemd gives it.
-func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
-	p := passedSocket{listen: l}
+func ListenOn(l unitfile.Listen, s *unitfile.Socket) (ListeningSocket, error) {
+	p := ListeningSocket{Listen: l}
 	var (
 		family int
 		sa     unix.Sockaddr
@@ -156,7 +112,7 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	if err != nil {
 		return p, err
 	}
-	fail := func(err error) (passedSocket, error) {
+	fail := func(err error) (ListeningSocket, error) {
 		unix.Close(fd)
 		removeDirs(p.dirs)
 		return p, err
@@ -188,30 +144,25 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 		// bind(2) makes the socket file with 0777 less the umask, as
 		// systemd makes it: no chmod by path after, which a user who
 		// could change the directory would turn onto another file.
-		umaskMu.Lock()
-		old := unix.Umask(int(^uint32(s.Mode()) & 0o777))
-		err := unix.Bind(fd, sa)
-		unix.Umask(old)
-		umaskMu.Unlock()
-		if err != nil {
+		if err := WithUmask(^uint32(s.Mode())&0o777, func() error { return unix.Bind(fd, sa) }); err != nil {
 			return fail(fmt.Errorf("bind: %w", err))
 		}
-		p.made = l.Address
+		p.Made = l.Address
 		name := filepath.Base(l.Address)
 		var st unix.Stat_t
 		if err := unix.Fstatat(int(sockDir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			unix.Unlinkat(int(sockDir.Fd()), name, 0)
 			return fail(err)
 		}
-		p.madeDev, p.madeIno = uint64(st.Dev), uint64(st.Ino)
+		p.MadeDev, p.MadeIno = uint64(st.Dev), uint64(st.Ino)
 	}
 	backlog := s.Backlog
 	if backlog == 0 {
 		backlog = unix.SOMAXCONN
 	}
 	if err := unix.Listen(fd, backlog); err != nil {
-		if p.made != "" {
-			safepath.Unlink(p.made)
+		if p.Made != "" {
+			safepath.Unlink(p.Made)
 		}
 		return fail(fmt.Errorf("listen: %w", err))
 	}
@@ -219,8 +170,8 @@ func listenOn(l unitfile.Listen, s *unitfile.Socket) (passedSocket, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return fail(err)
 	}
-	p.ino = st.Ino
-	p.file = os.NewFile(uintptr(fd), "socket "+l.Line)
+	p.Ino = st.Ino
+	p.File = os.NewFile(uintptr(fd), "socket "+l.Line)
 	return p, nil
 }
 

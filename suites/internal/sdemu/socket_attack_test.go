@@ -1,6 +1,6 @@
 //go:build linux
 
-package suites
+package sdemu
 
 import (
 	"errors"
@@ -45,13 +45,13 @@ mkdir real
 while :; do ln -sfn "$2" d.new; mv -T d.new d; ln -sfn real d.new; mv -T d.new d; done`, theirs, top)
 	sock := socketUnitAt(t, top, "[Socket]\nListenStream="+filepath.Join(theirs, "d", "victim")+"\nSocketMode=0666\n")
 	for range 50 {
-		p, err := listenOn(sock.Listen[0], sock)
+		p, err := ListenOn(sock.Listen[0], sock)
 		if err == nil {
-			p.file.Close()
+			p.Close()
 			t.Fatalf("a socket in %s, a directory of nobody's, was bound", theirs)
 		}
 		if !errors.Is(err, safepath.ErrUntrusted) && !errors.Is(err, safepath.ErrSymlink) {
-			t.Fatalf("listenOn: %v, want a refusal of the untrusted directory", err)
+			t.Fatalf("ListenOn: %v, want a refusal of the untrusted directory", err)
 		}
 	}
 	attacker.Untouched(t, victim)
@@ -67,7 +67,7 @@ func TestSocketModeIsMadeByTheBind(t *testing.T) {
 	for _, mode := range []os.FileMode{0o600, 0o666, 0o660} {
 		path := filepath.Join(dir, "sub", "s.sock")
 		sock := socketUnitAt(t, dir, "[Socket]\nListenStream="+path+"\nSocketMode=0"+octal(mode)+"\nDirectoryMode=0750\n")
-		p, err := listenOn(sock.Listen[0], sock)
+		p, err := ListenOn(sock.Listen[0], sock)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,9 +78,7 @@ func TestSocketModeIsMadeByTheBind(t *testing.T) {
 		if d, err := os.Stat(filepath.Dir(path)); err != nil || d.Mode().Perm() != 0o750 {
 			t.Errorf("DirectoryMode=0750: %v (%v)", d.Mode(), err)
 		}
-		p.file.Close()
-		os.Remove(p.made)
-		removeDirs(p.dirs)
+		p.Close()
 		if _, err := os.Lstat(filepath.Dir(path)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("the directory made for the socket is left: %v", err)
 		}
