@@ -247,7 +247,7 @@ func (h *harness) readPidIf() (int, []byte, error) {
 // unit's ExecStartPre= runs first, as systemd runs it on each start of an
 // inactive unit (a second start of a running one, SU103, runs nothing).
 func (h *harness) startPlain(name string) (int, error) {
-	killedBefore := len(h.killedSoFar())
+	killedBefore := len(h.procs.Killed())
 	if h.unit() != nil {
 		if err := h.prepareUnit(); err != nil {
 			return 0, err
@@ -259,7 +259,7 @@ func (h *harness) startPlain(name string) (int, error) {
 	}
 	pid, err := h.awaitPlainStart(cmd, name)
 	if err != nil {
-		if killed := h.killedSoFar()[killedBefore:]; len(killed) > 0 {
+		if killed := h.procs.Killed()[killedBefore:]; len(killed) > 0 {
 			err = fmt.Errorf("%w; meanwhile %s", err, strings.Join(killed, ", "))
 		}
 	}

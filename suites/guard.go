@@ -80,11 +80,9 @@ func ancestors(pid int) iter.Seq[proc.ProcStat] { return guard.Ancestors(looks()
 // the daemon's session, and all of their descendants.
 func (h *harness) runProcesses() []int {
 	set := map[int]bool{}
-	h.mu.Lock()
-	for pid := range h.started {
+	for _, pid := range h.procs.StartedPIDs() {
 		set[pid] = true
 	}
-	h.mu.Unlock()
 	for _, pid := range h.adopted() {
 		set[pid] = true
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,12 +22,12 @@ import (
 
 	"github.com/dcheck/dcheck/checks"
 	"github.com/dcheck/dcheck/internal/hostile"
-	"github.com/dcheck/dcheck/internal/pidfd"
 	"github.com/dcheck/dcheck/internal/safepath"
 	"github.com/dcheck/dcheck/internal/sessionenv"
 	"github.com/dcheck/dcheck/internal/sigaction"
 	"github.com/dcheck/dcheck/proc"
 	"github.com/dcheck/dcheck/suites/internal/guard"
+	"github.com/dcheck/dcheck/suites/internal/reaper"
 	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
@@ -63,18 +62,13 @@ type harness struct {
 	startTicks  uint64 // when the run began, in clock ticks after boot: older processes are never of it
 	cleanupOnce sync.Once
 
-	mu         sync.Mutex
-	closing    bool                    // the cleanup has begun: nothing more is started
-	waiting    map[int]bool            // started through os/exec and not yet waited: never wait4 these
-	started    map[int]bool            // every pid the harness started or adopted
-	before     string                  // the pidfile as it was before the run started anything; "" when absent
-	exited     map[int]unix.WaitStatus // adopted processes reaped by the reaper, and how they ended
-	guard      *guard.Guard            // decides, and sends, every signal of the run (guard.go)
-	killed     map[int]string          // processes of the run killed by a signal, as "pid N (comm) was killed by SIGX"
-	killOrder  []int                   // the keys of killed, in the order they were seen
-	stopReaper func()
-	actions    int               // init-script actions run so far, for their output files
-	runtime    sdemu.RuntimeDirs // --unit: what the run did to the RuntimeDirectory= paths
+	procs *reaper.Table // every process the run started or adopted, reaped by pid
+	guard *guard.Guard  // decides, and sends, every signal of the run (guard.go)
+
+	mu      sync.Mutex
+	before  string            // the pidfile as it was before the run started anything; "" when absent
+	actions int               // init-script actions run so far, for their output files
+	runtime sdemu.RuntimeDirs // --unit: what the run did to the RuntimeDirectory= paths
 	// stopSurvivors, under --unit with KillMode=control-group, are the
 	// processes ("pid (comm)") still running when the stop's timeout was
 	// over, before they were killed as systemd kills them (SU108).
@@ -137,22 +131,21 @@ func newHarness(cfg Config) (*harness, error) {
 	rand.Read(id[:])
 	h := &harness{cfg: cfg, runID: hex.EncodeToString(id[:]), can: fac, look: look, fs: fsys, subreaper: subreaper,
 		startTicks: bootTicks(fac),
-		waiting:    map[int]bool{}, started: map[int]bool{}, onFresh: map[string]bool{}, exited: map[int]unix.WaitStatus{},
+		onFresh:    map[string]bool{},
 	}
 	h.guard = &guard.Guard{Look: look, Marker: markerEnv + "=" + h.runID, Environ: fac.environ, StartTicks: h.startTicks}
+	// Adopted zombies are reaped once what they sent to the notify
+	// socket is heard: until then they are in /proc, to be traced to the
+	// run.
+	h.procs = reaper.New(reaper.Config{Look: look, Subreaper: subreaper, Learn: fac.adopt, BeforeReap: h.syncNotify})
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err
-	}
-	h.stopReaper = func() {}
-	if subreaper {
-		h.startReaper()
 	}
 	running.Lock()
 	if running.closed {
 		running.Unlock()
 		os.RemoveAll(h.dir)
-		h.stopReaper()
 		return nil, errInterrupted
 	}
 	running.set[h] = true
@@ -176,6 +169,9 @@ func newHarness(cfg Config) (*harness, error) {
 			return fail(err)
 		}
 	}
+	if subreaper {
+		h.procs.Run() // once h.notify is set: the reaper syncs with it
+	}
 	return h, nil
 }
 
@@ -193,11 +189,7 @@ func (h *harness) env(extra ...string) []string {
 }
 
 // track remembers pid for the cleanup.
-func (h *harness) track(pid int) {
-	h.mu.Lock()
-	h.started[pid] = true
-	h.mu.Unlock()
-}
+func (h *harness) track(pid int) { h.procs.Track(pid) }
 
 // startCmd starts cmd, remembering that os/exec will wait for it.
 func (h *harness) startCmd(cmd *exec.Cmd) error { return h.startCmdAs(cmd, sdemu.Other) }
@@ -206,18 +198,15 @@ func (h *harness) startCmd(cmd *exec.Cmd) error { return h.startCmdAs(cmd, sdemu
 // socket too, with its reader held: a message the command sends at once
 // is judged knowing who sent it.
 func (h *harness) startCmdAs(cmd *exec.Cmd, role sdemu.Role) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closing {
-		return errInterrupted
-	}
-	return h.notify.Start(role, func() (int, error) {
-		if err := cmd.Start(); err != nil {
-			return 0, err
-		}
-		h.waiting[cmd.Process.Pid] = true
-		h.started[cmd.Process.Pid] = true
-		return cmd.Process.Pid, nil
+	return h.procs.Start(func() (pid int, err error) {
+		err = h.notify.Start(role, func() (int, error) {
+			if err := cmd.Start(); err != nil {
+				return 0, err
+			}
+			pid = cmd.Process.Pid
+			return pid, nil
+		})
+		return pid, err
 	})
 }
 
@@ -236,9 +225,7 @@ func (h *harness) waitCmd(cmd *exec.Cmd, timeout time.Duration) (exitCode int, t
 		err = <-done
 		timedOut = true
 	}
-	h.mu.Lock()
-	delete(h.waiting, cmd.Process.Pid)
-	h.mu.Unlock()
+	h.procs.Waited(cmd.Process.Pid)
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):
@@ -491,87 +478,14 @@ func (b *headBuffer) Head() string {
 }
 
 // adopted lists the harness's live children that os/exec does not wait
-// for: orphans adopted as subreaper. Zombies among them are reaped.
-// Without the adopt facility it lists none; without a subreaper there is
-// nothing to reap (os/exec waits for its own), and no look is taken.
-func (h *harness) adopted() []int {
-	if !h.subreaper {
-		return nil
-	}
-	// The zombies are reaped once what they sent to the notify socket is
-	// heard: until then they are in /proc, to be traced to the run.
-	var zombies []int
-	for _, pid := range childrenOf(os.Getpid()) {
-		if st, ok := procStat(pid); ok && !st.Alive() {
-			zombies = append(zombies, pid)
-		}
-	}
-	if len(zombies) > 0 {
-		h.syncNotify()
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var live []int
-	for _, pid := range childrenOf(os.Getpid()) {
-		if h.waiting[pid] {
-			continue
-		}
-		st, ok := procStat(pid)
-		if !h.can.adopt && ok && st.Alive() {
-			continue // reaped when it exits, but learnt nothing from
-		}
-		h.started[pid] = true
-		if ok && !st.Alive() {
-			if !slices.Contains(zombies, pid) {
-				continue // exited since: reaped next time, once heard
-			}
-			if ws, ok := reap(pid); ok {
-				h.exited[pid] = ws
-				if ws.Signaled() {
-					h.noteKilledLocked(pid, st.Comm, ws.Signal())
-				}
-			}
-			continue
-		}
-		live = append(live, pid)
-	}
-	slices.Sort(live)
-	return live
-}
+// for, orphans adopted as subreaper, and reaps the zombies among them
+// (reaper.Table.Adopted).
+func (h *harness) adopted() []int { return h.procs.Adopted() }
 
-// noteKilled records that pid, of the run, was killed by sig; the caller
-// does not hold h.mu.
+// noteKilled records that pid, of the run, was killed by sig.
 func (h *harness) noteKilled(pid int, sig unix.Signal) {
 	st, _ := procStat(pid)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.noteKilledLocked(pid, st.Comm, sig)
-}
-
-func (h *harness) noteKilledLocked(pid int, comm string, sig unix.Signal) {
-	if h.killed == nil {
-		h.killed = map[int]string{}
-	}
-	if _, ok := h.killed[pid]; ok {
-		return
-	}
-	who := fmt.Sprintf("pid %d", pid)
-	if comm != "" {
-		who += fmt.Sprintf(" (%s)", comm)
-	}
-	h.killed[pid] = who + " was killed by " + unix.SignalName(sig)
-	h.killOrder = append(h.killOrder, pid)
-}
-
-// killedSoFar lists the processes of the run killed by a signal so far.
-func (h *harness) killedSoFar() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]string, 0, len(h.killOrder))
-	for _, pid := range h.killOrder {
-		out = append(out, h.killed[pid])
-	}
-	return out
+	h.procs.NoteKilled(pid, st.Comm, sig)
 }
 
 // ours lists the live processes of this run: adopted by the harness, or
@@ -585,31 +499,6 @@ func (h *harness) ours() []int {
 	}
 	slices.Sort(pids)
 	return pids
-}
-
-// startReaper reaps adopted zombies as they appear (on SIGCHLD, and every
-// 50 ms in case one was missed): a subreaper that does not, leaves zombies
-// that tools polling /proc, such as start-stop-daemon --stop, take for live
-// processes. Each is reaped by pid, never with wait4(-1), so os/exec keeps
-// the statuses of its own children.
-func (h *harness) startReaper() {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGCHLD)
-	done := make(chan struct{})
-	h.stopReaper = func() { signal.Stop(ch); close(done) }
-	go func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ch:
-			case <-tick.C:
-			}
-			h.adopted()
-		}
-	}()
 }
 
 // childrenOf lists pid's children (every thread's).
@@ -636,19 +525,6 @@ func procStat(pid int) (proc.ProcStat, bool) {
 func alive(pid int) bool {
 	st, ok := procStat(pid)
 	return ok && st.Alive()
-}
-
-// reap waits for pid if it is the harness's child (adopted or not); a pid
-// that is not is left alone (ECHILD).
-func reap(pid int) (unix.WaitStatus, bool) {
-	var ws unix.WaitStatus
-	for {
-		got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		return ws, err == nil && got == pid
-	}
 }
 
 // marked lists live processes carrying this run's marker, and those in
@@ -679,48 +555,7 @@ func (h *harness) marked(sid int) []int {
 // waitExit waits up to timeout for pid to exit, and reaps it when it is the
 // harness's child. It returns whether it exited and, when reaped, how.
 func (h *harness) waitExit(pid int, timeout time.Duration) (bool, string) {
-	if exited, err := pidfd.WaitPID(context.Background(), pid, timeout); err == nil {
-		if !exited {
-			return false, ""
-		}
-	} else {
-		deadline := time.Now().Add(timeout)
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				return false, ""
-			}
-			time.Sleep(5 * time.Millisecond) // no pidfd (before Linux 5.3): poll /proc
-		}
-	}
-	h.mu.Lock()
-	ours := !h.waiting[pid]
-	ws, reaped := h.exited[pid]
-	h.mu.Unlock()
-	if reaped {
-		return true, describeStatus(ws)
-	}
-	if ours {
-		if ws, ok := reap(pid); ok {
-			return true, describeStatus(ws)
-		}
-		h.mu.Lock() // the reaper may have got there first
-		ws, reaped = h.exited[pid]
-		h.mu.Unlock()
-		if reaped {
-			return true, describeStatus(ws)
-		}
-	}
-	return true, ""
-}
-
-func describeStatus(ws unix.WaitStatus) string {
-	switch {
-	case ws.Exited():
-		return fmt.Sprintf("exit status %d", ws.ExitStatus())
-	case ws.Signaled():
-		return "killed by " + unix.SignalName(ws.Signal())
-	}
-	return fmt.Sprint(ws)
+	return h.procs.WaitExit(pid, timeout)
 }
 
 // readPid reads the configured pidfile as proc.ReadPid does (no symlink,
@@ -849,9 +684,7 @@ func (h *harness) cleanup() {
 }
 
 func (h *harness) cleanupOnceOnly() {
-	h.mu.Lock()
-	h.closing = true // what starts from now on is refused: the sweep below sees every process
-	h.mu.Unlock()
+	h.procs.Close() // what starts from now on is refused: the sweep below sees every process
 	live := h.runProcesses()
 	for _, pid := range live {
 		h.signal(pid, unix.SIGTERM)
@@ -881,7 +714,7 @@ func (h *harness) cleanupOnceOnly() {
 	if h.fg != nil {
 		h.signal(h.fg.Process.Pid, unix.SIGKILL)
 	}
-	h.stopReaper()
+	h.procs.Stop()
 	h.adopted() // reap the last adopted zombies
 	if h.pts != nil {
 		h.pts.Close()
@@ -914,10 +747,7 @@ func (h *harness) removeStalePidFile() {
 		return
 	}
 	pid, err := proc.ReadPid(h.cfg.PidFile)
-	h.mu.Lock()
-	ours := h.started[pid]
-	h.mu.Unlock()
-	if err != nil || !ours || alive(pid) {
+	if err != nil || !h.procs.Started(pid) || alive(pid) {
 		return
 	}
 	if err := safepath.Unlink(h.cfg.PidFile); err == nil {

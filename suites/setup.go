@@ -106,7 +106,7 @@ func (h *harness) setUpSysV() {
 	if !timedOut {
 		h.settle()
 	}
-	h.start.killed = h.killedSoFar()
+	h.start.killed = h.procs.Killed()
 	if h.readiness.outcome == Passed && (h.daemon == 0 || !alive(h.daemon)) {
 		h.readiness = readiness{Failed, fmt.Sprintf("the daemon (pid %d) seen when the start command exited was gone by the time the run settled: it was not ready, it was leaving", seen)}
 	}

@@ -27,11 +27,7 @@ func (h *harness) startTraced(cmd *exec.Cmd, timeout time.Duration) exitFacts {
 		LookAtPidFile: h.lookAtPidFile,
 		RunProcesses:  h.runProcesses,
 		Killed:        h.noteKilled,
-		Done: func(pid int) {
-			h.mu.Lock()
-			delete(h.waiting, pid)
-			h.mu.Unlock()
-		},
-		JobControl: h.cfg.Launch == LaunchJobControl,
+		Done:          h.procs.Waited,
+		JobControl:    h.cfg.Launch == LaunchJobControl,
 	})
 }

@@ -1,0 +1,181 @@
+//go:build linux
+
+package reaper
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/internal/cleanstart"
+	"github.com/dcheck/dcheck/internal/pidfd"
+	"github.com/dcheck/dcheck/internal/testclock"
+	"github.com/dcheck/dcheck/proc"
+)
+
+// The test binary is a child subreaper, as the harness is: the orphans the
+// tests make become its children.
+func TestMain(m *testing.M) {
+	cleanstart.Main()
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		os.Stderr.WriteString("PR_SET_CHILD_SUBREAPER: " + err.Error() + "\n")
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+func newTable(t *testing.T, learn bool) *Table {
+	t.Helper()
+	fsys, err := proc.NewFS("")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	return New(Config{Look: fsys, Subreaper: true, Learn: learn})
+}
+
+// orphan starts a sleep whose parent exits at once, so that it is adopted
+// by the test process, and returns its pid; the test kills it at its end.
+func orphan(t *testing.T) int {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("the orphan's pid: %q", out)
+	}
+	t.Cleanup(func() {
+		unix.Kill(pid, unix.SIGKILL)
+		reap(pid)
+	})
+	return pid
+}
+
+// exited waits until pid has exited, leaving it a zombie for its waiter.
+func exited(t *testing.T, pid int) {
+	t.Helper()
+	if ok, err := pidfd.WaitPID(context.Background(), pid, testclock.Scale(30*time.Second)); err != nil || !ok {
+		t.Fatalf("pid %d did not exit: %v", pid, err)
+	}
+}
+
+// TestAdoptedOrphanIsListedReapedAndItsEndKept: an orphan of the run is
+// listed while it lives; once a signal kills it, it is reaped (no zombie
+// left for start-stop-daemon to take for a live process), and how it ended
+// is kept, for WaitExit and for the run's report.
+func TestAdoptedOrphanIsListedReapedAndItsEndKept(t *testing.T) {
+	tab := newTable(t, true)
+	pid := orphan(t)
+	if got := tab.Adopted(); !slices.Contains(got, pid) || !tab.Started(pid) {
+		t.Fatalf("Adopted = %v, Started(%d) = %v; want the orphan %d listed and kept", got, pid, tab.Started(pid), pid)
+	}
+	unix.Kill(pid, unix.SIGTERM)
+	exited(t, pid)
+	if got := tab.Adopted(); slices.Contains(got, pid) {
+		t.Errorf("Adopted = %v lists the dead orphan", got)
+	}
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the orphan %d was not reaped: %v", pid, err)
+	}
+	if ok, how := tab.WaitExit(pid, time.Second); !ok || how != "killed by SIGTERM" {
+		t.Errorf("WaitExit = %v, %q; want true, killed by SIGTERM", ok, how)
+	}
+	if got := tab.Killed(); len(got) != 1 || got[0] != "pid "+strconv.Itoa(pid)+" (sleep) was killed by SIGTERM" {
+		t.Errorf("Killed = %q", got)
+	}
+}
+
+// TestOSExecsChildrenAreNeverReaped: a child os/exec waits for is neither
+// listed nor reaped, whatever state it is in: os/exec gets its exit status.
+func TestOSExecsChildrenAreNeverReaped(t *testing.T) {
+	tab := newTable(t, true)
+	cmd := exec.Command("sh", "-c", "exit 3")
+	if err := tab.Start(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	exited(t, cmd.Process.Pid)
+	if got := tab.Adopted(); len(got) != 0 {
+		t.Errorf("Adopted = %v; want none", got)
+	}
+	if ok, how := tab.WaitExit(cmd.Process.Pid, time.Second); !ok || how != "" {
+		t.Errorf("WaitExit = %v, %q; want true and no status (os/exec's to take)", ok, how)
+	}
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Errorf("os/exec's Wait = %v; want exit status 3", err)
+	}
+	tab.Waited(cmd.Process.Pid)
+	if !tab.Started(cmd.Process.Pid) {
+		t.Error("a started process is not kept for the cleanup")
+	}
+}
+
+// TestWithoutLearningALiveOrphanIsNotListed: without the adopt facility
+// the table learns nothing from a live orphan, and still reaps it once it
+// exits.
+func TestWithoutLearningALiveOrphanIsNotListed(t *testing.T) {
+	tab := newTable(t, false)
+	pid := orphan(t)
+	if got := tab.Adopted(); slices.Contains(got, pid) || tab.Started(pid) {
+		t.Errorf("Adopted = %v; a live orphan was learnt from", got)
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	exited(t, pid)
+	tab.Adopted()
+	if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dead orphan %d was not reaped: %v", pid, err)
+	}
+}
+
+// TestRunReapsOnSIGCHLD: with Run, a dead orphan is reaped with no call
+// from the harness; after Stop, nothing is.
+func TestRunReapsOnSIGCHLD(t *testing.T) {
+	tab := newTable(t, true)
+	tab.Run()
+	pid := orphan(t)
+	tab.Adopted() // learnt while it lives
+	unix.Kill(pid, unix.SIGKILL)
+	deadline := time.Now().Add(testclock.Scale(30 * time.Second))
+	for len(tab.Killed()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the dead orphan was not reaped by Run")
+		}
+		time.Sleep(5 * time.Millisecond) // the reaper gives no event
+	}
+	tab.Stop()
+	pid = orphan(t)
+	unix.Kill(pid, unix.SIGKILL)
+	exited(t, pid)
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil); err != nil {
+		t.Errorf("after Stop, the zombie %d was reaped: %v", pid, err)
+	}
+}
+
+// TestClosedTableStartsNothing: once the cleanup began, Start runs
+// nothing and says why.
+func TestClosedTableStartsNothing(t *testing.T) {
+	tab := newTable(t, true)
+	tab.Close()
+	ran := false
+	if err := tab.Start(func() (int, error) { ran = true; return 1, nil }); !errors.Is(err, ErrClosed) || ran {
+		t.Errorf("Start after Close: %v, ran %v; want ErrClosed and nothing run", err, ran)
+	}
+	tab.Run() // a closed table is not run: Stop has nothing to wait for
+	tab.Stop()
+}
+
