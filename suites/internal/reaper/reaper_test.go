@@ -178,4 +178,3 @@ func TestClosedTableStartsNothing(t *testing.T) {
 	tab.Run() // a closed table is not run: Stop has nothing to wait for
 	tab.Stop()
 }
-
