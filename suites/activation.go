@@ -2,9 +2,6 @@ package suites
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
@@ -44,26 +41,4 @@ func (h *harness) closeSockets() {
 	for _, p := range h.sockets {
 		p.Close()
 	}
-}
-
-// socketEnv is what a start of ExecStart= gets besides the descriptors
-// (LISTEN_PID comes from sdemu.PidShim).
-func (h *harness) socketEnv() []string {
-	if len(h.sockets) == 0 {
-		return nil
-	}
-	names := make([]string, len(h.sockets))
-	for i := range names {
-		names[i] = h.cfg.socket.FDName()
-	}
-	return []string{"LISTEN_FDS=" + strconv.Itoa(len(h.sockets)), "LISTEN_FDNAMES=" + strings.Join(names, ":")}
-}
-
-// socketFiles are the descriptors passed to a start, in order.
-func (h *harness) socketFiles() []*os.File {
-	out := make([]*os.File, len(h.sockets))
-	for i, p := range h.sockets {
-		out[i] = p.File
-	}
-	return out
 }

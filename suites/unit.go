@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -19,88 +18,34 @@ import (
 )
 
 // Running a service unit as systemd would (dcheck verify --unit): each
-// command in a session of its own, stdin /dev/null, stdout and stderr to
-// a file (the journal's stand-in), systemd's environment (PATH,
-// Environment=, EnvironmentFile=, NOTIFY_SOCKET, WATCHDOG_USEC, MAINPID),
-// User= and Group=, UMask=, WorkingDirectory=, RuntimeDirectory=; the
-// stop by ExecStop= then KillSignal=, the reload by ExecReload=.
+// command prepared by sdemu.Command (a session of its own, systemd's
+// environment, User=, Group=, WorkingDirectory=) with its output in a
+// file of the run (the journal's stand-in), started with UMask=; before
+// ExecStart=, RuntimeDirectory= and ExecStartPre=; the stop by ExecStop=
+// then KillSignal= and KillMode=, the reload by ExecReload=.
 
 // unit is the service unit the run follows, or nil.
 func (h *harness) unit() *unitfile.Service { return h.cfg.service }
 
 // unitCmd prepares (does not start) one of the unit's commands, after
-// prefix (a barrier), with extra environment.
+// prefix (a barrier), with extra environment (sdemu.Command): its output
+// goes to the run's file name.out.
 func (h *harness) unitCmd(c unitfile.Command, name string, main bool, prefix []string, extra []string, files ...*os.File) (*exec.Cmd, error) {
-	svc := h.unit()
-	// systemd gives NOTIFY_SOCKET to the commands whose messages
-	// NotifyAccess= lets it hear (unitfile.Service.Access): the main
-	// process of a unit that speaks sd_notify or has WatchdogSec=,
-	// whatever its Type= (its pings must reach the manager); the others
-	// with NotifyAccess=exec or all.
-	if h.notify != nil && svc.Access().Hears(main) {
-		extra = append(extra, "NOTIFY_SOCKET="+h.notify.Addr())
-	}
-	// What systemd 252 gives the main process, compared with it in
-	// supervisor/oracle_test.go: WATCHDOG_USEC and WATCHDOG_PID with
-	// WatchdogSec=, the LISTEN_ variables with sockets, PIDFILE with
-	// PIDFile= (to every command of the unit).
-	var pidVars []string
-	if main && svc.Watchdog > 0 {
-		extra = append(extra, fmt.Sprintf("WATCHDOG_USEC=%d", svc.Watchdog.Microseconds()))
-		pidVars = append(pidVars, "WATCHDOG_PID")
-	}
-	if main && len(h.sockets) > 0 {
-		// The sockets come first, as descriptors 3, 4, ...; what the
-		// caller passes after them.
-		extra = append(extra, h.socketEnv()...)
-		files = append(h.socketFiles(), files...)
-		pidVars = append(pidVars, "LISTEN_PID")
-	}
-	if svc.PIDFile != "" {
-		extra = append(extra, "PIDFILE="+svc.PIDFile)
-	}
-	env, err := svc.Env(append(extra, markerEnv+"="+h.runID)...)
-	if err != nil {
-		return nil, err
-	}
-	if len(pidVars) > 0 {
-		keepPWD := slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "PWD=") })
-		prefix = append(prefix[:len(prefix):len(prefix)], sdemu.PidShim(pidVars, keepPWD)...)
-	}
-	path, argv, err := c.Expand(unitfile.EnvMap(env))
-	if err != nil {
-		return nil, err
-	}
 	// Closed by startUnitCmd once the command has started: a file closed
 	// before would leave the command's stdout and stderr closed.
 	out, err := os.OpenFile(filepath.Join(h.dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Stdout: out, Stderr: out, ExtraFiles: files}
-	if len(prefix) > 0 {
-		cmd.Path, cmd.Args = prefix[0], append(append(prefix[:len(prefix):len(prefix)], path), argv[1:]...)
+	x := sdemu.Exec{Main: main, Notify: h.notify.Addr(), Sockets: h.sockets, Env: append(extra, markerEnv+"="+h.runID),
+		Prefix: prefix, Files: files, Out: out}
+	if h.cfg.socket != nil {
+		x.FDName = h.cfg.socket.FDName()
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	home := "/root"
-	if (svc.User != "" || svc.Group != "") && !c.FullPrivileges && !c.KeepsRoot {
-		cred, dir, err := sdemu.Credential(svc.User, svc.Group)
-		if err != nil {
-			out.Close()
-			return nil, err
-		}
-		cmd.SysProcAttr.Credential, home = cred, dir
-	}
-	switch d := svc.WorkingDirectory; {
-	case d == "":
-		cmd.Dir = "/"
-	case d == "~":
-		cmd.Dir = home
-	default:
-		cmd.Dir = d
-		if _, err := os.Stat(d); err != nil && svc.WorkingDirectoryOptional {
-			cmd.Dir = "/"
-		}
+	cmd, err := sdemu.Command(h.unit(), c, x)
+	if err != nil {
+		out.Close()
+		return nil, err
 	}
 	return cmd, nil
 }

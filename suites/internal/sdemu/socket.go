@@ -47,23 +47,6 @@ func (p ListeningSocket) Close() {
 	removeDirs(p.dirs)
 }
 
-// PidShim sets each of vars (LISTEN_PID, WATCHDOG_PID) to the shell's own
-// pid, which the exec gives the daemon: os/exec cannot set an environment
-// variable after the fork, and sd_listen_fds(3) ignores the descriptors
-// without LISTEN_PID. The shell would also export PWD, which systemd never
-// sets: it is unset again unless the unit's environment has it.
-func PidShim(vars []string, keepPWD bool) []string {
-	var script strings.Builder
-	for _, v := range vars {
-		fmt.Fprintf(&script, "%s=$$; export %s; ", v, v)
-	}
-	if !keepPWD {
-		script.WriteString("unset PWD; ")
-	}
-	script.WriteString(`exec "$@"`)
-	return []string{"/bin/sh", "-c", script.String(), "sh"}
-}
-
 // ListenOn opens one listening socket as systemd would: SO_REUSEADDR,
 // IPV6_V6ONLY as BindIPv6Only= says, SO_REUSEPORT with ReusePort=, the
 // Backlog=, and for a file system socket its directories (DirectoryMode=)
