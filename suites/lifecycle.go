@@ -11,6 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"golang.org/x/sys/unix"
+
+	"github.com/dcheck/dcheck/suites/internal/sdemu"
 )
 
 // stopFacts is what the stop step saw.
@@ -85,7 +87,7 @@ type reloadFacts struct {
 	pidBefore int       // what the pidfile named just before
 	began     time.Time // when the reload was asked for
 	how       string    // "SIGHUP", "ExecReload=..."
-	err       error     // it could not be asked for; errNoReload when the unit has no reload
+	err       error     // it could not be asked for; sdemu.ErrNoReload when the unit has no reload
 }
 
 // reloadStep asks the daemon to reload, once per run, by SU107 or SU115,
@@ -182,7 +184,7 @@ func (h *harness) reloadSpec() {
 	r := h.reloadStep()
 	pidBefore, reloadHow := r.pidBefore, r.how
 	switch {
-	case errors.Is(r.err, errNoReload):
+	case errors.Is(r.err, sdemu.ErrNoReload):
 		h.conclude("SU107", Skipped, "%v", r.err)
 	case r.err != nil:
 		h.conclude("SU107", Failed, "%v", r.err)

@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -61,22 +59,9 @@ func (h *harness) startUnitCmd(cmd *exec.Cmd, role sdemu.Role) error {
 }
 
 // prepareUnit is what systemd does before ExecStart=, on every start of
-// the inactive unit: the runtime directories, then each ExecStartPre= in
-// order. A failing one (without the "-" prefix) fails the start.
+// the inactive unit (sdemu.StartPre).
 func (h *harness) prepareUnit() error {
-	svc := h.unit()
-	if err := h.runtime.Prepare(svc); err != nil {
-		return err
-	}
-	for i, c := range svc.ExecStartPre {
-		name := fmt.Sprintf("exec-start-pre-%d", i+1)
-		code, timedOut, err := h.runUnitCmd(c, name, nil, h.cfg.StartTimeout)
-		if err == nil && !timedOut && code == 0 || c.IgnoreFailure {
-			continue
-		}
-		return fmt.Errorf("ExecStartPre=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(name))
-	}
-	return nil
+	return sdemu.StartPre(h.unit(), unitManager{h}, &h.runtime, h.cfg.StartTimeout)
 }
 
 // runUnitCmd runs one of the unit's commands to its end, up to timeout.
@@ -126,101 +111,47 @@ func (h *harness) unitGroup(main int) []int {
 	return out
 }
 
-// stopUnit stops pid as systemd stops the unit's main process: each
-// ExecStop= with $MAINPID, then KillSignal= if it still runs, and to the
-// rest of the group with KillMode=control-group. (stopDaemon says how, in
-// the words of the stop facts.)
+// stopUnit stops pid as systemd stops the unit's main process
+// (sdemu.Stop). (stopDaemon says how, in the words of the stop facts.)
 func (h *harness) stopUnit(pid int, name string) error {
-	svc := h.unit()
-	for i, c := range svc.ExecStop {
-		n := fmt.Sprintf("%s-exec-stop-%d", name, i+1)
-		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StopTimeout)
-		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
-			return fmt.Errorf("ExecStop=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StopTimeout), h.printed(n))
-		}
-	}
-	if svc.Mode() == "control-group" {
-		for _, p := range h.unitGroup(pid) {
-			h.signal(p, svc.Signal())
-		}
-	}
-	if alive(pid) && svc.Mode() != "none" {
-		if err := h.signal(pid, svc.Signal()); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
-		}
-	}
-	return nil
+	return sdemu.Stop(h.unit(), unitManager{h}, pid, name, h.cfg.StopTimeout)
 }
 
-// afterUnitStop is what systemd does once the main process has exited:
-// with KillMode=mixed, SIGKILL to the rest of the group; with
-// control-group, wait up to the stop timeout for the rest to end, then
-// SIGKILL what survived (recorded for SU108 to report).
+// afterUnitStop is what systemd does once the main process has exited
+// (sdemu.AfterStop); the survivors it killed are recorded for SU108.
 func (h *harness) afterUnitStop(main int) {
-	switch h.unit().Mode() {
-	case "mixed":
-		for round := 0; round < 10; round++ {
-			group := h.unitGroup(main)
-			if len(group) == 0 {
-				return
-			}
-			for _, p := range group {
-				h.signal(p, unix.SIGKILL)
-			}
-			for _, p := range group {
-				h.waitExit(p, 5*time.Second)
-			}
-		}
-	case "control-group":
-		for _, p := range h.unitGroup(main) {
-			h.waitExit(p, h.cfg.StopTimeout)
-		}
-		// What is still there, systemd kills with SIGKILL once
-		// TimeoutStopSec= is over (unless SendSIGKILL=no): SU108 is told
-		// of it first, and nothing else is sent (a SIGTERM from the
-		// run's cleanup reached a KillSignal=SIGINT unit's survivor,
-		// which systemd 252 never sends it: supervisor/oracle_test.go).
-		survivors := h.unitGroup(main)
-		h.mu.Lock()
-		for _, p := range survivors {
-			h.stopSurvivors = append(h.stopSurvivors, fmt.Sprintf("%d (%s)", p, commOf(p)))
-		}
-		h.mu.Unlock()
-		if !h.unit().NoSIGKILL {
-			for _, p := range survivors {
-				h.signal(p, unix.SIGKILL)
-			}
-			for _, p := range survivors {
-				h.waitExit(p, 5*time.Second)
-			}
-		}
+	survivors := sdemu.AfterStop(h.unit(), unitManager{h}, main, h.cfg.StopTimeout)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, p := range survivors {
+		h.stopSurvivors = append(h.stopSurvivors, fmt.Sprintf("%d (%s)", p, commOf(p)))
 	}
 }
 
-// reloadUnit reloads as systemd does: each ExecReload= with $MAINPID, or
-// SIGHUP for Type=notify-reload without one. It says how, or why it
-// cannot.
+// reloadUnit reloads as systemd does (sdemu.Reload); it says how, or why
+// it cannot.
 func (h *harness) reloadUnit(pid int) (string, error) {
-	svc := h.unit()
-	if len(svc.ExecReload) == 0 {
-		if svc.Type == unitfile.NotifyReload {
-			return "SIGHUP (Type=notify-reload)", h.signal(pid, unix.SIGHUP)
-		}
-		return "", errNoReload
-	}
-	var lines []string
-	for i, c := range svc.ExecReload {
-		n := fmt.Sprintf("exec-reload-%d", i+1)
-		code, timedOut, err := h.runUnitCmd(c, n, []string{"MAINPID=" + strconv.Itoa(pid)}, h.cfg.StartTimeout)
-		if (err != nil || timedOut || code != 0) && !c.IgnoreFailure {
-			return "", fmt.Errorf("ExecReload=%s %s%s", c.Line, ended(code, timedOut, err, h.cfg.StartTimeout), h.printed(n))
-		}
-		lines = append(lines, c.Line)
-	}
-	return "ExecReload=" + strings.Join(lines, "; "), nil
+	return sdemu.Reload(h.unit(), unitManager{h}, pid, h.cfg.StartTimeout)
 }
 
-var errNoReload = errors.New("the unit has no ExecReload= and is not Type=notify-reload")
+// unitManager is the harness as the sequences of sdemu see it.
+type unitManager struct{ h *harness }
+
+func (m unitManager) Run(c unitfile.Command, name string, env []string, timeout time.Duration) error {
+	code, timedOut, err := m.h.runUnitCmd(c, name, env, timeout)
+	if err == nil && !timedOut && code == 0 {
+		return nil
+	}
+	return errors.New(ended(code, timedOut, err, timeout) + m.h.printed(name))
+}
+
+func (m unitManager) Signal(pid int, sig unix.Signal) error { return m.h.signal(pid, sig) }
+func (m unitManager) Group(main int) []int                  { return m.h.unitGroup(main) }
+func (m unitManager) Alive(pid int) bool                    { return alive(pid) }
+func (m unitManager) WaitExit(pid int, timeout time.Duration) bool {
+	exited, _ := m.h.waitExit(pid, timeout)
+	return exited
+}
 
 // removeRuntimeDirs removes the runtime directories the run created, as
 // systemd does when the service stops, and gives those that were there

@@ -232,7 +232,7 @@ func (h *harness) reloadNotifiedSpec() {
 	}
 	r := h.reloadStep()
 	switch {
-	case errors.Is(r.err, errNoReload):
+	case errors.Is(r.err, sdemu.ErrNoReload):
 		h.conclude(id, Skipped, "%v", r.err)
 	case r.err != nil:
 		h.conclude(id, Unknown, "the reload could not be asked for (SU107): %v", r.err)
