@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dcheck/dcheck/suites/internal/reaper"
 	"github.com/dcheck/dcheck/suites/internal/sdemu"
 	"github.com/dcheck/dcheck/unitfile"
 )
@@ -44,7 +45,7 @@ func (h *harness) hearBeforeReap(pid int) {
 	if h.notify == nil {
 		return
 	}
-	awaitExitUnreaped(pid)
+	reaper.AwaitExit(pid)
 	h.syncNotify()
 }
 

@@ -178,3 +178,27 @@ func TestClosedTableStartsNothing(t *testing.T) {
 	tab.Run() // a closed table is not run: Stop has nothing to wait for
 	tab.Stop()
 }
+
+// TestAwaitExitLeavesTheZombie: AwaitExit returns once the child has
+// exited and leaves it in /proc, where its parent can still be read (the
+// notify socket credits a message to the run that way), for os/exec to
+// reap with its status.
+func TestAwaitExitLeavesTheZombie(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "exit 4")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	AwaitExit(cmd.Process.Pid)
+	fsys, err := proc.NewFS("")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	st, err := fsys.Stat(cmd.Process.Pid)
+	if err != nil || st.Alive() || st.PPID != os.Getpid() {
+		t.Errorf("after AwaitExit, pid %d is %+v (%v); want a zombie whose parent is the test", cmd.Process.Pid, st, err)
+	}
+	var ee *exec.ExitError
+	if err := cmd.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 4 {
+		t.Errorf("os/exec's Wait = %v; want exit status 4", err)
+	}
+}

@@ -8,7 +8,3 @@ import "github.com/dcheck/dcheck/checks"
 // may be (FreeBSD's procctl(PROC_REAP_ACQUIRE) is not used here), so an
 // orphan's reaper is init unless pol names another.
 func reaperFor(pol checks.Policy) checks.Policy { return pol }
-
-// awaitExitUnreaped returns at once: only Linux has the notify socket
-// whose senders must be traced to the run before they are reaped.
-func awaitExitUnreaped(int) {}

@@ -21,12 +21,3 @@ func reaperFor(pol checks.Policy) checks.Policy {
 	}
 	return pol
 }
-
-// awaitExitUnreaped returns once pid has exited, leaving it a zombie for
-// its waiter to reap (waitid with WNOWAIT): until then it is still in
-// /proc, its parents with it.
-func awaitExitUnreaped(pid int) {
-	var info unix.Siginfo
-	for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
-	}
-}
