@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -150,7 +151,7 @@ func readFileBounded(path string, max int, buf []byte) ([]byte, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	data, err := readAllBounded(fd, isProc(path), max, buf)
+	data, err := readAllBounded(fd, oneRecord(filepath.Dir(path), filepath.Base(path)), max, buf)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
@@ -166,7 +167,7 @@ func readAtBounded(dirfd int, dirpath, name string, max int, buf []byte) ([]byte
 		return nil, &fs.PathError{Op: "open", Path: dirpath + "/" + name, Err: err}
 	}
 	defer unix.Close(fd)
-	data, err := readAllBounded(fd, isProc(dirpath), max, buf)
+	data, err := readAllBounded(fd, oneRecord(dirpath, name), max, buf)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: dirpath + "/" + name, Err: err}
 	}
@@ -177,12 +178,32 @@ func readAtBounded(dirfd int, dirpath, name string, max int, buf []byte) ([]byte
 // allocate none.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-// readAllBounded reads fd to its end, or to max bytes. A short read from a
-// proc file is its end: seq_file (stat, status, fdinfo, locks) and environ
-// fill the buffer they are given while data remains, so the extra read(2)
-// that would return 0 is skipped. That saves a system call per file, which
-// is most of what dcheck does.
-func readAllBounded(fd int, proc bool, max int, buf []byte) ([]byte, error) {
+// oneRecord reports whether the file name in dirpath is a proc file that a
+// read returns whole while the buffer has room: a single-record seq_file
+// (stat, status, statm, comm, wchan, schedstat, cgroup, fdinfo/N) or a
+// file whose read loops until the buffer is full (cmdline, environ). For
+// it, a short read is the end, and the read that would return 0 is saved:
+// a system call per file, which is most of what dcheck does. Any other
+// seq_file (net/unix, net/tcp, locks, maps, children) returns at most a
+// page per read, however large the buffer: it is read until a read
+// returns 0 (taking a short read for its end lost 266 of 300 sockets).
+func oneRecord(dirpath, name string) bool {
+	if !isProc(dirpath) {
+		return false
+	}
+	if strings.HasSuffix(dirpath, "/fdinfo") && !strings.Contains(name, "/") {
+		return true
+	}
+	switch name[strings.LastIndexByte(name, '/')+1:] {
+	case "stat", "status", "statm", "comm", "wchan", "schedstat", "cgroup", "cmdline", "environ":
+		return true
+	}
+	return false
+}
+
+// readAllBounded reads fd to its end, or to max bytes; with oneRead (see
+// oneRecord), a short read is the end.
+func readAllBounded(fd int, oneRead bool, max int, buf []byte) ([]byte, error) {
 	if len(buf) > max {
 		buf = buf[:max]
 	}
@@ -210,7 +231,7 @@ func readAllBounded(fd int, proc bool, max int, buf []byte) ([]byte, error) {
 			return buf[:n], nil
 		}
 		n += m
-		if n < len(buf) && proc {
+		if n < len(buf) && oneRead {
 			return buf[:n], nil
 		}
 	}

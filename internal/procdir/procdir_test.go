@@ -4,7 +4,10 @@ package procdir
 
 import (
 	"os"
+	"os/exec"
 	"slices"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -35,5 +38,51 @@ func TestLookupsOfThisProcess(t *testing.T) {
 	start, end, err := EnvRange(os.Getpid())
 	if err != nil || start == 0 || end <= start {
 		t.Errorf("environment at %#x..%#x: %v", start, end, err)
+	}
+}
+
+// TestListingIsWholeWhileSignalsArrive: getdents ends a read early when a
+// signal is pending (the kernel's filldir64), and Go's runtime takes
+// signals all the time (SIGURG preempts goroutines, SIGCHLD reports an
+// exit). A short read is no end of the directory: a scan that took it for
+// one missed 9 of 89 processes when a child exited during the listing.
+// Here children exit and signals arrive while /proc is listed again and
+// again: every one of fifty sleeping processes is listed every time.
+func TestListingIsWholeWhileSignalsArrive(t *testing.T) {
+	var stay []int
+	for range 50 {
+		cmd := exec.Command("sleep", "1000")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Wait()
+		defer cmd.Process.Kill()
+		stay = append(stay, cmd.Process.Pid)
+	}
+	stop := make(chan struct{})
+	var storm sync.WaitGroup
+	storm.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			exec.Command("true").Run() // a SIGCHLD
+			syscall.Kill(os.Getpid(), syscall.SIGURG)
+		}
+	})
+	defer storm.Wait()
+	defer close(stop)
+	for i := range 300 {
+		pids, err := Numeric(Mount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range stay {
+			if !slices.Contains(pids, p) {
+				t.Fatalf("listing %d of /proc: pid %d, which runs, is missing (%d pids listed)", i, p, len(pids))
+			}
+		}
 	}
 }
