@@ -254,6 +254,7 @@ log=$1
 	while :; do sleep 1 & wait $!; done
 ) &
 trap 'echo "main HUP" >>"$log"' HUP
+trap 'echo "main USR1" >>"$log"' USR1
 trap 'echo "main INT" >>"$log"; exit 0' INT
 trap 'echo "main TERM" >>"$log"; exit 0' TERM
 echo "main ready" >>"$log"
@@ -265,12 +266,16 @@ while :; do sleep 1 & wait $!; done
 // --unit (its SU107 reload and SU104 stop). The probe's child ignores
 // SIGINT, as a non-interactive shell's background job does: under
 // KillSignal=SIGINT it survives the stop, and only the timeout's SIGKILL
-// ends it.
+// ends it. ExecStop= sends SIGUSR1, which the main process logs and
+// survives: KillSignal= must follow it, to the main process first, on both
+// sides. (An ExecStop= whose signal ended the main process raced with the
+// KillSignal= after it: on a loaded machine the main process had exited
+// before dcheck's SIGTERM, and logged one signal fewer than under systemd.)
 var stopUnits = []struct{ name, service string }{
 	{"dcheck-stop-group.service", "ExecReload=/bin/kill -HUP $MAINPID\n"},
 	{"dcheck-stop-mixed.service", "KillMode=mixed\nExecReload=/bin/kill -HUP $MAINPID\n"},
 	{"dcheck-stop-int.service", "KillSignal=SIGINT\nExecReload=/bin/kill -HUP $MAINPID\n"},
-	{"dcheck-stop-execstop.service", "ExecStop=/bin/kill -INT $MAINPID\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-execstop.service", "ExecStop=/bin/kill -USR1 $MAINPID\nExecReload=/bin/kill -HUP $MAINPID\n"},
 }
 
 // TestReloadAndStopAgreeWithRealSystemd: the same units reloaded and

@@ -59,9 +59,10 @@ func StartPre(svc *unitfile.Service, m Manager, dirs *RuntimeDirs, timeout time.
 }
 
 // Stop stops pid as systemd stops the unit's main process: each ExecStop=
-// with $MAINPID, up to timeout; then KillSignal= to the rest of the group
-// with KillMode=control-group, and to pid if it still runs (unless
-// KillMode=none). name tells its commands' output files apart.
+// with $MAINPID, up to timeout; then KillSignal= to pid if it still runs
+// (unless KillMode=none), and to the rest of the group with
+// KillMode=control-group, in that order (systemd's unit_kill_context).
+// name tells its commands' output files apart.
 func Stop(svc *unitfile.Service, m Manager, pid int, name string, timeout time.Duration) error {
 	for i, c := range svc.ExecStop {
 		n := fmt.Sprintf("%s-exec-stop-%d", name, i+1)
@@ -69,14 +70,14 @@ func Stop(svc *unitfile.Service, m Manager, pid int, name string, timeout time.D
 			return fmt.Errorf("ExecStop=%s %w", c.Line, err)
 		}
 	}
-	if svc.Mode() == "control-group" {
-		for _, p := range m.Group(pid) {
-			m.Signal(p, svc.Signal())
-		}
-	}
 	if m.Alive(pid) && svc.Mode() != "none" {
 		if err := m.Signal(pid, svc.Signal()); err != nil && !errors.Is(err, unix.ESRCH) {
 			return fmt.Errorf("%s to pid %d: %w", unix.SignalName(svc.Signal()), pid, err)
+		}
+	}
+	if svc.Mode() == "control-group" {
+		for _, p := range m.Group(pid) {
+			m.Signal(p, svc.Signal())
 		}
 	}
 	return nil

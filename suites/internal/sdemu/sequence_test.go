@@ -134,6 +134,9 @@ func TestStopAndAfterStopFollowKillMode(t *testing.T) {
 			if !m.WaitExit(main, testclock.Scale(30*time.Second)) {
 				t.Fatal("the main process did not exit on SIGTERM")
 			}
+			if len(m.sent) == 0 || m.sent[0] != "SIGTERM to "+strconv.Itoa(main) {
+				t.Errorf("sent %q; want KillSignal= to the main process %d first, as systemd's unit_kill_context", m.sent, main)
+			}
 			if got := slices.Contains(m.sent, "SIGTERM to "+strconv.Itoa(child)); got != tc.groupTERM {
 				t.Errorf("the child was sent SIGTERM: %v; want %v (sent %q)", got, tc.groupTERM, m.sent)
 			}
