@@ -43,15 +43,30 @@ func newTable(t *testing.T, learn bool) *Table {
 
 // orphan starts a sleep whose parent exits at once, so that it is adopted
 // by the test process, and returns its pid; the test kills it at its end.
-func orphan(t *testing.T) int {
+// The parent is started through tab, as the harness starts every command:
+// a child started around the table is an orphan to it, and Run would reap
+// it from under os/exec (a loaded run saw os/exec's wait fail with ECHILD).
+func orphan(t *testing.T, tab *Table) int {
 	t.Helper()
-	out, err := exec.Command("sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!").Output()
+	cmd := exec.Command("sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := tab.Start(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	tab.Waited(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
 	if err != nil {
-		t.Fatalf("the orphan's pid: %q", out)
+		t.Fatalf("the orphan's pid: %q", out.String())
 	}
 	t.Cleanup(func() {
 		unix.Kill(pid, unix.SIGKILL)
@@ -74,7 +89,7 @@ func exited(t *testing.T, pid int) {
 // is kept, for WaitExit and for the run's report.
 func TestAdoptedOrphanIsListedReapedAndItsEndKept(t *testing.T) {
 	tab := newTable(t, true)
-	pid := orphan(t)
+	pid := orphan(t, tab)
 	if got := tab.Adopted(); !slices.Contains(got, pid) || !tab.Started(pid) {
 		t.Fatalf("Adopted = %v, Started(%d) = %v; want the orphan %d listed and kept", got, pid, tab.Started(pid), pid)
 	}
@@ -129,7 +144,7 @@ func TestOSExecsChildrenAreNeverReaped(t *testing.T) {
 // exits.
 func TestWithoutLearningALiveOrphanIsNotListed(t *testing.T) {
 	tab := newTable(t, false)
-	pid := orphan(t)
+	pid := orphan(t, tab)
 	if got := tab.Adopted(); slices.Contains(got, pid) || tab.Started(pid) {
 		t.Errorf("Adopted = %v; a live orphan was learnt from", got)
 	}
@@ -146,7 +161,7 @@ func TestWithoutLearningALiveOrphanIsNotListed(t *testing.T) {
 func TestRunReapsOnSIGCHLD(t *testing.T) {
 	tab := newTable(t, true)
 	tab.Run()
-	pid := orphan(t)
+	pid := orphan(t, tab)
 	tab.Adopted() // learnt while it lives
 	unix.Kill(pid, unix.SIGKILL)
 	deadline := time.Now().Add(testclock.Scale(30 * time.Second))
@@ -157,7 +172,7 @@ func TestRunReapsOnSIGCHLD(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // the reaper gives no event
 	}
 	tab.Stop()
-	pid = orphan(t)
+	pid = orphan(t, tab)
 	unix.Kill(pid, unix.SIGKILL)
 	exited(t, pid)
 	var info unix.Siginfo
