@@ -122,7 +122,7 @@ func newHarness(cfg Config) (*harness, error) {
 	// Adopted zombies are reaped once what they sent to the notify
 	// socket is heard: until then they are in /proc, to be traced to the
 	// run.
-	h.procs = reaper.New(reaper.Config{Look: look, Subreaper: subreaper, Learn: fac.adopt, BeforeReap: h.syncNotify})
+	h.procs = reaper.New(reaper.Config{Look: look, Subreaper: subreaper, Learn: fac.adopt, BeforeReap: h.syncNotify, Since: h.startTicks})
 	var err error
 	if h.dir, err = os.MkdirTemp("", "dcheck-suite-"); err != nil {
 		return nil, err

@@ -55,6 +55,11 @@ type Config struct {
 	// are still in /proc (the notify socket credits a message to the run
 	// by its sender's parents); nil calls nothing.
 	BeforeReap func()
+	// Since is when the run began, in clock ticks after boot (a process's
+	// start time in /proc/PID/stat): a child older than that is not the
+	// run's, and is neither listed nor reaped (a helper the caller's own
+	// test started before the run, and waits for). 0 takes every child.
+	Since uint64
 }
 
 // Table is the run's process table. Its methods may be called from any
@@ -150,7 +155,7 @@ func (t *Table) Adopted() []int {
 	}
 	var zombies []int
 	for _, pid := range t.children() {
-		if st, err := t.cfg.Look.Stat(pid); err == nil && !st.Alive() {
+		if st, err := t.cfg.Look.Stat(pid); err == nil && !st.Alive() && !t.older(st) {
 			zombies = append(zombies, pid)
 		}
 	}
@@ -166,6 +171,9 @@ func (t *Table) Adopted() []int {
 		}
 		st, err := t.cfg.Look.Stat(pid)
 		ok := err == nil
+		if ok && t.older(st) || !ok && t.cfg.Since != 0 {
+			continue // not the run's, or gone and of unknown age
+		}
 		if !t.cfg.Learn && ok && st.Alive() {
 			continue // reaped when it exits, but learnt nothing from
 		}
@@ -186,6 +194,12 @@ func (t *Table) Adopted() []int {
 	}
 	slices.Sort(live)
 	return live
+}
+
+// older reports whether st's process began before the run (Since), with
+// a tick's slack.
+func (t *Table) older(st proc.ProcStat) bool {
+	return t.cfg.Since != 0 && st.StartTime+1 < t.cfg.Since
 }
 
 // children lists this process's children (every thread's).

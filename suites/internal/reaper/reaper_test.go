@@ -217,3 +217,37 @@ func TestAwaitExitLeavesTheZombie(t *testing.T) {
 		t.Errorf("os/exec's Wait = %v; want exit status 4", err)
 	}
 }
+
+// TestChildrenOlderThanTheRunAreLeftAlone: a child the caller started
+// before the run (a helper of a user's own Ginkgo suite, which Register
+// makes a subreaper) is not the run's: it is neither listed nor reaped,
+// and its own os/exec gets its exit status.
+func TestChildrenOlderThanTheRunAreLeftAlone(t *testing.T) {
+	fsys, err := proc.NewFS("")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	helper := exec.Command("sh", "-c", "read x; exit 5")
+	stdin, err := helper.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := fsys.Stat(helper.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := New(Config{Look: fsys, Subreaper: true, Learn: true, Since: st.StartTime + 100}) // the run began a second later
+	if got := tab.Adopted(); slices.Contains(got, helper.Process.Pid) {
+		t.Errorf("Adopted = %v lists the caller's helper", got)
+	}
+	stdin.Close()
+	exited(t, helper.Process.Pid)
+	tab.Adopted()
+	var ee *exec.ExitError
+	if err := helper.Wait(); !errors.As(err, &ee) || ee.ExitCode() != 5 {
+		t.Errorf("the helper's own Wait = %v; want exit status 5 (the table reaped it)", err)
+	}
+}
