@@ -249,14 +249,26 @@ log=$1
 (
 	trap 'echo "child HUP" >>"$log"' HUP
 	trap 'echo "child INT" >>"$log"; exit 0' INT
-	trap 'echo "child TERM" >>"$log"; exit 0' TERM
+	if [ "$2" = survive ]; then
+		trap 'echo "child TERM" >>"$log"' TERM
+	else
+		trap 'echo "child TERM" >>"$log"; exit 0' TERM
+	fi
 	echo "child ready" >>"$log"
 	while :; do sleep 1 & wait $!; done
 ) &
 trap 'echo "main HUP" >>"$log"' HUP
 trap 'echo "main USR1" >>"$log"' USR1
 trap 'echo "main INT" >>"$log"; exit 0' INT
-trap 'echo "main TERM" >>"$log"; exit 0' TERM
+if [ "$2" = survive ]; then
+	# The main process exits on SIGTERM only once the child has logged
+	# its own: the second SIGTERM, after the main process's exit, then
+	# reaches a child that has taken the first (two pending signals of one
+	# kind are one).
+	trap 'echo "main TERM" >>"$log"; until grep -q "child TERM" "$log"; do sleep 0.1; done; exit 0' TERM
+else
+	trap 'echo "main TERM" >>"$log"; exit 0' TERM
+fi
 echo "main ready" >>"$log"
 while :; do sleep 1 & wait $!; done
 `
@@ -271,11 +283,15 @@ while :; do sleep 1 & wait $!; done
 // sides. (An ExecStop= whose signal ended the main process raced with the
 // KillSignal= after it: on a loaded machine the main process had exited
 // before dcheck's SIGTERM, and logged one signal fewer than under systemd.)
-var stopUnits = []struct{ name, service string }{
-	{"dcheck-stop-group.service", "ExecReload=/bin/kill -HUP $MAINPID\n"},
-	{"dcheck-stop-mixed.service", "KillMode=mixed\nExecReload=/bin/kill -HUP $MAINPID\n"},
-	{"dcheck-stop-int.service", "KillSignal=SIGINT\nExecReload=/bin/kill -HUP $MAINPID\n"},
-	{"dcheck-stop-execstop.service", "ExecStop=/bin/kill -USR1 $MAINPID\nExecReload=/bin/kill -HUP $MAINPID\n"},
+var stopUnits = []struct{ name, args, service string }{
+	{"dcheck-stop-group.service", "", "ExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-mixed.service", "", "KillMode=mixed\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-int.service", "", "KillSignal=SIGINT\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	{"dcheck-stop-execstop.service", "", "ExecStop=/bin/kill -USR1 $MAINPID\nExecReload=/bin/kill -HUP $MAINPID\n"},
+	// The child survives SIGTERM: systemd sends it at the stop and again
+	// once the main process has exited (FINAL_SIGTERM), then SIGKILL after
+	// TimeoutStopSec=; both sides must log it twice.
+	{"dcheck-stop-survivor.service", " survive", "ExecReload=/bin/kill -HUP $MAINPID\n"},
 }
 
 // TestReloadAndStopAgreeWithRealSystemd: the same units reloaded and
@@ -289,7 +305,7 @@ func TestReloadAndStopAgreeWithRealSystemd(t *testing.T) {
 	for _, u := range stopUnits {
 		// TimeoutStopSec=5: a survivor of KillSignal= is killed after five
 		// seconds on both sides, not systemd's default ninety.
-		text := "[Service]\nExecStart=" + bin + "/dcheck-probe /run/" + u.name + ".log\nTimeoutStopSec=5\n" + u.service
+		text := "[Service]\nExecStart=" + bin + "/dcheck-probe /run/" + u.name + ".log" + u.args + "\nTimeoutStopSec=5\n" + u.service
 		if err := os.WriteFile(filepath.Join(root, "etc/systemd/system", u.name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -336,6 +352,11 @@ func TestReloadAndStopAgreeWithRealSystemd(t *testing.T) {
 			if a, b := signalsLogged(byVerify), signalsLogged(bySystemd); !slices.Equal(a, b) {
 				t.Errorf("%s: under verify --unit the processes logged %q, under systemd %q\n%s", u.name, a, b, tail(vout, 12))
 			}
+			if u.args == " survive" {
+				if a, b := strings.Count(byVerify, "child TERM"), strings.Count(bySystemd, "child TERM"); a != 2 || b != 2 {
+					t.Errorf("%s: the child that survives SIGTERM logged it %d times under verify --unit, %d under systemd; want twice on both sides", u.name, a, b)
+				}
+			}
 			// The main process's exit status: systemd's ExecMainStatus,
 			// and what SU104 saw.
 			m := regexp.MustCompile(`(?m)^SU104\s.*exit status (\d+)`).FindStringSubmatch(vout)
@@ -346,12 +367,18 @@ func TestReloadAndStopAgreeWithRealSystemd(t *testing.T) {
 	}
 }
 
-// signalsLogged is the probe's log as a sorted list of its lines: the
-// order of two processes' lines is the scheduler's.
+// signalsLogged is the probe's log as a sorted list of its distinct
+// lines: which signals each process got. The order of two processes' lines
+// is the scheduler's, and so is how often a process logs one signal:
+// systemd sends KillSignal= to the control group once at the stop and once
+// more after the main process has exited (FINAL_SIGTERM), and a child that
+// had not yet exited gets it twice (one loaded run: "child TERM" twice
+// under systemd, once under verify). sdemu's own tests hold the twice on a
+// child that survives SIGTERM.
 func signalsLogged(log string) []string {
 	lines := strings.Fields(strings.ReplaceAll(strings.TrimSpace(log), " ", "_"))
 	slices.Sort(lines)
-	return lines
+	return slices.Compact(lines)
 }
 
 // accessUnits are Type=notify units whose READY=1 comes from the main

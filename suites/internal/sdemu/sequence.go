@@ -83,13 +83,16 @@ func Stop(svc *unitfile.Service, m Manager, pid int, name string, timeout time.D
 	return nil
 }
 
-// AfterStop is what systemd does once the main process has exited: with
-// KillMode=mixed, SIGKILL to the rest of the group; with control-group,
-// wait up to timeout (TimeoutStopSec=) for the rest to end, then SIGKILL
-// what survived, unless SendSIGKILL=no. It returns the survivors, as they
-// were before the SIGKILL: SU108 reports them. Nothing else is sent (a
-// SIGTERM from the run's cleanup reached a KillSignal=SIGINT unit's
-// survivor, which systemd 252 never sends it).
+// AfterStop is what systemd does once the main process has exited
+// (service_enter_stop_post, then the FINAL_SIGTERM and FINAL_SIGKILL
+// states): with KillMode=mixed, SIGKILL to the rest of the group; with
+// control-group, KillSignal= once more to the rest of the group (a process
+// that survived the first gets it twice, as under systemd), up to timeout
+// (TimeoutStopSec=) for them to end, then SIGKILL to what survived, unless
+// SendSIGKILL=no. It returns the survivors, as they were before the
+// SIGKILL: SU108 reports them. Nothing else is sent (a SIGTERM from the
+// run's cleanup reached a KillSignal=SIGINT unit's survivor, which systemd
+// 252 never sends it).
 func AfterStop(svc *unitfile.Service, m Manager, main int, timeout time.Duration) (survivors []int) {
 	switch svc.Mode() {
 	case "mixed":
@@ -106,8 +109,13 @@ func AfterStop(svc *unitfile.Service, m Manager, main int, timeout time.Duration
 			}
 		}
 	case "control-group":
-		for _, p := range m.Group(main) {
-			m.WaitExit(p, timeout)
+		group := m.Group(main)
+		for _, p := range group {
+			m.Signal(p, svc.Signal())
+		}
+		deadline := time.Now().Add(timeout)
+		for _, p := range group {
+			m.WaitExit(p, max(time.Until(deadline), time.Millisecond))
 		}
 		survivors = m.Group(main)
 		if !svc.NoSIGKILL {
