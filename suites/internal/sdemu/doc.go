@@ -6,9 +6,11 @@
 //     Group=, WorkingDirectory=, a session of its own; UMask= at the fork
 //     (WithUmask);
 //   - the sequences (StartPre, Stop, AfterStop, Reload): RuntimeDirectory=
-//     and ExecStartPre=, ExecStop= then KillSignal= as KillMode= says and
-//     SIGKILL after TimeoutStopSec=, ExecReload= or SIGHUP; they run
-//     through a Manager, the harness, which starts, signals and waits;
+//     and ExecStartPre=; ExecStop=, then KillSignal= to the main process
+//     and, as KillMode= says, the group, again to the group once the main
+//     process has exited, and SIGKILL after TimeoutStopSec=; ExecReload=
+//     or SIGHUP. They run through a Manager, the harness, which starts,
+//     signals and waits;
 //   - RuntimeDirectory= made and removed through descriptors (root beside
 //     a daemon that owns the directory), User= and Group= as credentials;
 //   - the notify socket (NotifySocket): each datagram credited to its
