@@ -41,6 +41,19 @@ func newTable(t *testing.T, learn bool) *Table {
 	return New(Config{Look: fsys, Subreaper: true, Learn: learn})
 }
 
+// start starts cmd through tab, as the harness starts every command.
+func start(t *testing.T, tab *Table, cmd *exec.Cmd) {
+	t.Helper()
+	if err := tab.Start(func() (int, error) {
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // orphan starts a sleep whose parent exits at once, so that it is adopted
 // by the test process, and returns its pid; the test kills it at its end.
 // The parent is started through tab, as the harness starts every command:
@@ -51,14 +64,7 @@ func orphan(t *testing.T, tab *Table) int {
 	cmd := exec.Command("sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & echo $!")
 	var out strings.Builder
 	cmd.Stdout = &out
-	if err := tab.Start(func() (int, error) {
-		if err := cmd.Start(); err != nil {
-			return 0, err
-		}
-		return cmd.Process.Pid, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	start(t, tab, cmd)
 	err := cmd.Wait()
 	tab.Waited(cmd.Process.Pid)
 	if err != nil {
@@ -114,14 +120,7 @@ func TestAdoptedOrphanIsListedReapedAndItsEndKept(t *testing.T) {
 func TestOSExecsChildrenAreNeverReaped(t *testing.T) {
 	tab := newTable(t, true)
 	cmd := exec.Command("sh", "-c", "exit 3")
-	if err := tab.Start(func() (int, error) {
-		if err := cmd.Start(); err != nil {
-			return 0, err
-		}
-		return cmd.Process.Pid, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	start(t, tab, cmd)
 	exited(t, cmd.Process.Pid)
 	if got := tab.Adopted(); len(got) != 0 {
 		t.Errorf("Adopted = %v; want none", got)
