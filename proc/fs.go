@@ -24,7 +24,7 @@ const DefaultMount = "/proc"
 const (
 	maxSmallFile = 16 << 10  // stat, status, fdinfo, children, wchan, cmdline (cut there)
 	maxEnviron   = 256 << 10 // environ: larger environments are truncated
-	maxLocks     = 4 << 20   // /proc/locks
+	maxLocks     = 4 << 20   // /proc/locks and the socket tables: a larger one is not read (ErrTruncated)
 )
 
 // Bounds on how much of one process is read, so that no user's process
@@ -104,7 +104,7 @@ func (f *FS) ttyDrivers() []TTYDriver {
 // readLocks reads and parses /proc/locks.
 func (f *FS) readLocks() ([]Lock, error) {
 	p := f.path("locks")
-	data, err := readFileBounded(p, maxLocks, nil)
+	data, err := readTable(p, maxLocks, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +156,29 @@ func readFileBounded(path string, max int, buf []byte) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
 	return data, nil
+}
+
+// readTable reads a proc table of many records (net/unix, net/tcp, locks)
+// whole, or fails wrapping ErrTruncated: a rule that looks a socket or a
+// lock up in a table cut short cannot tell "absent" from "cut off", so a
+// table larger than max is not read in part.
+func readTable(path string, max int, buf []byte) ([]byte, error) {
+	data, err := readFileBounded(path, max+1, buf)
+	return wholeTable(path, data, max, err)
+}
+
+// readTableAt is readTable for the file name relative to dirfd (at
+// dirpath).
+func readTableAt(dirfd int, dirpath, name string, max int, buf []byte) ([]byte, error) {
+	data, err := readAtBounded(dirfd, dirpath, name, max+1, buf)
+	return wholeTable(dirpath+"/"+name, data, max, err)
+}
+
+func wholeTable(path string, data []byte, max int, err error) ([]byte, error) {
+	if err == nil && len(data) > max {
+		return nil, fmt.Errorf("%s: larger than %d bytes, and not read in part: %w", path, max, ErrTruncated)
+	}
+	return data, err
 }
 
 // readAtBounded reads at most max bytes of the file name relative to the

@@ -45,7 +45,7 @@ func (f *FS) Sockets(pid int) (map[uint64]Socket, error) {
 		{"unix", parseNetUnix},
 	} {
 		path := f.path(strconv.Itoa(pid), "net", t.name)
-		data, err := readFileBounded(path, maxLocks, nil)
+		data, err := readTable(path, maxLocks, nil)
 		if err != nil {
 			if os.IsNotExist(err) && t.name == "tcp6" {
 				continue

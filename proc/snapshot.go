@@ -811,7 +811,7 @@ func readSocketTables(dirfd int, dirpath string, buf []byte) (dgram, listening m
 		{"tcp", func(b []byte) ([]Socket, error) { return parseNetTCP(b, "tcp") }},
 		{"tcp6", func(b []byte) ([]Socket, error) { return parseNetTCP(b, "tcp6") }},
 	} {
-		data, err := readAtBounded(dirfd, dirpath, "net/"+t.name, maxLocks, buf)
+		data, err := readTableAt(dirfd, dirpath, "net/"+t.name, maxLocks, buf)
 		if errors.Is(err, fs.ErrNotExist) && t.name == "tcp6" {
 			continue // no IPv6
 		}

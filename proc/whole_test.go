@@ -3,6 +3,7 @@
 package proc
 
 import (
+	"errors"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -94,5 +95,22 @@ func TestLockTableIsReadWhole(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Errorf("%d of the test's 300 locks are not in the table read (%d locks)", missing, len(locks))
+	}
+}
+
+// TestTableLargerThanItsBoundIsNotReadInPart: a table over its bound
+// fails with ErrTruncated, naming the file, rather than giving the first
+// part as if it were all; within the bound it is read whole.
+func TestTableLargerThanItsBoundIsNotReadInPart(t *testing.T) {
+	if _, err := NewFS(""); err != nil {
+		t.Skip("no /proc here")
+	}
+	whole, err := readTable("/proc/self/maps", 1<<20, nil)
+	if err != nil || len(whole) < 200 {
+		t.Fatalf("maps: %d bytes, %v", len(whole), err)
+	}
+	data, err := readTable("/proc/self/maps", 100, nil)
+	if !errors.Is(err, ErrTruncated) || data != nil || !strings.Contains(err.Error(), "/proc/self/maps") {
+		t.Errorf("a table over its bound: %d bytes, %v; want no data and ErrTruncated naming the file", len(data), err)
 	}
 }
