@@ -118,14 +118,10 @@ func (h *harness) stopUnit(pid int, name string) error {
 }
 
 // afterUnitStop is what systemd does once the main process has exited
-// (sdemu.AfterStop); the survivors it killed are recorded for SU108.
+// (sdemu.AfterStop); the survivors it killed are recorded for SU108
+// (unitManager.Survived).
 func (h *harness) afterUnitStop(main int) {
-	survivors := sdemu.AfterStop(h.unit(), unitManager{h}, main, h.cfg.StopTimeout)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, p := range survivors {
-		h.stopSurvivors = append(h.stopSurvivors, fmt.Sprintf("%d (%s)", p, commOf(p)))
-	}
+	sdemu.AfterStop(h.unit(), unitManager{h}, main, h.cfg.StopTimeout)
 }
 
 // reloadUnit reloads as systemd does (sdemu.Reload); it says how, or why
@@ -148,6 +144,17 @@ func (m unitManager) Run(c unitfile.Command, name string, env []string, timeout 
 func (m unitManager) Signal(pid int, sig unix.Signal) error { return m.h.signal(pid, sig) }
 func (m unitManager) Group(main int) []int                  { return m.h.unitGroup(main) }
 func (m unitManager) Alive(pid int) bool                    { return alive(pid) }
+
+// Survived records the survivors by pid and name, while they still run.
+func (m unitManager) Survived(pids []int) {
+	desc := make([]string, len(pids))
+	for i, p := range pids {
+		desc[i] = fmt.Sprintf("%d (%s)", p, commOf(p))
+	}
+	m.h.mu.Lock()
+	defer m.h.mu.Unlock()
+	m.h.stopSurvivors = append(m.h.stopSurvivors, desc...)
+}
 func (m unitManager) WaitExit(pid int, timeout time.Duration) bool {
 	exited, _ := m.h.waitExit(pid, timeout)
 	return exited

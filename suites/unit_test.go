@@ -138,15 +138,22 @@ func TestUnitConfigErrors(t *testing.T) {
 // does, and nothing is left; under KillMode=process systemd leaves it
 // running by the unit's choice: a note, not a failure.
 func TestUnitKillMode(t *testing.T) {
-	for mode, want := range map[string]string{
-		"control-group": `^PASS  after pid \d+ stopped \(KillMode=control-group\), nothing is left`,
-		"process":       `^INFO  KillMode=process: systemd leaves the rest running, by the unit's choice: \d+ \(sleep\)`,
+	for _, tc := range []struct{ name, settings, want string }{
+		{"control-group", "ExecStart=/bin/sh -c 'sleep 100000 & exec sleep 100001'\nKillMode=control-group",
+			`^PASS  after pid \d+ stopped \(KillMode=control-group\), nothing is left`},
+		{"process", "ExecStart=/bin/sh -c 'sleep 100000 & exec sleep 100001'\nKillMode=process",
+			`^INFO  KillMode=process: systemd leaves the rest running, by the unit's choice: \d+ \(sleep\)`},
+		// A helper that ignores SIGTERM outlives TimeoutStopSec=: named
+		// as it was while it ran, before systemd's SIGKILL.
+		{"survivor", "ExecStart=/bin/sh -c '(trap \"\" TERM; exec sleep 100002) & exec sleep 100001'\nTimeoutStopSec=1",
+			`^FAIL  KillMode=control-group: still running 1s after SIGTERM reached them: \d+ \(sleep\) \(killed with SIGKILL then`},
 	} {
+		mode, want := tc.name, tc.want
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			unit := filepath.Join(dir, "helper.service")
-			text := "[Service]\nExecStart=/bin/sh -c 'sleep 100000 & exec sleep 100001'\nKillMode=" + mode + "\n"
+			text := "[Service]\n" + tc.settings + "\n"
 			if err := os.WriteFile(unit, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -37,6 +37,10 @@ type Manager interface {
 	WaitExit(pid int, timeout time.Duration) bool
 	// Alive says whether pid runs.
 	Alive(pid int) bool
+	// Survived is told of the processes of the group still running when
+	// TimeoutStopSec= is over, while they still run: SIGKILL follows
+	// (unless SendSIGKILL=no), and SU108 reports them by name.
+	Survived(pids []int)
 }
 
 // ErrNoReload is returned by Reload for a unit that cannot be reloaded.
@@ -89,8 +93,8 @@ func Stop(svc *unitfile.Service, m Manager, pid int, name string, timeout time.D
 // control-group, KillSignal= once more to the rest of the group (a process
 // that survived the first gets it twice, as under systemd), up to timeout
 // (TimeoutStopSec=) for them to end, then SIGKILL to what survived, unless
-// SendSIGKILL=no. It returns the survivors, as they were before the
-// SIGKILL: SU108 reports them. Nothing else is sent (a SIGTERM from the
+// SendSIGKILL=no. It returns the survivors, of which m was told
+// (Survived) before the SIGKILL: SU108 reports them. Nothing else is sent (a SIGTERM from the
 // run's cleanup reached a KillSignal=SIGINT unit's survivor, which systemd
 // 252 never sends it).
 func AfterStop(svc *unitfile.Service, m Manager, main int, timeout time.Duration) (survivors []int) {
@@ -118,6 +122,9 @@ func AfterStop(svc *unitfile.Service, m Manager, main int, timeout time.Duration
 			m.WaitExit(p, max(time.Until(deadline), time.Millisecond))
 		}
 		survivors = m.Group(main)
+		if len(survivors) > 0 {
+			m.Survived(survivors)
+		}
 		if !svc.NoSIGKILL {
 			for _, p := range survivors {
 				m.Signal(p, unix.SIGKILL)

@@ -30,6 +30,9 @@ type procManager struct {
 	fs   *proc.FS
 	svc  *unitfile.Service
 	sent []string // "SIGTERM to 12"
+	// survived is what Survived was told, each pid with whether it ran
+	// then.
+	survived map[int]bool
 }
 
 func (m *procManager) Run(c unitfile.Command, name string, env []string, timeout time.Duration) error {
@@ -58,6 +61,15 @@ func (m *procManager) Group(main int) []int {
 		}
 	}
 	return out
+}
+
+func (m *procManager) Survived(pids []int) {
+	if m.survived == nil {
+		m.survived = map[int]bool{}
+	}
+	for _, p := range pids {
+		m.survived[p] = m.Alive(p)
+	}
 }
 
 func (m *procManager) WaitExit(pid int, timeout time.Duration) bool {
@@ -143,6 +155,9 @@ func TestStopAndAfterStopFollowKillMode(t *testing.T) {
 			}
 			if got := slices.Equal(survivors, []int{child}); got != tc.survivor {
 				t.Errorf("AfterStop returned %v; want the child %d among survivors: %v", survivors, child, tc.survivor)
+			}
+			if running, told := m.survived[child]; told != tc.survivor || told && !running {
+				t.Errorf("Survived was told of the child: %v, while it ran: %v; want told %v, while it ran (SU108 names it)", told, running, tc.survivor)
 			}
 			if !tc.childOutlive && !m.WaitExit(child, testclock.Scale(30*time.Second)) {
 				t.Errorf("the child %d still runs after the stop", child)
